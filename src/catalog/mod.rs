@@ -1,0 +1,570 @@
+//! Catalogs: the models a platform offers, their prices, limits, latency and
+//! quality priors, as one dated snapshot with its sources.
+//!
+//! A catalog is data. Nothing in the engine knows about Bedrock, Nova or
+//! Claude; the shipped catalogs under `pricing/` are embedded in the binary
+//! (so `run` works from any directory) and any other catalog file can be
+//! named by path.
+
+pub mod spec;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Diagnostics, Error, Result};
+use crate::input::yaml::{self, Source};
+use crate::pricing::{ModelPricing, Rates};
+pub use spec::CatalogSpec;
+
+/// Kinds of work a request can be; capabilities are given per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    Classification,
+    Extraction,
+    Summarization,
+    Rag,
+    StructuredOutput,
+    Reasoning,
+    Code,
+    Writing,
+    Vision,
+    Agentic,
+}
+
+impl TaskKind {
+    pub const ALL: [TaskKind; 10] = [
+        TaskKind::Classification,
+        TaskKind::Extraction,
+        TaskKind::Summarization,
+        TaskKind::Rag,
+        TaskKind::StructuredOutput,
+        TaskKind::Reasoning,
+        TaskKind::Code,
+        TaskKind::Writing,
+        TaskKind::Vision,
+        TaskKind::Agentic,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Classification => "classification",
+            TaskKind::Extraction => "extraction",
+            TaskKind::Summarization => "summarization",
+            TaskKind::Rag => "rag",
+            TaskKind::StructuredOutput => "structured-output",
+            TaskKind::Reasoning => "reasoning",
+            TaskKind::Code => "code",
+            TaskKind::Writing => "writing",
+            TaskKind::Vision => "vision",
+            TaskKind::Agentic => "agentic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskKind> {
+        TaskKind::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn names() -> String {
+        TaskKind::ALL.map(|t| t.as_str()).join(", ")
+    }
+}
+
+impl fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a request carries besides text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Modality {
+    Text,
+    Image,
+    Document,
+    Video,
+    Audio,
+}
+
+impl Modality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modality::Text => "text",
+            Modality::Image => "image",
+            Modality::Document => "document",
+            Modality::Video => "video",
+            Modality::Audio => "audio",
+        }
+    }
+}
+
+/// Index of a model in its catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModelId(pub u16);
+
+impl ModelId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogSource {
+    pub id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Latency {
+    pub ttft_ms: f64,
+    pub output_tps: f64,
+    pub source: String,
+}
+
+/// One model, validated.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub key: String,
+    pub provider_id: String,
+    pub name: String,
+    pub family: String,
+    pub tier: Option<String>,
+    pub price_source: String,
+    /// USD per 1M tokens, as written in the catalog.
+    pub rates: Rates,
+    /// Long-context rates and the input size above which they apply.
+    pub long_context: Option<(u64, Rates)>,
+    pub profiles: BTreeMap<String, f64>,
+    pub fallback_profile: Option<String>,
+    pub context_window: u64,
+    pub max_output: u64,
+    pub min_cache_tokens: u64,
+    pub modalities: Vec<Modality>,
+    pub latency: Latency,
+    /// Capability per task kind (indexed by [`TaskKind::index`]).
+    pub capability: [f64; 10],
+}
+
+impl Model {
+    pub fn supports_batch(&self) -> bool {
+        self.rates.batch_input.is_some()
+    }
+    pub fn supports_caching(&self) -> bool {
+        self.rates.cache_read.is_some()
+    }
+    pub fn supports(&self, m: Modality) -> bool {
+        self.modalities.contains(&m)
+    }
+
+    /// The profile multiplier for `profile`, resolving the catalog default
+    /// through the model's fallback profile. Returns the profile actually used.
+    pub fn profile(&self, profile: &str, catalog_default: &str) -> Option<(String, f64)> {
+        if let Some(m) = self.profiles.get(profile) {
+            return Some((profile.to_string(), *m));
+        }
+        if profile == catalog_default
+            && let Some(fb) = &self.fallback_profile
+        {
+            return self.profiles.get(fb).map(|m| (fb.clone(), *m));
+        }
+        None
+    }
+}
+
+/// A validated catalog.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub name: String,
+    pub as_of: String,
+    pub description: Option<String>,
+    pub sources: Vec<CatalogSource>,
+    pub default_profile: String,
+    /// Logistic slope of the quality model.
+    pub slope: f64,
+    pub models: Vec<Model>,
+    /// Where the catalog came from (`embedded:bedrock-2026-11` or a path).
+    pub origin: String,
+}
+
+/// The catalogs shipped in `pricing/`, embedded in the binary.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "bedrock-2026-11",
+        include_str!("../../pricing/bedrock-2026-11.yaml"),
+    ),
+    (
+        "representative-2026",
+        include_str!("../../pricing/representative-2026.yaml"),
+    ),
+];
+
+/// The catalog a scenario gets when it names none.
+pub const DEFAULT_CATALOG: &str = "bedrock-2026-11";
+
+impl Catalog {
+    pub fn model(&self, id: ModelId) -> &Model {
+        &self.models[id.index()]
+    }
+
+    pub fn find(&self, key: &str) -> Option<ModelId> {
+        self.models
+            .iter()
+            .position(|m| m.key == key)
+            .map(|i| ModelId(i as u16))
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = ModelId> + '_ {
+        (0..self.models.len()).map(|i| ModelId(i as u16))
+    }
+
+    /// "unknown model `x`; the catalog has: a, b, c" (with a suggestion when close).
+    pub fn unknown_model_message(&self, key: &str) -> String {
+        let keys: Vec<&str> = self.models.iter().map(|m| m.key.as_str()).collect();
+        let mut msg = format!("unknown model `{key}` in catalog `{}`", self.name);
+        if let Some(s) = crate::input::suggest(key, keys.iter().copied()) {
+            msg.push_str(&format!("; did you mean `{s}`?"));
+        }
+        msg.push_str(&format!(" Valid models: {}", keys.join(", ")));
+        msg
+    }
+
+    /// Prices of `model` under `profile`, multiplier applied.
+    pub fn pricing(&self, id: ModelId, profile_multiplier: f64) -> ModelPricing {
+        ModelPricing::new(self.model(id), profile_multiplier)
+    }
+
+    /// Loads a catalog by embedded name or by path (relative paths are taken
+    /// relative to `base_dir`).
+    pub fn load(reference: &str, base_dir: Option<&Path>) -> Result<Catalog> {
+        if let Some((name, text)) = EMBEDDED.iter().find(|(n, _)| *n == reference) {
+            let src = Source::from_text(format!("pricing/{name}.yaml (embedded)"), *text);
+            return Catalog::from_source(&src, format!("embedded:{name}"));
+        }
+        let looks_like_path = reference.contains('/')
+            || reference.contains('\\')
+            || reference.ends_with(".yaml")
+            || reference.ends_with(".yml");
+        if !looks_like_path {
+            let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+            return Err(Error::input(format!(
+                "unknown catalog `{reference}`; built-in catalogs: {}; or give a path to a catalog YAML file",
+                names.join(", ")
+            )));
+        }
+        let path = match base_dir {
+            Some(dir) if Path::new(reference).is_relative() => dir.join(reference),
+            _ => Path::new(reference).to_path_buf(),
+        };
+        let src = yaml::read_source(&path)?;
+        Catalog::from_source(&src, path.display().to_string())
+    }
+
+    pub fn from_source(src: &Source, origin: String) -> Result<Catalog> {
+        let spec: CatalogSpec = yaml::parse(src)?;
+        Catalog::from_spec(spec, origin).map_err(|e| yaml::locate_all(src, e))
+    }
+
+    pub fn from_spec(spec: CatalogSpec, origin: String) -> Result<Catalog> {
+        let mut d = Diagnostics::new();
+        if spec.name.trim().is_empty() {
+            d.push("name", "must not be empty");
+        }
+        if !is_iso_date(&spec.as_of) {
+            d.push(
+                "as_of",
+                format!("must be a date like 2026-11-15, got `{}`", spec.as_of),
+            );
+        }
+        if spec.currency != "USD" {
+            d.push(
+                "currency",
+                format!("only USD is supported, got `{}`", spec.currency),
+            );
+        }
+        if !(spec.quality.slope.is_finite()
+            && spec.quality.slope > 0.0
+            && spec.quality.slope <= 1.0)
+        {
+            d.push(
+                "quality.slope",
+                format!(
+                    "must be greater than 0 and at most 1, got {}",
+                    spec.quality.slope
+                ),
+            );
+        }
+        let mut source_ids = BTreeSet::new();
+        for (i, s) in spec.sources.iter().enumerate() {
+            if !source_ids.insert(s.id.clone()) {
+                d.push(
+                    format!("sources[{i}].id"),
+                    format!("duplicate source id `{}`", s.id),
+                );
+            }
+        }
+        if spec.models.is_empty() {
+            d.push("models", "a catalog needs at least one model");
+        }
+        let mut keys = BTreeSet::new();
+        let mut models = Vec::with_capacity(spec.models.len());
+        for (i, m) in spec.models.iter().enumerate() {
+            let p = format!("models[{i}]");
+            if !is_key(&m.key) {
+                d.push(
+                    format!("{p}.key"),
+                    format!(
+                        "`{}` is not a valid model key; use lowercase letters, digits, '-' and '.'",
+                        m.key
+                    ),
+                );
+            }
+            if !keys.insert(m.key.clone()) {
+                d.push(
+                    format!("{p}.key"),
+                    format!("duplicate model key `{}`", m.key),
+                );
+            }
+            if !source_ids.contains(&m.price_source) {
+                d.push(
+                    format!("{p}.price_source"),
+                    format!(
+                        "unknown source `{}`; sources listed in this catalog: {}",
+                        m.price_source,
+                        source_ids.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+            let rates = check_rates(&mut d, &format!("{p}.rates"), &m.rates);
+            let long_context = m.long_context.as_ref().map(|lc| {
+                let r = check_rates(&mut d, &format!("{p}.long_context"), &lc.rates());
+                if lc.above_input_tokens == 0 || lc.above_input_tokens >= m.context_window {
+                    d.push(
+                        format!("{p}.long_context.above_input_tokens"),
+                        format!(
+                            "must be greater than 0 and below context_window ({}), got {}",
+                            m.context_window, lc.above_input_tokens
+                        ),
+                    );
+                }
+                (lc.above_input_tokens, r)
+            });
+            if m.profiles.is_empty() {
+                d.push(
+                    format!("{p}.profiles"),
+                    "list at least one inference profile with its price multiplier, e.g. { global: 1.0 }",
+                );
+            }
+            for (name, mult) in &m.profiles {
+                if !(mult.is_finite() && *mult > 0.0 && *mult <= 10.0) {
+                    d.push(
+                        format!("{p}.profiles.{name}"),
+                        format!("multiplier must be greater than 0 and at most 10, got {mult}"),
+                    );
+                }
+            }
+            match &m.fallback_profile {
+                Some(fb) if !m.profiles.contains_key(fb) => d.push(
+                    format!("{p}.fallback_profile"),
+                    format!("`{fb}` is not one of this model's profiles"),
+                ),
+                None if !m.profiles.contains_key(&spec.default_profile) => d.push(
+                    format!("{p}.profiles"),
+                    format!(
+                        "model has no `{}` profile (the catalog default); add it or set fallback_profile",
+                        spec.default_profile
+                    ),
+                ),
+                _ => {}
+            }
+            if m.context_window == 0 || m.context_window > 100_000_000 {
+                d.push(
+                    format!("{p}.context_window"),
+                    format!(
+                        "must be between 1 and 100000000 tokens, got {}",
+                        m.context_window
+                    ),
+                );
+            }
+            if m.max_output == 0 || m.max_output > 10_000_000 {
+                d.push(
+                    format!("{p}.max_output"),
+                    format!(
+                        "must be between 1 and 10000000 tokens, got {}",
+                        m.max_output
+                    ),
+                );
+            }
+            if rates.cache_read.is_some() && m.min_cache_tokens.is_none() {
+                d.push(
+                    format!("{p}.min_cache_tokens"),
+                    "a model with cache rates needs min_cache_tokens (the smallest cacheable prefix)",
+                );
+            }
+            if m.modalities.is_empty() || !m.modalities.contains(&Modality::Text) {
+                d.push(format!("{p}.modalities"), "must include `text`");
+            }
+            if !(m.latency.ttft_ms.is_finite() && m.latency.ttft_ms >= 0.0) {
+                d.push(
+                    format!("{p}.latency.ttft_ms"),
+                    format!(
+                        "must be a finite number of milliseconds >= 0, got {}",
+                        m.latency.ttft_ms
+                    ),
+                );
+            }
+            if !(m.latency.output_tps.is_finite() && m.latency.output_tps > 0.0) {
+                d.push(
+                    format!("{p}.latency.output_tps"),
+                    format!(
+                        "must be a finite number of tokens per second > 0, got {}",
+                        m.latency.output_tps
+                    ),
+                );
+            }
+            let mut capability = [0.0; 10];
+            let missing: Vec<&str> = TaskKind::ALL
+                .iter()
+                .filter(|t| !m.quality.contains_key(t))
+                .map(|t| t.as_str())
+                .collect();
+            if !missing.is_empty() {
+                d.push(
+                    format!("{p}.quality"),
+                    format!("missing capability for task kinds: {}", missing.join(", ")),
+                );
+            }
+            for (t, c) in &m.quality {
+                if !(c.is_finite() && (-1.0..=2.0).contains(c)) {
+                    d.push(
+                        format!("{p}.quality.{}", t.as_str()),
+                        format!("capability must be between -1 and 2, got {c}"),
+                    );
+                }
+                capability[t.index()] = *c;
+            }
+            models.push(Model {
+                key: m.key.clone(),
+                provider_id: m.provider_id.clone(),
+                name: m.name.clone(),
+                family: m.family.clone(),
+                tier: m.tier.clone(),
+                price_source: m.price_source.clone(),
+                rates,
+                long_context,
+                profiles: m.profiles.clone(),
+                fallback_profile: m.fallback_profile.clone(),
+                context_window: m.context_window,
+                max_output: m.max_output,
+                min_cache_tokens: m.min_cache_tokens.unwrap_or(u64::MAX),
+                modalities: m.modalities.clone(),
+                latency: Latency {
+                    ttft_ms: m.latency.ttft_ms,
+                    output_tps: m.latency.output_tps,
+                    source: m.latency.source.clone(),
+                },
+                capability,
+            });
+        }
+        if models.len() > u16::MAX as usize {
+            d.push("models", "too many models (at most 65535)");
+        }
+        d.into_result()?;
+        Ok(Catalog {
+            name: spec.name,
+            as_of: spec.as_of,
+            description: spec.description,
+            sources: spec
+                .sources
+                .into_iter()
+                .map(|s| CatalogSource {
+                    id: s.id,
+                    title: s.title,
+                    url: s.url,
+                    note: s.note,
+                })
+                .collect(),
+            default_profile: spec.default_profile,
+            slope: spec.quality.slope,
+            models,
+            origin,
+        })
+    }
+}
+
+fn check_rates(d: &mut Diagnostics, path: &str, r: &spec::RatesSpec) -> Rates {
+    let mut check = |name: &str, v: f64| {
+        if !(v.is_finite() && (0.0..=100_000.0).contains(&v)) {
+            d.push(
+                format!("{path}.{name}"),
+                format!("must be a price in USD per 1M tokens between 0 and 100000, got {v}"),
+            );
+        }
+    };
+    check("input", r.input);
+    check("output", r.output);
+    for (name, v) in [
+        ("batch_input", r.batch_input),
+        ("batch_output", r.batch_output),
+        ("cache_write_5m", r.cache_write_5m),
+        ("cache_write_1h", r.cache_write_1h),
+        ("cache_read", r.cache_read),
+    ] {
+        if let Some(v) = v {
+            check(name, v);
+        }
+    }
+    if r.batch_input.is_some() != r.batch_output.is_some() {
+        d.push(
+            path.to_string(),
+            "give both batch_input and batch_output, or neither (no batch)",
+        );
+    }
+    if r.cache_read.is_some() != r.cache_write_5m.is_some() {
+        d.push(
+            path.to_string(),
+            "give both cache_read and cache_write_5m, or neither (no caching)",
+        );
+    }
+    if r.cache_write_1h.is_some() && r.cache_write_5m.is_none() {
+        d.push(
+            format!("{path}.cache_write_1h"),
+            "a 1-hour cache write rate needs a 5-minute one (cache_write_5m)",
+        );
+    }
+    Rates {
+        input: r.input,
+        output: r.output,
+        batch_input: r.batch_input.filter(|_| r.batch_output.is_some()),
+        batch_output: r.batch_output.filter(|_| r.batch_input.is_some()),
+        cache_write_5m: r.cache_write_5m.filter(|_| r.cache_read.is_some()),
+        cache_write_1h: r.cache_write_1h.filter(|_| r.cache_read.is_some()),
+        cache_read: r.cache_read.filter(|_| r.cache_write_5m.is_some()),
+    }
+}
+
+fn is_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}

@@ -1,0 +1,147 @@
+//! The catalog file as written (pricing/*.yaml), before validation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Modality, TaskKind};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSpec {
+    /// Short name scenarios refer to (`bedrock-2026-11`).
+    pub name: String,
+    /// Date the prices were read (YYYY-MM-DD).
+    pub as_of: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Only USD is supported.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Where the numbers come from; every model names one of these.
+    pub sources: Vec<SourceSpec>,
+    /// The inference profile scenarios get when they name none (`global`).
+    pub default_profile: String,
+    pub quality: QualityModelSpec,
+    pub models: Vec<ModelSpec>,
+}
+
+fn default_currency() -> String {
+    "USD".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityModelSpec {
+    /// Logistic slope `s` in P(success) = sigma((capability - difficulty) / s).
+    pub slope: f64,
+    /// Source id of the priors' derivation.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Short, stable key (`nova-pro`).
+    pub key: String,
+    /// The provider's model id (`amazon.nova-pro-v1:0`).
+    pub provider_id: String,
+    pub name: String,
+    /// Model family (`nova`, `claude`, ...): used to colour and group reports.
+    pub family: String,
+    /// Role in a tiered design, in words (`cheap high-volume`, `frontier`).
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Source id for the prices.
+    pub price_source: String,
+    /// USD per 1M tokens.
+    pub rates: RatesSpec,
+    #[serde(default)]
+    pub long_context: Option<LongContextSpec>,
+    /// Price multiplier per inference profile (`global: 1.0`, `us: 1.1`).
+    pub profiles: BTreeMap<String, f64>,
+    /// Profile used when a scenario asks for the catalog's default profile and
+    /// this model does not offer it (Nova 1 models have no `global` profile).
+    #[serde(default)]
+    pub fallback_profile: Option<String>,
+    pub context_window: u64,
+    pub max_output: u64,
+    #[serde(default)]
+    pub min_cache_tokens: Option<u64>,
+    pub modalities: Vec<Modality>,
+    pub latency: LatencySpec,
+    /// Capability per task kind, on the difficulty scale [0, 1] (higher is better).
+    pub quality: BTreeMap<TaskKind, f64>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatesSpec {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub batch_input: Option<f64>,
+    #[serde(default)]
+    pub batch_output: Option<f64>,
+    #[serde(default)]
+    pub cache_write_5m: Option<f64>,
+    #[serde(default)]
+    pub cache_write_1h: Option<f64>,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LongContextSpec {
+    /// The long-context rates apply to the whole call once its input exceeds this.
+    pub above_input_tokens: u64,
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub batch_input: Option<f64>,
+    #[serde(default)]
+    pub batch_output: Option<f64>,
+    #[serde(default)]
+    pub cache_write_5m: Option<f64>,
+    #[serde(default)]
+    pub cache_write_1h: Option<f64>,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+}
+
+impl LongContextSpec {
+    pub fn rates(&self) -> RatesSpec {
+        RatesSpec {
+            input: self.input,
+            output: self.output,
+            batch_input: self.batch_input,
+            batch_output: self.batch_output,
+            cache_write_5m: self.cache_write_5m,
+            cache_write_1h: self.cache_write_1h,
+            cache_read: self.cache_read,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySpec {
+    pub ttft_ms: f64,
+    pub output_tps: f64,
+    pub source: String,
+}

@@ -1,0 +1,151 @@
+//! Raw command-line flags, as clap parses them. Nothing outside `cli`
+//! sees these types: [`super::plan`] turns them into a validated plan.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tiersim",
+    version,
+    about = "Simulate what LLM traffic will cost each month, what quality a routing policy gives up, and which policy is worth it - offline.",
+    after_help = "Start with:  tiersim run scenarios/support-platform.yaml\n            tiersim init --template support-platform > my-scenario.yaml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and compare its policies.
+    Run(RunArgs),
+    /// Check scenario or catalog files without running them.
+    Validate(ValidateArgs),
+    /// Write an annotated starter scenario.
+    Init(InitArgs),
+    /// Price one call, broken down by component.
+    Quote(QuoteArgs),
+    /// List the models of a catalog with their prices.
+    Models(ModelsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Override a scenario field, e.g. --set volume.requests_per_month=5000000
+    /// or --set workloads.drafted-reply.share=0.4 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also print the month-by-month tables.
+    #[arg(long)]
+    pub monthly: bool,
+    /// Random seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications (overrides the scenario's; default 1).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Quality budget for the recommendation, in percentage points of loss
+    /// against the baseline.
+    #[arg(long, value_name = "PP", default_value_t = 2.0)]
+    pub max_quality_loss: f64,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario or catalog files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Overrides to check along with each scenario.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Template to start from (see --list).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// List the templates.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheArg {
+    Hit,
+    Miss,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TtlArg {
+    #[value(name = "5m")]
+    FiveMinutes,
+    #[value(name = "1h")]
+    OneHour,
+}
+
+#[derive(Debug, Args)]
+pub struct QuoteArgs {
+    /// Model key (e.g. claude-sonnet-4-5); `tiersim models` lists them.
+    pub model: String,
+    /// Input tokens of the call, the cacheable prefix included.
+    #[arg(long)]
+    pub input: u64,
+    /// Output tokens of the call.
+    #[arg(long)]
+    pub output: u64,
+    /// How many of the input tokens are a cacheable prefix.
+    #[arg(long, value_name = "N")]
+    pub cached_prefix: Option<u64>,
+    /// Whether the prefix was found in the cache (default: miss).
+    #[arg(long, value_enum)]
+    pub cache: Option<CacheArg>,
+    /// Cache lifetime for a miss (written at the 5-minute or 1-hour rate).
+    #[arg(long, value_enum)]
+    pub ttl: Option<TtlArg>,
+    /// Bill at batch rates.
+    #[arg(long)]
+    pub batch: bool,
+    /// Inference profile (default: the catalog's, usually global).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Catalog name or file (default: bedrock-2026-11).
+    #[arg(long)]
+    pub catalog: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Catalog name or file (default: bedrock-2026-11).
+    #[arg(long)]
+    pub catalog: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}

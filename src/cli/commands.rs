@@ -1,0 +1,412 @@
+//! Carrying out a plan.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::catalog::{Catalog, DEFAULT_CATALOG};
+use crate::cli::plan::{Output, Plan, QuotePlan, RunPlan};
+use crate::engine::{self, RunOptions};
+use crate::error::{Diagnostic, Error, Result};
+use crate::input::{suggest, yaml};
+use crate::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, price_call};
+use crate::projection::project;
+use crate::report::format::{count, usd_precise};
+use crate::report::{json, terminal};
+use crate::scenario::{Scenario, templates};
+
+pub fn execute(plan: Plan) -> Result<()> {
+    match plan {
+        Plan::Run(p) => run(p),
+        Plan::Validate { files, sets } => validate(&files, &sets),
+        Plan::Init {
+            template,
+            output,
+            force,
+        } => init(template.as_deref(), output.as_deref(), force),
+        Plan::ListTemplates => {
+            let mut s = String::new();
+            for (name, about, _) in templates::TEMPLATES {
+                s.push_str(&format!("{name:<22} {about}\n"));
+            }
+            emit(&s)
+        }
+        Plan::Quote(q) => quote(q),
+        Plan::Models { catalog, output } => models(catalog.as_deref(), output),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn emit(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::failure(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+fn run(p: RunPlan) -> Result<()> {
+    let mut scenario = Scenario::load(&p.scenario, &p.sets)?;
+    if let Some(seed) = p.seed {
+        scenario.seed = seed;
+    }
+    let replications = p.replications.or(scenario.replications).unwrap_or(1);
+    let show = p.progress && std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let progress = move |done: u64, total: u64| {
+        if show && started.elapsed().as_millis() > 500 {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\rsimulating: {done}/{total} replication-months");
+            let _ = e.flush();
+        }
+    };
+    let opts = RunOptions {
+        replications,
+        threads: p.threads,
+        progress: Some(&progress),
+        ..RunOptions::default()
+    };
+    let run = engine::run(&scenario, &opts)?;
+    if show && started.elapsed().as_millis() > 500 {
+        eprint!("\r{}\r", " ".repeat(60));
+    }
+    let projection = project(&scenario, &run);
+    let mut notes = scenario.notes.clone();
+    for x in &projection.policies {
+        if x.unserved_rate > 0.0 {
+            let n = x.unserved_rate * x.requests;
+            notes.push(format!(
+                "{} could not serve {} request(s) ({:.2e} of all): no model it may use can take them (context window, output limit or modality); they count as failures",
+                x.name,
+                count(n),
+                x.unserved_rate
+            ));
+        }
+    }
+    let uncertain = scenario.uncertain_params().len();
+    if uncertain > 0 {
+        notes.push(format!(
+            "{uncertain} scenario input(s) are distributions; figures are means over {replications} replication(s), each drawing every input once"
+        ));
+    }
+    match p.output {
+        Output::Json => emit(&json::render(&json::document(
+            &scenario,
+            &projection,
+            p.max_quality_loss_pp,
+            notes,
+        ))),
+        Output::Table => emit(&terminal::render(
+            &scenario,
+            &projection,
+            &terminal::TerminalOptions {
+                monthly: p.monthly,
+                max_quality_loss_pp: p.max_quality_loss_pp,
+            },
+            &notes,
+        )),
+    }
+}
+
+/// Whether a YAML document looks like a catalog (has `models`, no `workloads`).
+fn is_catalog(src: &yaml::Source) -> bool {
+    match yaml::parse_value(src) {
+        Ok(v) => v.get("models").is_some() && v.get("workloads").is_none(),
+        Err(_) => false,
+    }
+}
+
+fn validate(files: &[std::path::PathBuf], sets: &[String]) -> Result<()> {
+    let mut failed: Vec<Diagnostic> = Vec::new();
+    let mut ok = String::new();
+    for f in files {
+        let result = yaml::read_source(f).and_then(|src| {
+            if is_catalog(&src) {
+                Catalog::from_source(&src, f.display().to_string()).map(|c| {
+                    format!(
+                        "ok: {} (catalog {}, {} models, prices as of {})\n",
+                        f.display(),
+                        c.name,
+                        c.models.len(),
+                        c.as_of
+                    )
+                })
+            } else {
+                Scenario::from_source(&src, sets).map(|s| {
+                    format!(
+                        "ok: {} (scenario {}: {} workloads, {} policies, {} months, catalog {})\n",
+                        f.display(),
+                        s.name,
+                        s.workloads.len(),
+                        s.policies.len(),
+                        s.horizon_months,
+                        s.catalog.name
+                    )
+                })
+            }
+        });
+        match result {
+            Ok(line) => ok.push_str(&line),
+            Err(e) => failed.extend(e.diagnostics),
+        }
+    }
+    emit(&ok)?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::from_diagnostics(failed))
+    }
+}
+
+fn init(template: Option<&str>, output: Option<&Path>, force: bool) -> Result<()> {
+    let name = template.unwrap_or(templates::DEFAULT_TEMPLATE);
+    let Some(text) = templates::find(name) else {
+        let names: Vec<&str> = templates::TEMPLATES.iter().map(|(n, _, _)| *n).collect();
+        let mut msg = format!("unknown template `{name}`");
+        if let Some(s) = suggest(name, names.iter().copied()) {
+            msg.push_str(&format!("; did you mean `{s}`?"));
+        }
+        msg.push_str(&format!(" Templates: {}", names.join(", ")));
+        return Err(Error::input(msg));
+    };
+    match output {
+        None => emit(text),
+        Some(path) => {
+            if path.exists() && !force {
+                return Err(Error::input(format!(
+                    "{} already exists; pass --force to overwrite it",
+                    path.display()
+                )));
+            }
+            crate::output::write_atomic(path, text.as_bytes())?;
+            eprintln!(
+                "wrote {} (template {name}); run it with: tiersim run {}",
+                path.display(),
+                path.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn load_catalog(reference: Option<&str>) -> Result<Catalog> {
+    Catalog::load(reference.unwrap_or(DEFAULT_CATALOG), None)
+}
+
+fn quote(q: QuotePlan) -> Result<()> {
+    let catalog = load_catalog(q.catalog.as_deref())?;
+    let Some(id) = catalog.find(&q.model) else {
+        return Err(Error::input(catalog.unknown_model_message(&q.model)));
+    };
+    let model = catalog.model(id);
+    let profile = q
+        .profile
+        .clone()
+        .unwrap_or_else(|| catalog.default_profile.clone());
+    let Some((used_profile, multiplier)) = model.profile(&profile, &catalog.default_profile) else {
+        return Err(Error::input(format!(
+            "model `{}` has no `{profile}` inference profile; its profiles: {}",
+            model.key,
+            model
+                .profiles
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let pricing = catalog.pricing(id, multiplier);
+    let call = CallShape {
+        input_tokens: q.input_tokens,
+        output_tokens: q.output_tokens,
+        prefix_tokens: q.prefix_tokens,
+        cache: q.cache,
+        ttl: q.ttl,
+        batch: q.batch,
+    };
+    let charges = price_call(&pricing, &call);
+    let (tier, mode, tokens) = pricing.classify(&call);
+    let mut notes = Vec::new();
+    if used_profile != profile {
+        notes.push(format!(
+            "{} has no `{profile}` profile; priced at `{used_profile}`",
+            model.key
+        ));
+    }
+    if q.batch && mode != Mode::Batch {
+        notes.push(format!(
+            "{} has no batch pricing; billed on demand",
+            model.key
+        ));
+    }
+    if q.cache.is_some() && !pricing.caches(q.prefix_tokens, q.batch) {
+        let why = if !pricing.caching {
+            format!("{} does not support prompt caching", model.key)
+        } else if q.batch && mode == Mode::Batch {
+            "batch calls are not cached".to_string()
+        } else {
+            format!(
+                "the prefix of {} tokens is below {}'s minimum cache checkpoint of {} tokens",
+                count(q.prefix_tokens as f64),
+                model.key,
+                count(model.min_cache_tokens as f64)
+            )
+        };
+        notes.push(format!("{why}; the prefix is billed as plain input"));
+    }
+    if q.cache == Some(CacheOutcome::Miss)
+        && q.ttl == crate::pricing::Ttl::OneHour
+        && !pricing.has_1h
+    {
+        notes.push(format!(
+            "{} offers no 1-hour cache; written at the 5-minute rate",
+            model.key
+        ));
+    }
+    if tier == Tier::Long {
+        notes.push(format!(
+            "input above {} tokens: the whole call is billed at long-context rates",
+            count(pricing.long_above as f64)
+        ));
+    }
+    if q.input_tokens > model.context_window {
+        notes.push(format!(
+            "{} input tokens exceed {}'s context window of {}; the call would be rejected",
+            count(q.input_tokens as f64),
+            model.key,
+            count(model.context_window as f64)
+        ));
+    }
+    if q.output_tokens > model.max_output {
+        notes.push(format!(
+            "{} output tokens exceed {}'s maximum output of {}",
+            count(q.output_tokens as f64),
+            model.key,
+            count(model.max_output as f64)
+        ));
+    }
+    match q.output {
+        Output::Json => {
+            let doc = serde_json::json!({
+                "model": model.key,
+                "profile": used_profile,
+                "profile_multiplier": multiplier,
+                "mode": if mode == Mode::Batch { "batch" } else { "on-demand" },
+                "tier": if tier == Tier::Long { "long-context" } else { "standard" },
+                "total_usd": charges.total(),
+                "components": {
+                    "input": charges.input,
+                    "cache_write": charges.cache_write,
+                    "cache_read": charges.cache_read,
+                    "output": charges.output,
+                },
+                "tokens": {
+                    "input": tokens[Component::Input as usize],
+                    "cache_write": tokens[Component::CacheWrite5m as usize] + tokens[Component::CacheWrite1h as usize],
+                    "cache_read": tokens[Component::CacheRead as usize],
+                    "output": tokens[Component::Output as usize],
+                },
+                "notes": notes,
+            });
+            let mut s = serde_json::to_string_pretty(&doc).expect("json");
+            s.push('\n');
+            emit(&s)
+        }
+        Output::Table => {
+            let mut s = format!(
+                "{} ({}), profile {} (x{}), {}{}\n",
+                model.key,
+                model.name,
+                used_profile,
+                multiplier,
+                if mode == Mode::Batch {
+                    "batch"
+                } else {
+                    "on-demand"
+                },
+                if tier == Tier::Long {
+                    ", long-context rates"
+                } else {
+                    ""
+                }
+            );
+            let rows = [
+                ("input", Component::Input, charges.input),
+                ("cache write 5m", Component::CacheWrite5m, 0.0),
+                ("cache write 1h", Component::CacheWrite1h, 0.0),
+                ("cache read", Component::CacheRead, charges.cache_read),
+                ("output", Component::Output, charges.output),
+            ];
+            for (label, c, _) in rows {
+                let n = tokens[c as usize];
+                if n == 0 && !matches!(c, Component::Input | Component::Output) {
+                    continue;
+                }
+                let rate = pricing.rate(tier, mode, c);
+                let cost = n as f64 * rate / 1e6;
+                s.push_str(&format!(
+                    "  {label:<15}{:>12} tokens x ${}/1M = {}\n",
+                    count(n as f64),
+                    crate::report::format::rate(rate),
+                    usd_precise(cost)
+                ));
+            }
+            s.push_str(&format!("  {:<15}{}\n", "total", usd_precise(charges.total())));
+            for n in notes {
+                s.push_str(&format!("note: {n}\n"));
+            }
+            emit(&s)
+        }
+    }
+}
+
+fn models(reference: Option<&str>, output: Output) -> Result<()> {
+    let catalog = load_catalog(reference)?;
+    match output {
+        Output::Json => {
+            let list: Vec<_> = catalog
+                .models
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "key": m.key, "provider_id": m.provider_id, "name": m.name, "family": m.family,
+                        "rates_per_1m": m.rates, "long_context": m.long_context.map(|(above, r)| serde_json::json!({"above_input_tokens": above, "rates_per_1m": r})),
+                        "profiles": m.profiles, "fallback_profile": m.fallback_profile,
+                        "context_window": m.context_window, "max_output": m.max_output,
+                        "min_cache_tokens": if m.supports_caching() { Some(m.min_cache_tokens) } else { None },
+                        "modalities": m.modalities,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({"catalog": catalog.name, "as_of": catalog.as_of, "models": list});
+            let mut s = serde_json::to_string_pretty(&doc).expect("json");
+            s.push('\n');
+            emit(&s)
+        }
+        Output::Table => {
+            let mut s = format!(
+                "catalog {} (prices as of {}), USD per 1M tokens, default profile {}\n",
+                catalog.name, catalog.as_of, catalog.default_profile
+            );
+            s.push_str(&format!(
+                "{:<18} {:>7} {:>7} {:>15} {:>15} {:>8} {:>9}\n",
+                "model", "input", "output", "batch in/out", "cache w/r", "context", "profiles"
+            ));
+            let opt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x}"));
+            for m in &catalog.models {
+                let r = &m.rates;
+                s.push_str(&format!(
+                    "{:<18} {:>7} {:>7} {:>15} {:>15} {:>8} {}\n",
+                    m.key,
+                    r.input,
+                    r.output,
+                    format!("{}/{}", opt(r.batch_input), opt(r.batch_output)),
+                    format!("{}/{}", opt(r.cache_write_5m), opt(r.cache_read)),
+                    crate::report::format::compact(m.context_window as f64),
+                    m.profiles.keys().cloned().collect::<Vec<_>>().join(",")
+                ));
+            }
+            emit(&s)
+        }
+    }
+}

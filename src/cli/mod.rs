@@ -1,0 +1,37 @@
+//! The command line: parse flags ([`args`]), turn them into a validated
+//! [`plan::Plan`], run it. `main.rs` only calls [`main`].
+
+pub mod args;
+mod commands;
+pub mod plan;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::Error;
+
+/// Runs the command line and returns the process exit code: 0 on success,
+/// 2 for bad input (flags, files, values), 1 for other failures.
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = plan::plan(cli).and_then(commands::execute);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e),
+    }
+}
+
+fn report(e: &Error) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{e}");
+    ExitCode::from(e.exit_code())
+}

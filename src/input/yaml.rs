@@ -1,0 +1,412 @@
+//! The one place YAML is parsed.
+//!
+//! Every YAML file the user gives tiersim (scenarios, catalogs) is read with
+//! [`read_source`] and parsed with [`parse`], so the parser can be swapped in
+//! one place and every input gets the same limits and the same error shape:
+//! `file:line:column: field.path: message`.
+//!
+//! The parser (`serde_yaml`, the maintained `yaml_serde` continuation) reports
+//! a location for syntax and type errors. Errors found later, by validation,
+//! carry only a field path; [`locate`] turns that path back into a line and
+//! column by walking the document again with a visitor that fails on purpose
+//! when it reaches the node, so the parser stamps its own position on it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// Largest YAML input accepted, in bytes. Real scenarios and catalogs are a
+/// few kilobytes; anything this large is a mistake, and refusing it early
+/// keeps memory bounded.
+pub const MAX_YAML_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A YAML document and where it came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The file, or `None` for built-in documents and command-line text.
+    pub origin: Option<PathBuf>,
+    /// A name for built-in documents (`bedrock-2026-11`).
+    pub label: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn from_text(label: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            origin: None,
+            label: label.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The name used in error messages.
+    pub fn display_path(&self) -> PathBuf {
+        match &self.origin {
+            Some(p) => p.clone(),
+            None => PathBuf::from(&self.label),
+        }
+    }
+}
+
+/// Reads a text file for parsing, refusing directories, oversized files and
+/// bytes that are not UTF-8 with a message that says which.
+pub fn read_source(path: &Path) -> Result<Source> {
+    let fail = |msg: String| Error::from(Diagnostic::new(msg).in_file(path));
+    let meta = std::fs::metadata(path).map_err(|e| fail(describe_io(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory; expected a YAML file".into()));
+    }
+    if meta.len() > MAX_YAML_BYTES {
+        return Err(fail(format!(
+            "file is {} bytes; tiersim reads YAML files of at most {} bytes (4 MiB)",
+            meta.len(),
+            MAX_YAML_BYTES
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(describe_io(&e)))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "is not UTF-8 text (invalid byte at offset {}); expected a YAML file",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok(Source {
+        origin: Some(path.to_path_buf()),
+        label: path.display().to_string(),
+        text,
+    })
+}
+
+fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// Parses a document into `T`, turning parser errors into a located diagnostic.
+pub fn parse<T: DeserializeOwned>(src: &Source) -> Result<T> {
+    if src.text.trim().is_empty() {
+        return Err(Diagnostic::new("file is empty; expected a YAML mapping")
+            .in_file(&src.display_path())
+            .into());
+    }
+    serde_yaml::from_str::<T>(&src.text).map_err(|e| parse_error(src, &e))
+}
+
+/// Parses a document into a generic YAML value (used to apply `--set` overrides).
+pub fn parse_value(src: &Source) -> Result<serde_yaml::Value> {
+    if src.text.trim().is_empty() {
+        return Err(Diagnostic::new("file is empty; expected a YAML mapping")
+            .in_file(&src.display_path())
+            .into());
+    }
+    serde_yaml::from_str::<serde_yaml::Value>(&src.text).map_err(|e| parse_error(src, &e))
+}
+
+/// Deserializes `T` from a YAML value that was edited after parsing. Errors
+/// are located in `src` by their field path where the path exists there.
+pub fn from_value<T: DeserializeOwned>(src: &Source, value: serde_yaml::Value) -> Result<T> {
+    serde_yaml::from_value::<T>(value).map_err(|e| {
+        let (path, message) = split_path(&strip_location(&e.to_string()));
+        let mut d = Diagnostic::new(message).in_file(&src.display_path());
+        if let Some(p) = path {
+            if let Some((l, c)) = locate(&src.text, &p) {
+                d = d.at(l, c);
+            }
+            d = d.at_path(p);
+        }
+        Error::from(d)
+    })
+}
+
+fn parse_error(src: &Source, e: &serde_yaml::Error) -> Error {
+    let raw = strip_location(&e.to_string());
+    let (path, message) = split_path(&raw);
+    let mut d = Diagnostic::new(tidy_message(&message)).in_file(&src.display_path());
+    if let Some(loc) = e.location() {
+        d = d.at(loc.line(), loc.column());
+    }
+    if let Some(p) = path {
+        d = d.at_path(p);
+    }
+    Error::from(d)
+}
+
+/// The parser puts " at line L column C" into its messages (at the end, and
+/// inside libyaml's "problem at ..., context at ..." messages); the location
+/// is reported separately, so every such phrase is removed.
+fn strip_location(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(idx) = rest.find(" at line ") {
+        out.push_str(&rest[..idx]);
+        let after = &rest[idx + " at line ".len()..];
+        let line_len = after.chars().take_while(char::is_ascii_digit).count();
+        let tail = &after[line_len..];
+        match tail.strip_prefix(" column ") {
+            Some(col) if line_len > 0 => {
+                let col_len = col.chars().take_while(char::is_ascii_digit).count();
+                rest = &col[col_len..];
+            }
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Splits "path.to[0].field: message" into its path and message, when the
+/// prefix looks like a field path the parser produced.
+fn split_path(msg: &str) -> (Option<String>, String) {
+    if let Some(idx) = msg.find(": ") {
+        let head = &msg[..idx];
+        let looks_like_path = !head.is_empty()
+            && !head.contains(' ')
+            && head
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-[]?".contains(c));
+        if looks_like_path {
+            return (Some(head.to_string()), msg[idx + 2..].to_string());
+        }
+    }
+    (None, msg.to_string())
+}
+
+/// Makes a few of the parser's messages say what would be valid in words a
+/// scenario author uses.
+fn tidy_message(msg: &str) -> String {
+    let mut out = msg
+        .replace("invalid type: floating point", "invalid type: number")
+        .replace("invalid type: integer", "invalid type: number")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected u64", "expected a whole number")
+        .replace("expected f64", "expected a number");
+    // "unknown field `shar`, expected one of `name`, `share`" / "unknown variant ..."
+    for kind in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = out.strip_prefix(kind)
+            && let Some((word, tail)) = rest.split_once('`')
+        {
+            let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+            if let Some(s) = crate::input::suggest(word, candidates.iter().copied()) {
+                out = format!("{out}; did you mean `{s}`?");
+            }
+            break;
+        }
+    }
+    out
+}
+
+/// A segment of a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn parse_path(path: &str) -> Option<Vec<Seg>> {
+    let mut segs = Vec::new();
+    for part in path.split('.') {
+        if part.is_empty() {
+            return None;
+        }
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            segs.push(Seg::Key(key.to_string()));
+        }
+        while let Some(stripped) = rest.strip_prefix('[') {
+            let end = stripped.find(']')?;
+            segs.push(Seg::Index(stripped[..end].parse().ok()?));
+            rest = &stripped[end + 1..];
+        }
+    }
+    Some(segs)
+}
+
+const FOUND: &str = "\u{1}tiersim-locate-found";
+
+/// Returns the 1-based (line, column) of the node at `path` (such as
+/// `workloads[1].share`) in a YAML document, if the document has that node.
+pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
+    let segs = parse_path(path)?;
+    let de = serde_yaml::Deserializer::from_str(text);
+    match (Walk { segs: &segs }).deserialize(de) {
+        Err(e) if e.to_string().contains(FOUND) => e.location().map(|l| (l.line(), l.column())),
+        _ => None,
+    }
+}
+
+struct Walk<'a> {
+    segs: &'a [Seg],
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.segs.is_empty() {
+            return Err(de::Error::custom(FOUND));
+        }
+        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+            let hit = match (&self.segs[0], &key) {
+                (Seg::Key(k), serde_yaml::Value::String(s)) => k == s,
+                (Seg::Key(k), other) => value_as_key(other).as_deref() == Some(k.as_str()),
+                _ => false,
+            };
+            if hit {
+                map.next_value_seed(Walk {
+                    segs: &self.segs[1..],
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.segs.is_empty() {
+            return Err(de::Error::custom(FOUND));
+        }
+        let mut i = 0usize;
+        loop {
+            let hit = matches!(self.segs[0], Seg::Index(n) if n == i);
+            let more = if hit {
+                seq.next_element_seed(Walk {
+                    segs: &self.segs[1..],
+                })?
+                .is_some()
+            } else {
+                seq.next_element::<IgnoredAny>()?.is_some()
+            };
+            if !more {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.leaf()
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.leaf()
+    }
+}
+
+impl Walk<'_> {
+    fn leaf<E: de::Error>(&self) -> Result<(), E> {
+        if self.segs.is_empty() {
+            Err(E::custom(FOUND))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn value_as_key(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Finds the location of `path` in `src`, walking up to the nearest parent
+/// that exists (a missing field is reported at the mapping that lacks it).
+pub fn locate_nearest(text: &str, path: &str) -> Option<(usize, usize)> {
+    let mut p = path.to_string();
+    loop {
+        if let Some(loc) = locate(text, &p) {
+            return Some(loc);
+        }
+        let cut = p.rfind(['.', '['])?;
+        p.truncate(cut);
+        if p.is_empty() {
+            return None;
+        }
+    }
+}
+
+/// Attaches file and line/column to diagnostics that carry only a field path.
+pub fn locate_all(src: &Source, mut err: Error) -> Error {
+    for d in &mut err.diagnostics {
+        if d.file.is_none() {
+            d.file = Some(src.display_path());
+        }
+        if d.location.is_none()
+            && let Some(p) = &d.path
+            && let Some(loc) = locate_nearest(&src.text, p)
+        {
+            d.location = Some(loc);
+        }
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "name: x\nworkloads:\n  - name: a\n    share: 0.5\n  - name: b\n    share: 1.5\npolicies: []\n";
+
+    #[test]
+    fn locates_nested_fields() {
+        assert_eq!(locate(DOC, "workloads[1].share"), Some((6, 12)));
+        assert_eq!(locate(DOC, "name"), Some((1, 7)));
+        assert_eq!(locate(DOC, "workloads[0]"), Some((3, 5)));
+        assert_eq!(locate(DOC, "workloads[2]"), None);
+        assert_eq!(locate_nearest(DOC, "workloads[1].missing"), Some((5, 5)));
+    }
+
+    #[test]
+    fn splits_parser_messages() {
+        assert_eq!(
+            split_path("workloads[0].share: invalid type: string \"x\", expected f64"),
+            (
+                Some("workloads[0].share".to_string()),
+                "invalid type: string \"x\", expected f64".to_string()
+            )
+        );
+        assert_eq!(strip_location("bad thing at line 3 column 7"), "bad thing");
+    }
+}

@@ -1,0 +1,276 @@
+//! Routing policies (DESIGN.md §6).
+//!
+//! A policy sees one [`Request`] and writes into a [`Decision`] the calls it
+//! makes and which answer it accepts. It is a pure function of the request
+//! and the [`Context`] (catalog limits, capabilities, prices): randomness
+//! comes from the request's pre-drawn uniforms, never from an RNG of its own.
+//! The engine prices the calls, caches prefixes and judges the accepted
+//! answer, so a new policy is one type implementing [`Policy`] — see
+//! `examples/custom_policy.rs` for one written outside the crate.
+
+mod cascade;
+mod classifier;
+mod oracle;
+mod overhead;
+mod rules;
+mod single;
+mod split;
+
+pub use cascade::{Cascade, Gate, GateCost};
+pub use classifier::{Classifier, ClassifierRouting};
+pub use oracle::Oracle;
+pub use overhead::OverheadCost;
+pub use rules::Rules;
+pub use single::Single;
+pub use split::Split;
+
+use crate::catalog::{Catalog, ModelId, TaskKind};
+use crate::pricing::ModelPricing;
+use crate::request::Request;
+
+/// A routing policy.
+pub trait Policy: Send + Sync {
+    /// The name reports use.
+    fn name(&self) -> &str;
+
+    /// The kind, for reports (`single`, `cascade`, ...; `custom` by default).
+    fn kind(&self) -> &str {
+        "custom"
+    }
+
+    /// Decides the calls for one request. `out` arrives cleared.
+    fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision);
+}
+
+/// What a policy may consult: the catalog, the capabilities and prices in
+/// force for this replication.
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    /// Capability per model (catalog order) per task kind.
+    pub capability: &'a [[f64; 10]],
+    /// Logistic slope of the quality model.
+    pub slope: f64,
+    /// Prices per model (catalog order) under the scenario's profile.
+    pub pricing: &'a [ModelPricing],
+}
+
+impl Context<'_> {
+    /// Whether `m` can take the request at all: input within the context
+    /// window, output within the output limit, modality supported.
+    #[inline]
+    pub fn can_serve(&self, m: ModelId, req: &Request) -> bool {
+        let model = &self.catalog.models[m.index()];
+        req.input_tokens <= model.context_window
+            && req.output_tokens <= model.max_output
+            && model.supports(req.modality)
+    }
+
+    /// Whether `m`'s answer to the request is acceptable (common random numbers).
+    #[inline]
+    pub fn succeeds(&self, m: ModelId, req: &Request) -> bool {
+        self.capability[m.index()][req.task.index()] > req.required_capability
+    }
+
+    #[inline]
+    pub fn capability(&self, m: ModelId, task: TaskKind) -> f64 {
+        self.capability[m.index()][task.index()]
+    }
+
+    /// P(success) of model `m` on a request of `task` at difficulty `d`.
+    #[inline]
+    pub fn p_success(&self, m: ModelId, task: TaskKind, d: f64) -> f64 {
+        crate::quality::p_success(self.capability(m, task), d, self.slope)
+    }
+
+    /// List price of the request on `m` without caching (USD): what a
+    /// router ranking models by price would see.
+    #[inline]
+    pub fn list_cost(&self, m: ModelId, req: &Request) -> f64 {
+        let p = &self.pricing[m.index()];
+        let tier = p.tier(req.input_tokens);
+        let mode = p.mode(req.batch);
+        (req.input_tokens as f64 * p.rate(tier, mode, crate::pricing::Component::Input)
+            + req.output_tokens as f64 * p.rate(tier, mode, crate::pricing::Component::Output))
+            / 1e6
+    }
+
+    pub fn key(&self, m: ModelId) -> &str {
+        &self.catalog.models[m.index()].key
+    }
+
+    /// The first of `models` that can take the request, counting the ones
+    /// skipped on the way in `out`.
+    #[inline]
+    pub fn first_capable(
+        &self,
+        models: &[ModelId],
+        req: &Request,
+        out: &mut Decision,
+    ) -> Option<ModelId> {
+        for &m in models {
+            if self.can_serve(m, req) {
+                return Some(m);
+            }
+            out.note_skip();
+        }
+        None
+    }
+
+    /// Calls `m` and accepts its answer if it can take the request;
+    /// otherwise tries `fallback` in order. Leaves the request unserved if
+    /// none can.
+    #[inline]
+    pub fn serve_with(&self, m: ModelId, fallback: &[ModelId], req: &Request, out: &mut Decision) {
+        let chosen = if self.can_serve(m, req) {
+            Some(m)
+        } else {
+            out.note_skip();
+            self.first_capable(fallback, req, out)
+        };
+        if let Some(m) = chosen {
+            let i = out.call(m);
+            out.accept(i);
+        }
+    }
+}
+
+/// Most calls one decision may hold (a cascade of 8 steps with a judge after
+/// each, plus a classifier call, fits).
+pub const MAX_CALLS: usize = 20;
+
+/// A call a policy makes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Call {
+    pub model: ModelId,
+    pub kind: CallKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CallKind {
+    /// Answers the request: the request's tokens, with its cacheable prefix.
+    Main,
+    /// Auxiliary (judge, classifier): its own token counts, no caching.
+    Overhead {
+        input_tokens: u64,
+        output_tokens: u64,
+    },
+}
+
+/// The calls a policy makes for one request, and the answer it accepts.
+/// Fixed capacity: deciding never allocates.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    calls: [Call; MAX_CALLS],
+    len: usize,
+    accepted: Option<usize>,
+    skips: u32,
+    fixed_overhead_usd: f64,
+    overflowed: bool,
+}
+
+impl Default for Decision {
+    fn default() -> Self {
+        Decision {
+            calls: [Call {
+                model: ModelId(0),
+                kind: CallKind::Main,
+            }; MAX_CALLS],
+            len: 0,
+            accepted: None,
+            skips: 0,
+            fixed_overhead_usd: 0.0,
+            overflowed: false,
+        }
+    }
+}
+
+impl Decision {
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.accepted = None;
+        self.skips = 0;
+        self.fixed_overhead_usd = 0.0;
+        self.overflowed = false;
+    }
+
+    fn push(&mut self, call: Call) -> usize {
+        if self.len == MAX_CALLS {
+            self.overflowed = true;
+            return MAX_CALLS - 1;
+        }
+        self.calls[self.len] = call;
+        self.len += 1;
+        self.len - 1
+    }
+
+    /// Calls `m` on the request; returns the call's index.
+    #[inline]
+    pub fn call(&mut self, m: ModelId) -> usize {
+        self.push(Call {
+            model: m,
+            kind: CallKind::Main,
+        })
+    }
+
+    /// An auxiliary call with its own token counts.
+    #[inline]
+    pub fn overhead(&mut self, m: ModelId, input_tokens: u64, output_tokens: u64) {
+        self.push(Call {
+            model: m,
+            kind: CallKind::Overhead {
+                input_tokens,
+                output_tokens,
+            },
+        });
+    }
+
+    /// A fixed auxiliary cost in USD (a gate priced per check).
+    #[inline]
+    pub fn overhead_usd(&mut self, usd: f64) {
+        self.fixed_overhead_usd += usd;
+    }
+
+    /// Accepts the answer of call `i` (a main call).
+    #[inline]
+    pub fn accept(&mut self, i: usize) {
+        self.accepted = Some(i);
+    }
+
+    /// Records that a model was passed over because it could not take the request.
+    #[inline]
+    pub fn note_skip(&mut self) {
+        self.skips += 1;
+    }
+
+    pub fn calls(&self) -> &[Call] {
+        &self.calls[..self.len]
+    }
+
+    /// The accepted call, if the request was served.
+    pub fn accepted(&self) -> Option<&Call> {
+        self.accepted
+            .filter(|&i| i < self.len && self.calls[i].kind == CallKind::Main)
+            .map(|i| &self.calls[i])
+    }
+
+    pub fn skips(&self) -> u32 {
+        self.skips
+    }
+
+    pub fn fixed_overhead_usd(&self) -> f64 {
+        self.fixed_overhead_usd
+    }
+
+    /// Number of main calls (more than one means the request escalated).
+    pub fn main_calls(&self) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| c.kind == CallKind::Main)
+            .count()
+    }
+
+    /// True if the policy tried to make more than [`MAX_CALLS`] calls.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+}

@@ -1,0 +1,46 @@
+//! `oracle`: the cheapest model that would succeed on each request.
+//!
+//! A bound, not a policy anyone can run: it knows the outcome in advance. It
+//! shows how much of the gap between cheap and strong models routing could
+//! ever recover. When no candidate would succeed, it uses the cheapest one
+//! that can take the request (the answer fails either way).
+
+use crate::catalog::ModelId;
+use crate::policy::{Context, Decision, Policy};
+use crate::request::Request;
+
+#[derive(Debug, Clone)]
+pub struct Oracle {
+    pub name: String,
+    pub models: Vec<ModelId>,
+}
+
+impl Policy for Oracle {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> &str {
+        "oracle"
+    }
+    #[inline]
+    fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
+        let mut best: Option<(f64, ModelId)> = None;
+        let mut cheapest: Option<(f64, ModelId)> = None;
+        for &m in &self.models {
+            if !ctx.can_serve(m, req) {
+                continue;
+            }
+            let cost = ctx.list_cost(m, req);
+            if cheapest.is_none_or(|(c, _)| cost < c) {
+                cheapest = Some((cost, m));
+            }
+            if ctx.succeeds(m, req) && best.is_none_or(|(c, _)| cost < c) {
+                best = Some((cost, m));
+            }
+        }
+        if let Some((_, m)) = best.or(cheapest) {
+            let i = out.call(m);
+            out.accept(i);
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The price of one call (DESIGN.md §4).
+//!
+//! A call of `I` input tokens (of which a cacheable prefix `P`) and `O` output
+//! tokens is split into token counts per *price class*: a component (input,
+//! cache write 5m/1h, cache read, output), a mode (on-demand or batch) and a
+//! tier (standard, or long context once `I` exceeds the model's threshold —
+//! the premium applies to the whole call). Cost is tokens × rate per class.
+//!
+//! The simulator accumulates token counts per class and multiplies by the
+//! rates once at the end, so money is never summed call by call: counts are
+//! exact integers (held in f64, exact below 2^53) and each cost is one
+//! multiplication. [`price_call`] is the same rule for one call, used by
+//! `tiersim quote` and the tests.
+
+use serde::Serialize;
+
+use crate::catalog::Model;
+
+/// Rates in USD per 1M tokens. Optional rates are absent when the model does
+/// not offer the feature.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Rates {
+    pub input: f64,
+    pub output: f64,
+    pub batch_input: Option<f64>,
+    pub batch_output: Option<f64>,
+    pub cache_write_5m: Option<f64>,
+    pub cache_write_1h: Option<f64>,
+    pub cache_read: Option<f64>,
+}
+
+/// A billed part of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    Input = 0,
+    CacheWrite5m = 1,
+    CacheWrite1h = 2,
+    CacheRead = 3,
+    Output = 4,
+}
+
+pub const N_COMPONENTS: usize = 5;
+
+impl Component {
+    pub const ALL: [Component; N_COMPONENTS] = [
+        Component::Input,
+        Component::CacheWrite5m,
+        Component::CacheWrite1h,
+        Component::CacheRead,
+        Component::Output,
+    ];
+}
+
+/// On-demand or batch inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Mode {
+    OnDemand = 0,
+    Batch = 1,
+}
+
+/// Standard or long-context pricing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Tier {
+    Standard = 0,
+    Long = 1,
+}
+
+/// Cache lifetime a workload asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Ttl {
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    #[serde(rename = "1h")]
+    OneHour,
+}
+
+impl Ttl {
+    pub fn seconds(self) -> f64 {
+        match self {
+            Ttl::FiveMinutes => 300.0,
+            Ttl::OneHour => 3600.0,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ttl::FiveMinutes => "5m",
+            Ttl::OneHour => "1h",
+        }
+    }
+}
+
+/// Whether a call's prefix was found in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+}
+
+/// One call to be priced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallShape {
+    /// Total input tokens, cacheable prefix included.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Cacheable prefix tokens (0 when the workload does not cache).
+    pub prefix_tokens: u64,
+    /// `None` when the caller does not use caching for this call.
+    pub cache: Option<CacheOutcome>,
+    pub ttl: Ttl,
+    pub batch: bool,
+}
+
+/// Rates of one model under one inference profile, in USD per token, by
+/// `[tier][mode][component]`, with what the model supports.
+#[derive(Debug, Clone)]
+pub struct ModelPricing {
+    /// USD per 1M tokens, multiplier applied, by `[tier][mode][component]`.
+    pub per_million: [[[f64; N_COMPONENTS]; 2]; 2],
+    pub batch: bool,
+    pub caching: bool,
+    pub has_1h: bool,
+    pub min_cache_tokens: u64,
+    /// Input size above which long-context rates apply (`u64::MAX` if none).
+    pub long_above: u64,
+    pub multiplier: f64,
+}
+
+fn table(r: &Rates) -> [[f64; N_COMPONENTS]; 2] {
+    let w5 = r.cache_write_5m.unwrap_or(r.input);
+    let on_demand = [
+        r.input,
+        w5,
+        r.cache_write_1h.unwrap_or(w5),
+        r.cache_read.unwrap_or(r.input),
+        r.output,
+    ];
+    // Batch calls carry no cache components (see `classify`), so those slots
+    // repeat the on-demand rates only to keep the table total.
+    let batch = [
+        r.batch_input.unwrap_or(r.input),
+        w5,
+        r.cache_write_1h.unwrap_or(w5),
+        r.cache_read.unwrap_or(r.input),
+        r.batch_output.unwrap_or(r.output),
+    ];
+    [on_demand, batch]
+}
+
+impl ModelPricing {
+    pub fn new(model: &Model, multiplier: f64) -> Self {
+        let std = table(&model.rates);
+        let (long_above, long) = match &model.long_context {
+            Some((above, r)) => (*above, table(r)),
+            None => (u64::MAX, std),
+        };
+        let mut per_million = [std, long];
+        for tier in per_million.iter_mut() {
+            for mode in tier.iter_mut() {
+                for rate in mode.iter_mut() {
+                    *rate *= multiplier;
+                }
+            }
+        }
+        ModelPricing {
+            per_million,
+            batch: model.supports_batch(),
+            caching: model.supports_caching(),
+            has_1h: model.rates.cache_write_1h.is_some(),
+            min_cache_tokens: model.min_cache_tokens,
+            long_above,
+            multiplier,
+        }
+    }
+
+    /// Whether a prefix of `prefix_tokens` is cached on this model for a call
+    /// in `mode`: the model caches, the prefix reaches the minimum checkpoint
+    /// size, and the call is on-demand (batch calls are not cached; see README).
+    #[inline]
+    pub fn caches(&self, prefix_tokens: u64, batch: bool) -> bool {
+        self.caching
+            && prefix_tokens > 0
+            && prefix_tokens >= self.min_cache_tokens
+            && !(batch && self.batch)
+    }
+
+    /// The TTL this model actually gives: a 1-hour request on a model that
+    /// offers only 5-minute caching gets 5 minutes.
+    #[inline]
+    pub fn effective_ttl(&self, ttl: Ttl) -> Ttl {
+        if ttl == Ttl::OneHour && self.has_1h {
+            Ttl::OneHour
+        } else {
+            Ttl::FiveMinutes
+        }
+    }
+
+    #[inline]
+    pub fn mode(&self, batch: bool) -> Mode {
+        if batch && self.batch {
+            Mode::Batch
+        } else {
+            Mode::OnDemand
+        }
+    }
+
+    #[inline]
+    pub fn tier(&self, input_tokens: u64) -> Tier {
+        if input_tokens > self.long_above {
+            Tier::Long
+        } else {
+            Tier::Standard
+        }
+    }
+
+    /// Splits a call into token counts per component, with its tier and mode.
+    #[inline]
+    pub fn classify(&self, call: &CallShape) -> (Tier, Mode, [u64; N_COMPONENTS]) {
+        let tier = self.tier(call.input_tokens);
+        let mode = self.mode(call.batch);
+        let mut tokens = [0u64; N_COMPONENTS];
+        let prefix = call.prefix_tokens.min(call.input_tokens);
+        match call.cache {
+            Some(outcome) if self.caches(prefix, call.batch) => {
+                tokens[Component::Input as usize] = call.input_tokens - prefix;
+                let slot = match outcome {
+                    CacheOutcome::Hit => Component::CacheRead,
+                    CacheOutcome::Miss => match self.effective_ttl(call.ttl) {
+                        Ttl::FiveMinutes => Component::CacheWrite5m,
+                        Ttl::OneHour => Component::CacheWrite1h,
+                    },
+                };
+                tokens[slot as usize] = prefix;
+            }
+            _ => tokens[Component::Input as usize] = call.input_tokens,
+        }
+        tokens[Component::Output as usize] = call.output_tokens;
+        (tier, mode, tokens)
+    }
+
+    /// USD per 1M tokens of one price class.
+    #[inline]
+    pub fn rate(&self, tier: Tier, mode: Mode, c: Component) -> f64 {
+        self.per_million[tier as usize][mode as usize][c as usize]
+    }
+}
+
+/// Cost of one call, by component, in USD.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Charges {
+    pub input: f64,
+    pub cache_write: f64,
+    pub cache_read: f64,
+    pub output: f64,
+}
+
+impl Charges {
+    pub fn total(&self) -> f64 {
+        self.input + self.cache_write + self.cache_read + self.output
+    }
+}
+
+/// The price of one call under `pricing` (DESIGN.md §4).
+pub fn price_call(pricing: &ModelPricing, call: &CallShape) -> Charges {
+    let (tier, mode, tokens) = pricing.classify(call);
+    let cost = |c: Component| tokens[c as usize] as f64 * pricing.rate(tier, mode, c) / 1e6;
+    Charges {
+        input: cost(Component::Input),
+        cache_write: cost(Component::CacheWrite5m) + cost(Component::CacheWrite1h),
+        cache_read: cost(Component::CacheRead),
+        output: cost(Component::Output),
+    }
+}

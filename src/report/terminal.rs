@@ -1,0 +1,353 @@
+//! The terminal report: policies side by side, readable at 100 columns.
+
+use std::fmt::Write;
+
+use crate::projection::{PolicySummary, Projection};
+use crate::report::format::{compact, count, pct, seconds, usd};
+use crate::scenario::{Growth, Scenario};
+
+/// Column alignment.
+#[derive(Clone, Copy)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// A plain text table: header, rows, columns padded to fit.
+struct Table {
+    header: Vec<String>,
+    align: Vec<Align>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(cols: &[(&str, Align)]) -> Table {
+        Table {
+            header: cols.iter().map(|(h, _)| h.to_string()).collect(),
+            align: cols.iter().map(|(_, a)| *a).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn render(&self, out: &mut String) {
+        let n = self.header.len();
+        let mut width = vec![0; n];
+        for r in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |out: &mut String, cells: &Vec<String>| {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                let pad = width[i] - c.chars().count();
+                match self.align[i] {
+                    Align::Left => {
+                        s.push_str(c);
+                        if i + 1 < n {
+                            s.push_str(&" ".repeat(pad));
+                        }
+                    }
+                    Align::Right => {
+                        s.push_str(&" ".repeat(pad));
+                        s.push_str(c);
+                    }
+                }
+            }
+            out.push_str(s.trim_end());
+            out.push('\n');
+        };
+        line(out, &self.header);
+        let total: usize = width.iter().sum::<usize>() + 2 * (n - 1);
+        out.push_str(&"-".repeat(total));
+        out.push('\n');
+        for r in &self.rows {
+            line(out, r);
+        }
+    }
+}
+
+fn growth_words(s: &Scenario) -> String {
+    match &s.volume.growth {
+        Growth::None => "flat".into(),
+        Growth::MonthlyPct(p) => {
+            if p.q.is_fixed() {
+                format!("{:+}%/month", p.q.median())
+            } else {
+                "uncertain monthly growth".into()
+            }
+        }
+        Growth::Schedule(_) => "explicit schedule".into(),
+        Growth::Logistic { .. } => "logistic growth".into(),
+    }
+}
+
+/// Options of the terminal report.
+pub struct TerminalOptions {
+    pub monthly: bool,
+    pub max_quality_loss_pp: f64,
+}
+
+pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[String]) -> String {
+    let mut out = String::new();
+    let months = p.horizon_months;
+    let total_requests: f64 = p.volumes.iter().sum();
+    let _ = writeln!(
+        out,
+        "{} - {} months from {} requests/month ({}), {} requests in all",
+        s.name,
+        months,
+        count(p.volumes.first().copied().unwrap_or(0.0)),
+        growth_words(s),
+        compact(total_requests)
+    );
+    let _ = writeln!(
+        out,
+        "catalog {} ({}), profile {}, seed {}, exact simulation, {} replication{}",
+        s.catalog.name,
+        s.catalog.as_of,
+        s.profile,
+        s.seed,
+        p.replications,
+        if p.replications == 1 { "" } else { "s" }
+    );
+    let mix: Vec<String> = s
+        .workloads
+        .iter()
+        .map(|w| format!("{} {}", w.name, pct(w.share.q.median(), 0)))
+        .collect();
+    wrap_into(&mut out, "workloads: ", &mix.join(", "), 100);
+    out.push('\n');
+
+    // Cost and quality.
+    let horizon_col = format!("{months} months");
+    let mut t = Table::new(&[
+        ("policy", Align::Left),
+        ("month 1", Align::Right),
+        (&horizon_col, Align::Right),
+        ("vs base", Align::Right),
+        ("quality", Align::Right),
+        ("loss", Align::Right),
+        ("gap rec.", Align::Right),
+        ("$/1K req", Align::Right),
+    ]);
+    for (i, x) in p.policies.iter().enumerate() {
+        let is_base = x.name == p.baseline;
+        let mut name = x.name.clone();
+        if is_base {
+            name.push_str(" [base]");
+        }
+        let _ = i;
+        t.row(vec![
+            name,
+            usd(x.first_month_cost_usd),
+            usd(x.total_cost_usd),
+            if is_base {
+                "-".into()
+            } else {
+                format!("{:+.1}%", -x.savings_vs_baseline_pct)
+            },
+            pct(x.quality, 2),
+            if is_base {
+                "-".into()
+            } else {
+                format!("{:.2} pp", x.quality_loss_pp)
+            },
+            x.quality_gap_recovered.map_or("-".into(), |g| pct(g, 0)),
+            format!("{:.2}", x.cost_per_1k_requests),
+        ]);
+    }
+    t.render(&mut out);
+    out.push('\n');
+
+    // How each policy gets there.
+    let mut t = Table::new(&[
+        ("policy", Align::Left),
+        ("kind", Align::Left),
+        ("escalated", Align::Right),
+        ("cache hit", Align::Right),
+        ("batch", Align::Right),
+        ("unserved", Align::Right),
+        ("p50", Align::Right),
+        ("p95", Align::Right),
+        ("frontier", Align::Left),
+    ]);
+    for x in &p.policies {
+        t.row(vec![
+            x.name.clone(),
+            x.kind.clone(),
+            pct(x.escalation_rate, 1),
+            x.cache_hit_rate.map_or("-".into(), |h| pct(h, 1)),
+            pct(x.batch_share, 1),
+            pct(x.unserved_rate, 2),
+            seconds(x.latency_p50_ms),
+            seconds(x.latency_p95_ms),
+            if x.on_frontier {
+                "yes".into()
+            } else {
+                "".into()
+            },
+        ]);
+    }
+    t.render(&mut out);
+    out.push_str("latency: on-demand requests, end to end including escalations and gates\n\n");
+
+    // Where the money goes.
+    out.push_str(&format!("Where the money goes ({months} months)\n"));
+    let mut t = Table::new(&[
+        ("policy", Align::Left),
+        ("input", Align::Right),
+        ("cache write", Align::Right),
+        ("cache read", Align::Right),
+        ("output", Align::Right),
+        ("overhead", Align::Right),
+    ]);
+    for x in &p.policies {
+        let c = &x.by_component;
+        t.row(vec![
+            x.name.clone(),
+            usd(c.input),
+            usd(c.cache_write),
+            usd(c.cache_read),
+            usd(c.output),
+            usd(c.overhead),
+        ]);
+    }
+    t.render(&mut out);
+    out.push('\n');
+
+    out.push_str("Model mix (share of answer calls / share of cost)\n");
+    for x in &p.policies {
+        let mut lines: Vec<(&String, &crate::projection::ModelLine)> = x.by_model.iter().collect();
+        lines.sort_by(|a, b| b.1.cost_usd.total_cmp(&a.1.cost_usd).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = lines
+            .iter()
+            .map(|(k, m)| {
+                if m.calls > 0.0 {
+                    format!("{k} {} / {}", pct(m.call_share, 1), pct(m.cost_share, 1))
+                } else {
+                    format!("{k} (gate/classifier) {}", pct(m.cost_share, 1))
+                }
+            })
+            .collect();
+        wrap_into(&mut out, &format!("  {}: ", x.name), &parts.join(", "), 100);
+    }
+    out.push('\n');
+
+    if opts.monthly {
+        render_monthly(&mut out, p);
+    }
+
+    // Headline.
+    match super::cheapest_within(p, opts.max_quality_loss_pp) {
+        Some(i) => {
+            let x: &PolicySummary = &p.policies[i];
+            if x.name == p.baseline {
+                let _ = writeln!(
+                    out,
+                    "No policy beats the baseline {} within {:.1} pp of quality loss.",
+                    p.baseline, opts.max_quality_loss_pp
+                );
+            } else {
+                let text = format!(
+                    "{} - {} over {} months, {:.1}% less, {:.2} pp quality loss.",
+                    x.name,
+                    usd(x.total_cost_usd),
+                    months,
+                    x.savings_vs_baseline_pct,
+                    x.quality_loss_pp
+                );
+                let prefix = format!(
+                    "Cheapest within {:.1} pp of {}'s quality: ",
+                    opts.max_quality_loss_pp, p.baseline
+                );
+                wrap_into(&mut out, &prefix, &text, 100);
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "No policy is within {:.1} pp of the baseline's quality.",
+                opts.max_quality_loss_pp
+            );
+        }
+    }
+    if p.policies.iter().any(|x| x.kind == "oracle") {
+        out.push_str("(oracle is a bound: it knows in advance which model will succeed.)\n");
+    }
+    for n in notes {
+        wrap_into(&mut out, "note: ", n, 100);
+    }
+    out
+}
+
+fn render_monthly(out: &mut String, p: &Projection) {
+    // At most five policies per table keeps it within 100 columns.
+    for chunk in p.policies.chunks(5) {
+        let mut cols: Vec<(&str, Align)> =
+            vec![("month", Align::Right), ("requests", Align::Right)];
+        for x in chunk {
+            cols.push((x.name.as_str(), Align::Right));
+        }
+        let mut t = Table::new(&cols);
+        for m in 0..p.horizon_months {
+            let mut row = vec![(m + 1).to_string(), count(p.volumes[m])];
+            for x in chunk {
+                row.push(usd(x.months[m].cost_usd));
+            }
+            t.row(row);
+        }
+        let mut total = vec!["total".to_string(), count(p.volumes.iter().sum())];
+        for x in chunk {
+            total.push(usd(x.total_cost_usd));
+        }
+        t.row(total);
+        out.push_str("Monthly cost\n");
+        t.render(out);
+        out.push('\n');
+        let mut cols: Vec<(&str, Align)> = vec![("month", Align::Right)];
+        for x in chunk {
+            cols.push((x.name.as_str(), Align::Right));
+        }
+        let mut t = Table::new(&cols);
+        for m in 0..p.horizon_months {
+            let mut row = vec![(m + 1).to_string()];
+            for x in chunk {
+                row.push(pct(x.months[m].quality, 2));
+            }
+            t.row(row);
+        }
+        out.push_str("Monthly quality\n");
+        t.render(out);
+        out.push('\n');
+    }
+}
+
+/// Appends `prefix` + `text`, wrapped at `width` columns with a hanging indent.
+fn wrap_into(out: &mut String, prefix: &str, text: &str, width: usize) {
+    let indent = " ".repeat(prefix.chars().count().min(8));
+    let mut line = prefix.to_string();
+    let mut first = true;
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len + word.len() + 1 > width && !first {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.clone();
+        }
+        if !(line.ends_with(' ') || line.is_empty() || line == indent) {
+            line.push(' ');
+        }
+        line.push_str(word);
+        first = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}

@@ -1,0 +1,153 @@
+//! One simulated request, with every random draw a policy may need already
+//! made (DESIGN.md §5: common random numbers).
+//!
+//! `traffic` draws the request; policies, pricing and the ledger only read
+//! it. Besides tokens and difficulty, a request carries:
+//! - `required_capability`: the capability a model needs to answer it
+//!   acceptably. With difficulty `d`, the request's uniform draw `u` and the
+//!   logistic slope `s`, model `m` succeeds iff `u < σ((c_m − d)/s)`, which is
+//!   the same as `c_m > d + s·logit(u)`. Computing the right-hand side once
+//!   makes every success check one comparison, and a stronger model succeeds
+//!   wherever a weaker one does.
+//! - `key`: a 64-bit seed from which policies derive further independent
+//!   uniforms (`uniform(stream)`) for gate coin flips, split choices and
+//!   classifier noise. Deriving them by a fixed mixing function keeps the
+//!   randomness drawn in one place while letting each policy use as many
+//!   streams as it needs; the same stream gives the same draw to every
+//!   policy, so policies are compared on the same coin flips.
+
+use crate::catalog::{Modality, TaskKind};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// Index of the workload in the scenario.
+    pub workload: u16,
+    pub task: TaskKind,
+    pub modality: Modality,
+    /// Total input tokens, the cacheable prefix included.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Cacheable prefix tokens (0 if the workload does not cache).
+    pub prefix_tokens: u64,
+    /// Which of the workload's distinct prefixes this request carries.
+    pub prefix_id: u32,
+    /// Difficulty in [0, 1].
+    pub difficulty: f64,
+    /// Capability needed to succeed: `d + s·logit(u)`.
+    pub required_capability: f64,
+    /// Eligible for batch inference.
+    pub batch: bool,
+    /// Arrival time in seconds from the start of the month.
+    pub time_s: f64,
+    /// Seed for derived uniforms.
+    pub key: u64,
+}
+
+/// Streams of derived uniforms used by the built-in policies. A custom
+/// policy should use streams from [`Stream::CUSTOM`] upward.
+pub struct Stream;
+
+impl Stream {
+    /// Gate after cascade step `i` uses `GATE + i`.
+    pub const GATE: u32 = 0;
+    pub const SPLIT: u32 = 64;
+    pub const CLASSIFIER_NOISE: u32 = 65;
+    pub const PINNED_CACHE: u32 = 67;
+    pub const CUSTOM: u32 = 1024;
+}
+
+/// SplitMix64's output function: a bijective mixer of 64-bit values.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Request {
+    /// An independent uniform in [0, 1) derived from the request's key.
+    #[inline]
+    pub fn uniform(&self, stream: u32) -> f64 {
+        let z = mix64(
+            self.key
+                .wrapping_add((stream as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        );
+        (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// An independent standard normal derived from the request's key
+    /// (Box–Muller on two derived uniforms).
+    #[inline]
+    pub fn normal(&self, stream: u32) -> f64 {
+        let u1 = self.uniform(stream).max(f64::MIN_POSITIVE);
+        let u2 = self.uniform(stream.wrapping_add(1));
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// Input tokens that are not the cached prefix.
+    pub fn fresh_input_tokens(&self) -> u64 {
+        self.input_tokens - self.prefix_tokens.min(self.input_tokens)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(key: u64) -> Request {
+        Request {
+            workload: 0,
+            task: TaskKind::Writing,
+            modality: Modality::Text,
+            input_tokens: 10,
+            output_tokens: 1,
+            prefix_tokens: 0,
+            prefix_id: 0,
+            difficulty: 0.5,
+            required_capability: 0.5,
+            batch: false,
+            time_s: 0.0,
+            key,
+        }
+    }
+
+    #[test]
+    fn derived_uniforms_are_uniform_and_independent() {
+        // Mean 1/2 and variance 1/12 over 200k keys; the two streams are
+        // uncorrelated. Tolerances are 5 standard errors.
+        let n = 200_000;
+        let (mut s0, mut s00, mut s1, mut s01) = (0.0, 0.0, 0.0, 0.0);
+        for k in 0..n {
+            let r = req(mix64(k));
+            let a = r.uniform(0);
+            let b = r.uniform(1);
+            assert!((0.0..1.0).contains(&a));
+            s0 += a;
+            s00 += a * a;
+            s1 += b;
+            s01 += (a - 0.5) * (b - 0.5);
+        }
+        let nf = n as f64;
+        let se_mean = (1.0 / 12.0 / nf).sqrt();
+        assert!((s0 / nf - 0.5).abs() < 5.0 * se_mean);
+        assert!((s1 / nf - 0.5).abs() < 5.0 * se_mean);
+        assert!((s00 / nf - 1.0 / 3.0).abs() < 0.002);
+        // Cov of independent U(0,1): 0, with se sqrt(1/144/n).
+        assert!((s01 / nf).abs() < 5.0 * (1.0 / 144.0 / nf).sqrt());
+    }
+
+    #[test]
+    fn derived_normals_have_unit_variance() {
+        let n = 200_000;
+        let (mut s, mut ss) = (0.0, 0.0);
+        for k in 0..n {
+            let z = req(mix64(k ^ 0xabcdef)).normal(Stream::CLASSIFIER_NOISE);
+            s += z;
+            ss += z * z;
+        }
+        let nf = n as f64;
+        assert!((s / nf).abs() < 5.0 / nf.sqrt());
+        // Var of the sample variance of N(0,1) is 2/n.
+        assert!((ss / nf - 1.0).abs() < 5.0 * (2.0 / nf).sqrt());
+    }
+}

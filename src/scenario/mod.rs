@@ -1,0 +1,295 @@
+//! Scenarios: what traffic to simulate, with which catalog, under which
+//! policies (DESIGN.md §2).
+//!
+//! Loading goes file → [`spec::ScenarioSpec`] (serde, unknown fields
+//! rejected) → `--set` overrides → [`Scenario`] (validated: references
+//! resolved to catalog ids, every number range-checked, distributions
+//! checked to stay in range). Nothing past loading fails on user input.
+//! A [`Scenario`] may hold uncertain numbers; [`instance::Instance`] is one
+//! replication's concrete draw of them.
+
+pub mod instance;
+pub mod overrides;
+pub mod quantity;
+pub mod spec;
+pub mod templates;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::catalog::{Catalog, Modality, ModelId, TaskKind};
+use crate::error::Result;
+use crate::input::yaml::{self, Source};
+use crate::pricing::Ttl;
+pub use quantity::Quantity;
+pub use spec::ScenarioSpec;
+
+/// Seconds in an average month (365.25 / 12 days): the window over which a
+/// month's requests arrive.
+pub const MONTH_SECONDS: f64 = 365.25 / 12.0 * 86_400.0;
+
+/// Largest monthly volume accepted: generous (a trillion requests) yet far
+/// from where counts would lose integer precision.
+pub const MAX_REQUESTS_PER_MONTH: f64 = 1e12;
+/// Longest horizon accepted, in months.
+pub const MAX_HORIZON_MONTHS: u32 = 120;
+/// Most replications accepted.
+pub const MAX_REPLICATIONS: u32 = 100_000;
+/// Most distinct cache prefixes per workload.
+pub const MAX_DISTINCT_PREFIXES: f64 = 1_000_000.0;
+
+/// A scenario number and where it is in the file, so uncertain inputs can
+/// be drawn reproducibly per path and named in reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub path: String,
+    pub q: Quantity,
+}
+
+impl Param {
+    pub fn fixed(path: impl Into<String>, v: f64) -> Param {
+        Param {
+            path: path.into(),
+            q: Quantity::Fixed(v),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Growth {
+    None,
+    MonthlyPct(Param),
+    /// Requests per month, one per month.
+    Schedule(Vec<Param>),
+    Logistic {
+        capacity: Param,
+        steepness: Param,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Volume {
+    /// Month-1 requests (unused with a schedule).
+    pub start: Option<Param>,
+    pub growth: Growth,
+}
+
+#[derive(Debug, Clone)]
+pub enum TokenDef {
+    Constant(Param),
+    Lognormal {
+        median: Param,
+        p90: Param,
+        max: Option<f64>,
+    },
+    LognormalMuSigma {
+        mu: Param,
+        sigma: Param,
+        max: Option<f64>,
+    },
+    Uniform {
+        min: Param,
+        max: Param,
+    },
+    Empirical {
+        values: Vec<f64>,
+        weights: Option<Vec<f64>>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum DifficultyDef {
+    Constant(Param),
+    Beta { mean: Param, concentration: Param },
+    Uniform { min: Param, max: Param },
+}
+
+#[derive(Debug, Clone)]
+pub enum CacheDef {
+    /// Hits derived from traffic: requests spread evenly over `distinct_prefixes`.
+    Traffic {
+        prefix_tokens: Param,
+        distinct_prefixes: Param,
+        ttl: Ttl,
+    },
+    /// A pinned hit rate.
+    Pinned {
+        prefix_tokens: Param,
+        hit_rate: Param,
+        ttl: Ttl,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkloadDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub share: Param,
+    pub task: TaskKind,
+    pub modality: Modality,
+    pub input_tokens: TokenDef,
+    pub output_tokens: TokenDef,
+    pub difficulty: DifficultyDef,
+    pub cache: Option<CacheDef>,
+    pub batch_share: Param,
+}
+
+#[derive(Debug, Clone)]
+pub enum OverheadDef {
+    None,
+    Usd(Param),
+    Call {
+        model: ModelId,
+        input_tokens: Param,
+        output_tokens: Param,
+        include_request: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum RoutingDef {
+    Thresholds(Vec<(f64, ModelId)>),
+    TwoModel {
+        weak: ModelId,
+        strong: ModelId,
+        max_quality_drop: Param,
+    },
+}
+
+/// A validated policy, its numbers possibly uncertain.
+#[derive(Debug, Clone)]
+pub enum PolicyNode {
+    Single {
+        model: ModelId,
+        fallback: Vec<ModelId>,
+    },
+    /// One node per workload (index), shared nodes deduplicated by index into `nodes`.
+    Rules {
+        nodes: Vec<PolicyNode>,
+        by_workload: Vec<usize>,
+    },
+    Split {
+        weights: Vec<(ModelId, Param)>,
+        fallback: Vec<ModelId>,
+    },
+    Cascade {
+        steps: Vec<ModelId>,
+        recall: Param,
+        false_alarm: Param,
+        cost: OverheadDef,
+        fallback: Vec<ModelId>,
+    },
+    Classifier {
+        cost: OverheadDef,
+        noise_sd: Param,
+        routing: RoutingDef,
+        fallback: Vec<ModelId>,
+    },
+    Oracle {
+        models: Vec<ModelId>,
+    },
+}
+
+impl PolicyNode {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PolicyNode::Single { .. } => "single",
+            PolicyNode::Rules { .. } => "rules",
+            PolicyNode::Split { .. } => "split",
+            PolicyNode::Cascade { .. } => "cascade",
+            PolicyNode::Classifier { .. } => "classifier",
+            PolicyNode::Oracle { .. } => "oracle",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub node: PolicyNode,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub horizon_months: u32,
+    pub catalog: Arc<Catalog>,
+    /// Inference profile asked for.
+    pub profile: String,
+    /// Per model: the profile actually used and its multiplier (`None` if
+    /// the model does not offer the profile; such models cannot be used).
+    pub profile_used: Vec<Option<(String, f64)>>,
+    pub volume: Volume,
+    pub workloads: Vec<WorkloadDef>,
+    pub policies: Vec<PolicyDef>,
+    /// Index of the baseline policy.
+    pub baseline: usize,
+    pub seed: u64,
+    /// Replications asked for in the file (the CLI may override).
+    pub replications: Option<u32>,
+    pub slope: Param,
+    /// Capability overrides: (model, task, value).
+    pub capability_overrides: Vec<(ModelId, TaskKind, Param)>,
+    /// Price multipliers per model.
+    pub price_multipliers: Vec<(ModelId, Param)>,
+    /// Things the user should know that are not errors.
+    pub notes: Vec<String>,
+    /// The scenario file, if loaded from one.
+    pub path: Option<PathBuf>,
+    /// The scenario text as loaded (for provenance and locating errors).
+    pub source_text: String,
+    /// `--set` overrides applied.
+    pub overrides: Vec<String>,
+}
+
+/// The seed used when a scenario names none.
+pub const DEFAULT_SEED: u64 = 42;
+
+impl Scenario {
+    /// Loads and validates a scenario file, applying `--set PATH=VALUE` overrides.
+    pub fn load(path: &Path, sets: &[String]) -> Result<Scenario> {
+        let src = yaml::read_source(path)?;
+        Scenario::from_source(&src, sets)
+    }
+
+    pub fn from_source(src: &Source, sets: &[String]) -> Result<Scenario> {
+        // Parse once from text so syntax and type errors carry locations.
+        let mut spec: ScenarioSpec = yaml::parse(src)?;
+        if !sets.is_empty() {
+            let mut value = yaml::parse_value(src)?;
+            for s in sets {
+                overrides::apply(&mut value, s)?;
+            }
+            spec = yaml::from_value(src, value).map_err(|e| overrides::blame(e, sets))?;
+        }
+        let base_dir = src.origin.as_deref().and_then(Path::parent);
+        validate::validate(spec, base_dir)
+            .map(|mut s| {
+                s.path = src.origin.clone();
+                s.source_text = src.text.clone();
+                s.overrides = sets.to_vec();
+                s
+            })
+            .map_err(|e| overrides::blame(yaml::locate_all(src, e), sets))
+    }
+
+    /// Every uncertain input, by path.
+    pub fn uncertain_params(&self) -> Vec<Param> {
+        instance::all_params(self)
+            .into_iter()
+            .filter(|p| !p.q.is_fixed())
+            .collect()
+    }
+
+    pub fn policy_index(&self, name: &str) -> Option<usize> {
+        self.policies.iter().position(|p| p.name == name)
+    }
+
+    pub fn workload_index(&self, name: &str) -> Option<usize> {
+        self.workloads.iter().position(|w| w.name == name)
+    }
+}

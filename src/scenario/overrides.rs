@@ -1,0 +1,190 @@
+//! `--set PATH=VALUE`: override any scenario field from the command line.
+//!
+//! PATH is dotted (`volume.requests_per_month`); list elements are named by
+//! their `name` (`workloads.drafted-reply.share`) or index (`workloads.0`).
+//! VALUE is YAML (`0.4`, `nova-pro`, `{ uniform: { min: 1, max: 2 } }`).
+//! Overrides are applied to the parsed document before it is checked, so an
+//! overridden value is validated exactly like one written in the file, and
+//! errors about it name the `--set` it came from.
+
+use serde_yaml::Value;
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// A parsed `--set` argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub raw: String,
+    pub path: Vec<String>,
+    pub value: Value,
+}
+
+pub fn parse(raw: &str) -> Result<Override> {
+    let bad = |msg: String| Error::from(Diagnostic::new(format!("--set {raw}: {msg}")));
+    let Some((path, value)) = raw.split_once('=') else {
+        return Err(bad(
+            "expected PATH=VALUE, e.g. --set volume.requests_per_month=5000000".into(),
+        ));
+    };
+    let path: Vec<String> = path
+        .trim()
+        .split('.')
+        .map(|s| s.trim().to_string())
+        .collect();
+    if path.iter().any(String::is_empty) {
+        return Err(bad("the path has an empty segment".into()));
+    }
+    let value: Value = serde_yaml::from_str(value)
+        .map_err(|e| bad(format!("the value is not valid YAML: {e}")))?;
+    Ok(Override {
+        raw: raw.to_string(),
+        path,
+        value,
+    })
+}
+
+/// Applies one `--set` to a document. Returns the field path it set, with
+/// list elements by index (`workloads[2].share`).
+pub fn apply(doc: &mut Value, raw: &str) -> Result<String> {
+    let o = parse(raw)?;
+    let bad = |msg: String| Error::from(Diagnostic::new(format!("--set {raw}: {msg}")));
+    let mut node = doc;
+    let mut concrete = String::new();
+    let last = o.path.len() - 1;
+    for (i, seg) in o.path.iter().enumerate() {
+        let here = if concrete.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{concrete}`")
+        };
+        match node {
+            Value::Mapping(map) => {
+                if !concrete.is_empty() {
+                    concrete.push('.');
+                }
+                concrete.push_str(seg);
+                let key = Value::String(seg.clone());
+                if i == last {
+                    map.insert(key, o.value.clone());
+                    return Ok(concrete);
+                }
+                if !map.contains_key(&key) {
+                    map.insert(key.clone(), Value::Mapping(Default::default()));
+                }
+                node = map.get_mut(&key).expect("just inserted");
+            }
+            Value::Sequence(seq) => {
+                let idx = match seg.parse::<usize>() {
+                    Ok(n) if n < seq.len() => Some(n),
+                    _ => seq
+                        .iter()
+                        .position(|e| e.get("name").and_then(Value::as_str) == Some(seg.as_str())),
+                };
+                let Some(idx) = idx else {
+                    let names: Vec<&str> = seq
+                        .iter()
+                        .filter_map(|e| e.get("name").and_then(Value::as_str))
+                        .collect();
+                    return Err(bad(format!(
+                        "{here} has no element named `{seg}`; names: {}",
+                        if names.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    )));
+                };
+                concrete.push_str(&format!("[{idx}]"));
+                if i == last {
+                    seq[idx] = o.value.clone();
+                    return Ok(concrete);
+                }
+                node = &mut seq[idx];
+            }
+            _ => {
+                return Err(bad(format!(
+                    "{here} is a single value, so it has no field `{seg}`"
+                )));
+            }
+        }
+    }
+    Ok(concrete)
+}
+
+/// Points diagnostics about overridden fields at the `--set` that set them
+/// instead of at the file.
+pub fn blame(mut err: Error, sets: &[String]) -> Error {
+    if sets.is_empty() {
+        return err;
+    }
+    // Recompute the concrete path of each override on an empty document is
+    // not possible (names need the list), so match by the raw path's shape:
+    // a diagnostic path ends in the override's last segment and names the
+    // same top-level field.
+    for d in &mut err.diagnostics {
+        let Some(path) = d.path.clone() else { continue };
+        for raw in sets {
+            let Some((p, _)) = raw.split_once('=') else {
+                continue;
+            };
+            let segs: Vec<&str> = p.split('.').collect();
+            let top_matches = path.split(['.', '[']).next() == segs.first().copied();
+            let tail_matches = segs.last().is_some_and(|last| {
+                path == *last
+                    || path.ends_with(&format!(".{last}"))
+                    || path.ends_with(&format!("[{last}]"))
+            });
+            if top_matches && tail_matches {
+                d.location = None;
+                d.file = None;
+                d.message = format!("{} (set by --set {raw})", d.message);
+            }
+        }
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Value {
+        serde_yaml::from_str(
+            "volume: { requests_per_month: 100 }\nworkloads:\n  - { name: a, share: 0.5 }\n  - { name: b, share: 0.5 }\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sets_by_name_and_index() {
+        let mut d = doc();
+        assert_eq!(
+            apply(&mut d, "workloads.b.share=0.25").unwrap(),
+            "workloads[1].share"
+        );
+        assert_eq!(d["workloads"][1]["share"].as_f64(), Some(0.25));
+        assert_eq!(
+            apply(&mut d, "volume.requests_per_month=5000000").unwrap(),
+            "volume.requests_per_month"
+        );
+        assert_eq!(d["volume"]["requests_per_month"].as_u64(), Some(5_000_000));
+        apply(
+            &mut d,
+            "workloads.0.share={ uniform: { min: 0.1, max: 0.2 } }",
+        )
+        .unwrap();
+        assert!(d["workloads"][0]["share"]["uniform"].is_mapping());
+    }
+
+    #[test]
+    fn reports_unknown_elements() {
+        let mut d = doc();
+        let e = apply(&mut d, "workloads.c.share=0.25").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "error: --set workloads.c.share=0.25: `workloads` has no element named `c`; names: a, b"
+        );
+        let e = apply(&mut d, "volume").unwrap_err();
+        assert!(e.to_string().contains("expected PATH=VALUE"));
+    }
+}

@@ -1,0 +1,1025 @@
+//! Validation: [`ScenarioSpec`] → [`Scenario`], reporting every problem at
+//! once, each with its field path (located to a line and column by the
+//! caller) and what would be valid.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::catalog::{Catalog, DEFAULT_CATALOG, Modality, ModelId, TaskKind};
+use crate::dist::{MAX_TOKENS, TokenDist};
+use crate::error::{Diagnostics, Error, Result};
+use crate::input::suggest;
+use crate::pricing::Ttl;
+use crate::scenario::quantity::{Quantity, Range, fmt_num};
+use crate::scenario::spec::*;
+use crate::scenario::*;
+
+const MAX_WORKLOADS: usize = 256;
+const MAX_POLICIES: usize = 64;
+const MAX_CASCADE_STEPS: usize = 8;
+const MAX_RULE_DEPTH: usize = 4;
+
+struct Ctx<'a> {
+    d: Diagnostics,
+    catalog: &'a Catalog,
+    workload_names: Vec<String>,
+    workload_tasks: Vec<TaskKind>,
+    /// Every model a policy references, with the path of one reference.
+    used_models: BTreeMap<ModelId, String>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.d.push(path, msg);
+    }
+
+    fn param(&mut self, path: String, q: &Quantity, range: Range) -> Param {
+        if let Err(msg) = q.check(range) {
+            self.d.push(path.clone(), msg);
+        }
+        Param { path, q: q.clone() }
+    }
+
+    fn model(&mut self, path: String, key: &str) -> Option<ModelId> {
+        match self.catalog.find(key) {
+            Some(id) => {
+                self.used_models.entry(id).or_insert(path);
+                Some(id)
+            }
+            None => {
+                let msg = self.catalog.unknown_model_message(key);
+                self.d.push(path, msg);
+                None
+            }
+        }
+    }
+
+    fn models(&mut self, path: &str, keys: &[String]) -> Vec<ModelId> {
+        keys.iter()
+            .enumerate()
+            .filter_map(|(i, k)| self.model(format!("{path}[{i}]"), k))
+            .collect()
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+const NAME_RULE: &str = "use 1 to 64 letters, digits, '-' or '_'";
+
+pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Scenario> {
+    let catalog_ref = spec
+        .catalog
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CATALOG.to_string());
+    let catalog = Catalog::load(&catalog_ref, base_dir).map_err(|mut e| {
+        for d in &mut e.diagnostics {
+            if d.file.is_none() && d.path.is_none() {
+                d.path = Some("catalog".into());
+            }
+        }
+        e
+    })?;
+    let mut cx = Ctx {
+        d: Diagnostics::new(),
+        catalog: &catalog,
+        workload_names: spec.workloads.iter().map(|w| w.name.clone()).collect(),
+        workload_tasks: spec.workloads.iter().map(|w| w.task).collect(),
+        used_models: BTreeMap::new(),
+    };
+
+    if spec.name.trim().is_empty() {
+        cx.err("name", "must not be empty; give the scenario a name");
+    } else if spec.name.len() > 200 {
+        cx.err("name", "must be at most 200 characters");
+    }
+    if spec.horizon_months == 0 || spec.horizon_months > MAX_HORIZON_MONTHS {
+        cx.err(
+            "horizon_months",
+            format!(
+                "must be between 1 and {MAX_HORIZON_MONTHS} months, got {}",
+                spec.horizon_months
+            ),
+        );
+    }
+    if let Some(r) = spec.replications
+        && (r == 0 || r > MAX_REPLICATIONS)
+    {
+        cx.err(
+            "replications",
+            format!("must be between 1 and {MAX_REPLICATIONS}, got {r}"),
+        );
+    }
+
+    let volume = validate_volume(&mut cx, &spec.volume, spec.horizon_months);
+    let workloads = validate_workloads(&mut cx, &spec.workloads);
+
+    // Policies.
+    if spec.policies.is_empty() {
+        cx.err(
+            "policies",
+            "list at least one policy, e.g. - { name: all-sonnet, single: claude-sonnet-4-5 }",
+        );
+    }
+    if spec.policies.len() > MAX_POLICIES {
+        cx.err(
+            "policies",
+            format!(
+                "at most {MAX_POLICIES} policies, got {}",
+                spec.policies.len()
+            ),
+        );
+    }
+    let mut names = BTreeSet::new();
+    let mut policies = Vec::new();
+    for (i, p) in spec.policies.iter().enumerate() {
+        let path = format!("policies[{i}]");
+        let name = match &p.name {
+            None => {
+                cx.err(
+                    path.clone(),
+                    "missing field `name`; every top-level policy needs a name",
+                );
+                format!("policy-{i}")
+            }
+            Some(n) if !is_name(n) => {
+                cx.err(
+                    format!("{path}.name"),
+                    format!("`{n}` is not a valid policy name; {NAME_RULE}"),
+                );
+                n.clone()
+            }
+            Some(n) => n.clone(),
+        };
+        if !names.insert(name.clone()) {
+            cx.err(
+                format!("{path}.name"),
+                format!("duplicate policy name `{name}`"),
+            );
+        }
+        if let Some(node) = validate_policy(&mut cx, p, &path, &[], 0) {
+            policies.push(PolicyDef {
+                name,
+                description: p.description.clone(),
+                node,
+            });
+        }
+    }
+    let baseline = match spec
+        .policies
+        .iter()
+        .position(|p| p.name.as_deref() == Some(spec.baseline.as_str()))
+    {
+        Some(i) => i,
+        None => {
+            let all: Vec<&str> = spec
+                .policies
+                .iter()
+                .filter_map(|p| p.name.as_deref())
+                .collect();
+            let mut msg = format!("`{}` is not one of the scenario's policies", spec.baseline);
+            if let Some(s) = suggest(&spec.baseline, all.iter().copied()) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+            msg.push_str(&format!("; policies: {}", all.join(", ")));
+            cx.err("baseline", msg);
+            0
+        }
+    };
+
+    // Quality overrides.
+    let slope_q = spec
+        .quality
+        .as_ref()
+        .and_then(|q| q.slope.clone())
+        .unwrap_or(Quantity::Fixed(catalog.slope));
+    let slope = cx.param("quality.slope".into(), &slope_q, Range::open_min(0.0, 1.0));
+    let mut capability_overrides = Vec::new();
+    if let Some(q) = &spec.quality {
+        for (model, tasks) in &q.capabilities {
+            let path = format!("quality.capabilities.{model}");
+            let Some(id) = cx.catalog.find(model) else {
+                let msg = cx.catalog.unknown_model_message(model);
+                cx.err(path, msg);
+                continue;
+            };
+            for (task, value) in tasks {
+                let p = cx.param(
+                    format!("{path}.{}", task.as_str()),
+                    value,
+                    Range::closed(-1.0, 2.0),
+                );
+                capability_overrides.push((id, *task, p));
+            }
+        }
+    }
+    let mut price_multipliers = Vec::new();
+    for (model, ps) in &spec.prices {
+        let path = format!("prices.{model}");
+        let Some(id) = cx.catalog.find(model) else {
+            let msg = cx.catalog.unknown_model_message(model);
+            cx.err(path, msg);
+            continue;
+        };
+        let p = cx.param(
+            format!("{path}.multiplier"),
+            &ps.multiplier,
+            Range::open_min(0.0, 100.0),
+        );
+        price_multipliers.push((id, p));
+    }
+
+    // Inference profile.
+    let profile = spec
+        .region_profile
+        .clone()
+        .unwrap_or_else(|| catalog.default_profile.clone());
+    let profile_used: Vec<Option<(String, f64)>> = catalog
+        .models
+        .iter()
+        .map(|m| m.profile(&profile, &catalog.default_profile))
+        .collect();
+    let mut notes = Vec::new();
+    for (id, _) in cx.used_models.clone() {
+        let m = catalog.model(id);
+        match &profile_used[id.index()] {
+            None => cx.err(
+                "region_profile",
+                format!(
+                    "model `{}` has no `{profile}` inference profile; its profiles: {}",
+                    m.key,
+                    m.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ),
+            Some((used, _)) if *used != profile => notes.push(format!(
+                "{} has no `{profile}` inference profile; priced at its `{used}` profile",
+                m.key
+            )),
+            _ => {}
+        }
+    }
+
+    cx.d.into_result()?;
+    Ok(Scenario {
+        name: spec.name,
+        description: spec.description,
+        horizon_months: spec.horizon_months,
+        catalog: Arc::new(catalog),
+        profile,
+        profile_used,
+        volume,
+        workloads,
+        policies,
+        baseline,
+        seed: spec.seed.unwrap_or(DEFAULT_SEED),
+        replications: spec.replications,
+        slope,
+        capability_overrides,
+        price_multipliers,
+        notes,
+        path: None,
+        source_text: String::new(),
+        overrides: Vec::new(),
+    })
+}
+
+fn validate_volume(cx: &mut Ctx<'_>, v: &VolumeSpec, horizon: u32) -> Volume {
+    let vol_range = Range::open_min(0.0, MAX_REQUESTS_PER_MONTH);
+    let schedule = v.growth.as_ref().and_then(|g| g.schedule.as_ref());
+    let start = match (&v.requests_per_month, schedule) {
+        (Some(_), Some(_)) => {
+            cx.err(
+                "volume.requests_per_month",
+                "give either requests_per_month or growth.schedule (one volume per month), not both",
+            );
+            None
+        }
+        (None, None) => {
+            cx.err(
+                "volume",
+                "missing field `requests_per_month` (requests in month 1), or give growth.schedule",
+            );
+            None
+        }
+        (Some(q), None) => Some(cx.param("volume.requests_per_month".into(), q, vol_range)),
+        (None, Some(_)) => None,
+    };
+    let growth = match &v.growth {
+        None => Growth::None,
+        Some(g) => {
+            let set = [
+                g.monthly_pct.is_some(),
+                g.schedule.is_some(),
+                g.logistic.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if set != 1 {
+                cx.err(
+                    "volume.growth",
+                    "give exactly one of monthly_pct, schedule or logistic",
+                );
+                Growth::None
+            } else if let Some(q) = &g.monthly_pct {
+                let p = cx.param(
+                    "volume.growth.monthly_pct".into(),
+                    q,
+                    Range::open(-100.0, 1000.0),
+                );
+                if let (Some(s), Some(pct)) = (start.as_ref().and_then(|s| s.q.fixed()), q.fixed())
+                {
+                    let last = s * (1.0 + pct / 100.0).powi(horizon.saturating_sub(1) as i32);
+                    if last.is_nan() || last > MAX_REQUESTS_PER_MONTH {
+                        cx.err(
+                            "volume.growth.monthly_pct",
+                            format!(
+                                "{pct}% a month for {horizon} months reaches {} requests a month, above the limit of 1e12",
+                                fmt_num(last.round())
+                            ),
+                        );
+                    }
+                }
+                Growth::MonthlyPct(p)
+            } else if let Some(list) = &g.schedule {
+                if list.len() != horizon as usize {
+                    cx.err(
+                        "volume.growth.schedule",
+                        format!(
+                            "has {} entries but horizon_months is {horizon}; give one volume per month",
+                            list.len()
+                        ),
+                    );
+                }
+                Growth::Schedule(
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, q)| {
+                            cx.param(format!("volume.growth.schedule[{i}]"), q, vol_range)
+                        })
+                        .collect(),
+                )
+            } else {
+                let l = g.logistic.as_ref().expect("checked: exactly one set");
+                let capacity = cx.param(
+                    "volume.growth.logistic.capacity".into(),
+                    &l.capacity,
+                    vol_range,
+                );
+                let steepness = cx.param(
+                    "volume.growth.logistic.steepness".into(),
+                    &l.steepness,
+                    Range::open_min(0.0, 10.0),
+                );
+                if let (Some(s), Some(c)) =
+                    (start.as_ref().and_then(|s| s.q.fixed()), capacity.q.fixed())
+                    && c <= s
+                {
+                    cx.err(
+                        "volume.growth.logistic.capacity",
+                        format!(
+                            "must be greater than requests_per_month ({}), got {}",
+                            fmt_num(s),
+                            fmt_num(c)
+                        ),
+                    );
+                }
+                Growth::Logistic {
+                    capacity,
+                    steepness,
+                }
+            }
+        }
+    };
+    Volume { start, growth }
+}
+
+fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDef> {
+    if list.is_empty() {
+        cx.err("workloads", "list at least one workload");
+    }
+    if list.len() > MAX_WORKLOADS {
+        cx.err(
+            "workloads",
+            format!("at most {MAX_WORKLOADS} workloads, got {}", list.len()),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, w) in list.iter().enumerate() {
+        let p = format!("workloads[{i}]");
+        if !is_name(&w.name) {
+            cx.err(
+                format!("{p}.name"),
+                format!("`{}` is not a valid workload name; {NAME_RULE}", w.name),
+            );
+        }
+        if w.name == "default" {
+            cx.err(
+                format!("{p}.name"),
+                "`default` is reserved for rules; choose another name",
+            );
+        }
+        if !seen.insert(w.name.clone()) {
+            cx.err(
+                format!("{p}.name"),
+                format!("duplicate workload name `{}`", w.name),
+            );
+        }
+        let share = cx.param(format!("{p}.share"), &w.share, Range::open_min(0.0, 1.0));
+        let input_tokens = token_def(cx, &format!("{p}.input_tokens"), &w.input_tokens);
+        let output_tokens = token_def(cx, &format!("{p}.output_tokens"), &w.output_tokens);
+        let difficulty = difficulty_def(cx, &format!("{p}.difficulty"), &w.difficulty);
+        let batch_share = cx.param(
+            format!("{p}.batch_share"),
+            w.batch_share.as_ref().unwrap_or(&Quantity::Fixed(0.0)),
+            Range::closed(0.0, 1.0),
+        );
+        let modality = w.modality.unwrap_or(Modality::Text);
+        let cache = w.cache.as_ref().and_then(|c| {
+            let cp = format!("{p}.cache");
+            let prefix_tokens =
+                cx.param(format!("{cp}.prefix_tokens"), &c.prefix_tokens, Range::open_min(0.0, MAX_TOKENS));
+            let ttl = c.ttl.unwrap_or(Ttl::FiveMinutes);
+            match (&c.distinct_prefixes, &c.hit_rate) {
+                (Some(n), None) => Some(CacheDef::Traffic {
+                    prefix_tokens,
+                    distinct_prefixes: cx.param(
+                        format!("{cp}.distinct_prefixes"),
+                        n,
+                        Range::closed(1.0, MAX_DISTINCT_PREFIXES),
+                    ),
+                    ttl,
+                }),
+                (None, Some(h)) => Some(CacheDef::Pinned {
+                    prefix_tokens,
+                    hit_rate: cx.param(format!("{cp}.hit_rate"), h, Range::closed(0.0, 1.0)),
+                    ttl,
+                }),
+                _ => {
+                    cx.err(
+                        cp,
+                        "give exactly one of distinct_prefixes (hits derived from traffic) or hit_rate (pinned)",
+                    );
+                    None
+                }
+            }
+        });
+        out.push(WorkloadDef {
+            name: w.name.clone(),
+            description: w.description.clone(),
+            share,
+            task: w.task,
+            modality,
+            input_tokens,
+            output_tokens,
+            difficulty,
+            cache,
+            batch_share,
+        });
+    }
+    // Shares: fixed shares must sum to 1; uncertain ones are renormalised per draw.
+    if !list.is_empty() && list.iter().all(|w| w.share.is_fixed()) {
+        let sum: f64 = list.iter().filter_map(|w| w.share.fixed()).sum();
+        if sum.is_finite() && (sum - 1.0).abs() > 1e-3 {
+            let detail: Vec<String> = list
+                .iter()
+                .map(|w| format!("{} {}", w.name, fmt_num(w.share.fixed().unwrap_or(0.0))))
+                .collect();
+            cx.err(
+                "workloads",
+                format!(
+                    "shares sum to {}, they must sum to 1 (within 0.001): {}",
+                    (sum * 1e6).round() / 1e6,
+                    detail.join(", ")
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn token_def(cx: &mut Ctx<'_>, path: &str, t: &TokenDistSpec) -> TokenDef {
+    let count = Range::closed(0.0, MAX_TOKENS);
+    let positive = Range::open_min(0.0, MAX_TOKENS);
+    match t {
+        TokenDistSpec::Constant(q) => TokenDef::Constant(cx.param(path.to_string(), q, count)),
+        TokenDistSpec::Lognormal { median, p90, max } => {
+            let median = cx.param(format!("{path}.lognormal.median"), median, positive);
+            let p90 = cx.param(format!("{path}.lognormal.p90"), p90, positive);
+            if let (Some(m), Some(p)) = (median.q.fixed(), p90.q.fixed())
+                && p < m
+            {
+                cx.err(
+                    format!("{path}.lognormal.p90"),
+                    format!(
+                        "must be at least the median ({}), got {}",
+                        fmt_num(m),
+                        fmt_num(p)
+                    ),
+                );
+            }
+            check_cap(cx, path, *max);
+            TokenDef::Lognormal {
+                median,
+                p90,
+                max: *max,
+            }
+        }
+        TokenDistSpec::LognormalMuSigma { mu, sigma, max } => {
+            let mu = cx.param(
+                format!("{path}.lognormal.mu"),
+                mu,
+                Range::closed(-10.0, MAX_TOKENS.ln()),
+            );
+            let sigma = cx.param(
+                format!("{path}.lognormal.sigma"),
+                sigma,
+                Range::closed(0.0, 5.0),
+            );
+            check_cap(cx, path, *max);
+            TokenDef::LognormalMuSigma {
+                mu,
+                sigma,
+                max: *max,
+            }
+        }
+        TokenDistSpec::Uniform { min, max } => {
+            let min = cx.param(format!("{path}.uniform.min"), min, count);
+            let max = cx.param(format!("{path}.uniform.max"), max, count);
+            if let (Some(a), Some(b)) = (min.q.fixed(), max.q.fixed())
+                && a > b
+            {
+                cx.err(
+                    format!("{path}.uniform"),
+                    format!(
+                        "min ({}) must not be greater than max ({})",
+                        fmt_num(a),
+                        fmt_num(b)
+                    ),
+                );
+            }
+            TokenDef::Uniform { min, max }
+        }
+        TokenDistSpec::Empirical { values, weights } => {
+            if let Err(msg) = TokenDist::empirical(values, weights.as_deref()) {
+                cx.err(format!("{path}.empirical"), msg);
+            }
+            TokenDef::Empirical {
+                values: values.clone(),
+                weights: weights.clone(),
+            }
+        }
+    }
+}
+
+fn check_cap(cx: &mut Ctx<'_>, path: &str, max: Option<f64>) {
+    if let Some(m) = max
+        && !(m.is_finite() && (1.0..=MAX_TOKENS).contains(&m))
+    {
+        cx.err(
+            format!("{path}.lognormal.max"),
+            format!("must be a token count between 1 and 1e8, got {m}"),
+        );
+    }
+}
+
+fn difficulty_def(cx: &mut Ctx<'_>, path: &str, d: &DifficultySpec) -> DifficultyDef {
+    let unit = Range::closed(0.0, 1.0);
+    match d {
+        DifficultySpec::Constant(q) => DifficultyDef::Constant(cx.param(path.to_string(), q, unit)),
+        DifficultySpec::Beta {
+            mean,
+            concentration,
+        } => DifficultyDef::Beta {
+            mean: cx.param(format!("{path}.beta.mean"), mean, Range::open(0.0, 1.0)),
+            concentration: cx.param(
+                format!("{path}.beta.concentration"),
+                concentration,
+                Range::open_min(0.0, 1e6),
+            ),
+        },
+        DifficultySpec::Uniform { min, max } => {
+            let min = cx.param(format!("{path}.uniform.min"), min, unit);
+            let max = cx.param(format!("{path}.uniform.max"), max, unit);
+            if let (Some(a), Some(b)) = (min.q.fixed(), max.q.fixed())
+                && a > b
+            {
+                cx.err(
+                    format!("{path}.uniform"),
+                    format!(
+                        "min ({}) must not be greater than max ({})",
+                        fmt_num(a),
+                        fmt_num(b)
+                    ),
+                );
+            }
+            DifficultyDef::Uniform { min, max }
+        }
+    }
+}
+
+fn overhead_def(
+    cx: &mut Ctx<'_>,
+    path: &str,
+    call: Option<&OverheadCallSpec>,
+    call_field: &str,
+    usd: Option<&Quantity>,
+) -> OverheadDef {
+    match (call, usd) {
+        (Some(_), Some(_)) => {
+            cx.err(
+                format!("{path}.cost_usd"),
+                format!(
+                    "give either {call_field} (a priced call) or cost_usd (a fixed cost), not both"
+                ),
+            );
+            OverheadDef::None
+        }
+        (Some(c), None) => {
+            let cp = format!("{path}.{call_field}");
+            let model = cx.model(format!("{cp}.model"), &c.model);
+            let input_tokens = cx.param(
+                format!("{cp}.input_tokens"),
+                &c.input_tokens,
+                Range::closed(0.0, 1e7),
+            );
+            let output_tokens = cx.param(
+                format!("{cp}.output_tokens"),
+                &c.output_tokens,
+                Range::closed(0.0, 1e7),
+            );
+            match model {
+                Some(model) => OverheadDef::Call {
+                    model,
+                    input_tokens,
+                    output_tokens,
+                    include_request: c.include_request,
+                },
+                None => OverheadDef::None,
+            }
+        }
+        (None, Some(q)) => {
+            OverheadDef::Usd(cx.param(format!("{path}.cost_usd"), q, Range::closed(0.0, 100.0)))
+        }
+        (None, None) => OverheadDef::None,
+    }
+}
+
+fn validate_policy(
+    cx: &mut Ctx<'_>,
+    p: &PolicySpec,
+    path: &str,
+    inherited_fallback: &[ModelId],
+    depth: usize,
+) -> Option<PolicyNode> {
+    let kinds: Vec<&str> = [
+        ("single", p.single.is_some()),
+        ("rules", p.rules.is_some()),
+        ("split", p.split.is_some()),
+        ("cascade", p.cascade.is_some()),
+        ("classifier", p.classifier.is_some()),
+        ("oracle", p.oracle.is_some()),
+    ]
+    .iter()
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| *k)
+    .collect();
+    if kinds.len() != 1 {
+        let found = if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(" and ")
+        };
+        cx.err(
+            path.to_string(),
+            format!(
+                "a policy has exactly one of {}; found {found}",
+                POLICY_KINDS.join(", ")
+            ),
+        );
+        return None;
+    }
+    let own_fallback = cx.models(&format!("{path}.fallback"), &p.fallback);
+    let fallback = if own_fallback.is_empty() {
+        inherited_fallback.to_vec()
+    } else {
+        own_fallback
+    };
+    if let Some(key) = &p.single {
+        let model = cx.model(format!("{path}.single"), key)?;
+        return Some(PolicyNode::Single { model, fallback });
+    }
+    if let Some(rules) = &p.rules {
+        return validate_rules(cx, rules, &format!("{path}.rules"), &fallback, depth);
+    }
+    if let Some(split) = &p.split {
+        let sp = format!("{path}.split");
+        if split.is_empty() {
+            cx.err(
+                sp,
+                "list at least one model with its percentage, e.g. { nova-lite: 70, nova-pro: 30 }",
+            );
+            return None;
+        }
+        let mut weights = Vec::new();
+        for (key, q) in split {
+            let m = cx.model(format!("{sp}.{key}"), key);
+            let w = cx.param(format!("{sp}.{key}"), q, Range::open_min(0.0, 100.0));
+            if let Some(m) = m {
+                weights.push((m, w));
+            }
+        }
+        if split.values().all(Quantity::is_fixed) {
+            let sum: f64 = split.values().filter_map(Quantity::fixed).sum();
+            if (sum - 100.0).abs() > 0.01 {
+                cx.err(
+                    sp,
+                    format!(
+                        "percentages sum to {}, they must sum to 100",
+                        (sum * 1e4).round() / 1e4
+                    ),
+                );
+            }
+        }
+        return Some(PolicyNode::Split { weights, fallback });
+    }
+    if let Some(c) = &p.cascade {
+        let cp = format!("{path}.cascade");
+        if c.steps.is_empty() {
+            cx.err(
+                format!("{cp}.steps"),
+                "a cascade needs at least one step (models from cheapest to strongest)",
+            );
+            return None;
+        }
+        if c.steps.len() > MAX_CASCADE_STEPS {
+            cx.err(
+                format!("{cp}.steps"),
+                format!("at most {MAX_CASCADE_STEPS} steps, got {}", c.steps.len()),
+            );
+        }
+        let steps = cx.models(&format!("{cp}.steps"), &c.steps);
+        let mut seen = BTreeSet::new();
+        for (i, k) in c.steps.iter().enumerate() {
+            if !seen.insert(k) {
+                cx.err(
+                    format!("{cp}.steps[{i}]"),
+                    format!("`{k}` appears twice in the cascade"),
+                );
+            }
+        }
+        let gp = format!("{cp}.gate");
+        let recall = cx.param(
+            format!("{gp}.recall"),
+            &c.gate.recall,
+            Range::closed(0.0, 1.0),
+        );
+        let false_alarm = cx.param(
+            format!("{gp}.false_alarm"),
+            &c.gate.false_alarm,
+            Range::closed(0.0, 1.0),
+        );
+        let cost = overhead_def(
+            cx,
+            &gp,
+            c.gate.judge.as_ref(),
+            "judge",
+            c.gate.cost_usd.as_ref(),
+        );
+        return Some(PolicyNode::Cascade {
+            steps,
+            recall,
+            false_alarm,
+            cost,
+            fallback,
+        });
+    }
+    if let Some(c) = &p.classifier {
+        let cp = format!("{path}.classifier");
+        let cost = overhead_def(
+            cx,
+            &cp,
+            c.estimator.as_ref(),
+            "estimator",
+            c.cost_usd.as_ref(),
+        );
+        let noise_sd = cx.param(
+            format!("{cp}.noise_sd"),
+            &c.noise_sd,
+            Range::closed(0.0, 10.0),
+        );
+        let two_model = c.weak.is_some() || c.strong.is_some() || c.max_quality_drop.is_some();
+        let routing = match (&c.routes, two_model) {
+            (Some(routes), false) => {
+                if routes.is_empty() {
+                    cx.err(
+                        format!("{cp}.routes"),
+                        "list at least one route, e.g. - { model: nova-pro }",
+                    );
+                    return None;
+                }
+                let mut out = Vec::new();
+                let mut prev = f64::NEG_INFINITY;
+                for (i, r) in routes.iter().enumerate() {
+                    let rp = format!("{cp}.routes[{i}]");
+                    let last = i + 1 == routes.len();
+                    let below = match (r.below, last) {
+                        (Some(_), true) => {
+                            cx.err(
+                                format!("{rp}.below"),
+                                "the last route takes every remaining request; remove its `below`",
+                            );
+                            f64::INFINITY
+                        }
+                        (None, true) => f64::INFINITY,
+                        (None, false) => {
+                            cx.err(
+                                rp.clone(),
+                                "missing field `below` (every route but the last needs one)",
+                            );
+                            f64::INFINITY
+                        }
+                        (Some(b), false) => {
+                            if !b.is_finite() || b <= prev {
+                                cx.err(
+                                    format!("{rp}.below"),
+                                    format!(
+                                        "thresholds must be finite and increasing; got {b} after {}",
+                                        fmt_num(prev)
+                                    ),
+                                );
+                            }
+                            prev = b;
+                            b
+                        }
+                    };
+                    if let Some(m) = cx.model(format!("{rp}.model"), &r.model) {
+                        out.push((below, m));
+                    }
+                }
+                RoutingDef::Thresholds(out)
+            }
+            (None, true) => {
+                let weak = match &c.weak {
+                    Some(k) => cx.model(format!("{cp}.weak"), k),
+                    None => {
+                        cx.err(
+                            cp.clone(),
+                            "missing field `weak` (the cheaper model of the two)",
+                        );
+                        None
+                    }
+                };
+                let strong = match &c.strong {
+                    Some(k) => cx.model(format!("{cp}.strong"), k),
+                    None => {
+                        cx.err(
+                            cp.clone(),
+                            "missing field `strong` (the stronger model of the two)",
+                        );
+                        None
+                    }
+                };
+                let drop = match &c.max_quality_drop {
+                    Some(q) => {
+                        cx.param(format!("{cp}.max_quality_drop"), q, Range::closed(0.0, 1.0))
+                    }
+                    None => {
+                        cx.err(
+                            cp.clone(),
+                            "missing field `max_quality_drop` (largest acceptable drop in predicted success, 0 to 1, e.g. 0.05)",
+                        );
+                        Param::fixed(format!("{cp}.max_quality_drop"), 0.0)
+                    }
+                };
+                RoutingDef::TwoModel {
+                    weak: weak?,
+                    strong: strong?,
+                    max_quality_drop: drop,
+                }
+            }
+            _ => {
+                cx.err(
+                    cp,
+                    "give either `routes` (difficulty thresholds) or `weak`, `strong` and `max_quality_drop` (two-model form)",
+                );
+                return None;
+            }
+        };
+        return Some(PolicyNode::Classifier {
+            cost,
+            noise_sd,
+            routing,
+            fallback,
+        });
+    }
+    if let Some(list) = &p.oracle {
+        let op = format!("{path}.oracle");
+        if list.is_empty() {
+            cx.err(
+                op,
+                "list the candidate models, e.g. [nova-micro, nova-pro, claude-sonnet-4-5]",
+            );
+            return None;
+        }
+        let models = cx.models(&op, list);
+        return Some(PolicyNode::Oracle { models });
+    }
+    None
+}
+
+fn validate_rules(
+    cx: &mut Ctx<'_>,
+    rules: &BTreeMap<String, RuleTarget>,
+    path: &str,
+    fallback: &[ModelId],
+    depth: usize,
+) -> Option<PolicyNode> {
+    if depth >= MAX_RULE_DEPTH {
+        cx.err(
+            path.to_string(),
+            format!("rules nest at most {MAX_RULE_DEPTH} levels deep"),
+        );
+        return None;
+    }
+    if rules.is_empty() {
+        cx.err(
+            path.to_string(),
+            "list at least one rule, e.g. { default: nova-pro }",
+        );
+        return None;
+    }
+    let mut nodes = Vec::new();
+    let mut index_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for (key, target) in rules {
+        let kp = format!("{path}.{key}");
+        let known = key == "default"
+            || cx.workload_names.iter().any(|w| w == key)
+            || TaskKind::parse(key).is_some();
+        if !known {
+            let mut candidates: Vec<String> = cx.workload_names.clone();
+            candidates.extend(TaskKind::ALL.iter().map(|t| t.as_str().to_string()));
+            candidates.push("default".into());
+            let mut msg = format!("`{key}` is neither a workload, a task kind nor `default`");
+            if let Some(s) = suggest(key, candidates.iter().map(String::as_str)) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+            msg.push_str(&format!(
+                " Workloads: {}; task kinds: {}",
+                cx.workload_names.join(", "),
+                TaskKind::names()
+            ));
+            cx.err(kp.clone(), msg);
+        }
+        let node = match target {
+            RuleTarget::Model(m) => cx.model(kp.clone(), m).map(|model| PolicyNode::Single {
+                model,
+                fallback: fallback.to_vec(),
+            }),
+            RuleTarget::Policy(p) => validate_policy(cx, p, &kp, fallback, depth + 1),
+        };
+        if let Some(node) = node {
+            index_of.insert(key.as_str(), nodes.len());
+            nodes.push(node);
+        }
+    }
+    let mut by_workload = Vec::new();
+    let names = cx.workload_names.clone();
+    let tasks = cx.workload_tasks.clone();
+    for (name, task) in names.iter().zip(tasks) {
+        let idx = index_of
+            .get(name.as_str())
+            .or_else(|| index_of.get(task.as_str()))
+            .or_else(|| index_of.get("default"));
+        match idx {
+            Some(i) => by_workload.push(*i),
+            None => {
+                if !(rules.contains_key(name.as_str())
+                    || rules.contains_key(task.as_str())
+                    || rules.contains_key("default"))
+                {
+                    cx.err(
+                        path.to_string(),
+                        format!(
+                            "no rule covers workload `{name}` (task {task}); add a rule for it, for its task, or a `default`"
+                        ),
+                    );
+                }
+                return None;
+            }
+        }
+    }
+    Some(PolicyNode::Rules { nodes, by_workload })
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Self {
+        Error::from_diagnostics(d.into_vec())
+    }
+}

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use tiersim::input::yaml::Source;
+use tiersim::{Run, RunOptions, Scenario};
+
+/// Loads a scenario from YAML text.
+pub fn scenario(yaml: &str) -> Scenario {
+    Scenario::from_source(&Source::from_text("test.yaml", yaml), &[])
+        .unwrap_or_else(|e| panic!("test scenario must load: {e}"))
+}
+
+pub fn run(s: &Scenario, replications: u32) -> Run {
+    tiersim::run(
+        s,
+        &RunOptions {
+            replications,
+            ..RunOptions::default()
+        },
+    )
+    .expect("run")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the tiersim binary from the repository root.
+pub fn tiersim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("tiersim binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+/// The mean of a lognormal given by median and 90th percentile, computed
+/// here independently of the code under test: sigma = ln(p90/median)/z0.9.
+pub fn lognormal_mean(median: f64, p90: f64) -> f64 {
+    const Z90: f64 = 1.281_551_565_544_600_5;
+    let sigma = (p90 / median).ln() / Z90;
+    median * (sigma * sigma / 2.0).exp()
+}
