@@ -351,7 +351,11 @@ fn quote(q: QuotePlan) -> Result<()> {
                     usd_precise(cost)
                 ));
             }
-            s.push_str(&format!("  {:<15}{}\n", "total", usd_precise(charges.total())));
+            s.push_str(&format!(
+                "  {:<15}{}\n",
+                "total",
+                usd_precise(charges.total())
+            ));
             for n in notes {
                 s.push_str(&format!("note: {n}\n"));
             }
