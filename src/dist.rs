@@ -3,6 +3,8 @@
 //! Built from one replication's parameter values, validated when built
 //! (so sampling cannot fail), and sampled only by `traffic`.
 
+use std::sync::OnceLock;
+
 use rand::Rng;
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Beta, Distribution, LogNormal};
@@ -29,6 +31,8 @@ pub enum TokenDist {
         values: Vec<u64>,
         index: WeightedAliasIndex<f64>,
         weights: Vec<f64>,
+        /// (value, cumulative probability), values ascending: the quantile function.
+        cdf: Vec<(u64, f64)>,
     },
 }
 
@@ -124,10 +128,23 @@ impl TokenDist {
             None => vec![1.0; values.len()],
         };
         let index = WeightedAliasIndex::new(weights.clone()).map_err(|e| e.to_string())?;
+        let values: Vec<u64> = values.iter().map(|v| v.round() as u64).collect();
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        order.sort_by_key(|&i| values[i]);
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cdf = order
+            .iter()
+            .map(|&i| {
+                acc += weights[i] / total;
+                (values[i], acc)
+            })
+            .collect();
         Ok(TokenDist::Empirical {
-            values: values.iter().map(|v| v.round() as u64).collect(),
+            values,
             index,
             weights,
+            cdf,
         })
     }
 
@@ -141,6 +158,23 @@ impl TokenDist {
                 (min + u * (max - min)).round() as u64
             }
             TokenDist::Empirical { values, index, .. } => values[index.sample(rng)],
+        }
+    }
+
+    /// The token count at cumulative probability `p` (0 < p < 1): the
+    /// inverse-CDF form of [`Self::sample`], for stratified samples.
+    pub fn quantile(&self, p: f64) -> u64 {
+        match self {
+            TokenDist::Constant(v) => *v,
+            TokenDist::Lognormal { mu, sigma, cap, .. } => (mu + sigma * std_normal_quantile(p))
+                .exp()
+                .min(*cap)
+                .round() as u64,
+            TokenDist::Uniform { min, max } => (min + p * (max - min)).round() as u64,
+            TokenDist::Empirical { cdf, .. } => {
+                let i = cdf.partition_point(|(_, c)| *c < p).min(cdf.len() - 1);
+                cdf[i].0
+            }
         }
     }
 
@@ -174,12 +208,17 @@ pub enum DifficultyDist {
         dist: Beta<f64>,
         mean: f64,
         concentration: f64,
+        /// Inverse CDF on an even grid of probabilities, built on first use.
+        table: OnceLock<Box<[f64]>>,
     },
     Uniform {
         min: f64,
         max: f64,
     },
 }
+
+/// Intervals of the tabulated Beta inverse CDF.
+const BETA_TABLE: usize = 4096;
 
 impl DifficultyDist {
     pub fn constant(d: f64) -> Result<DifficultyDist, String> {
@@ -207,6 +246,7 @@ impl DifficultyDist {
             dist,
             mean,
             concentration,
+            table: OnceLock::new(),
         })
     }
 
@@ -225,6 +265,39 @@ impl DifficultyDist {
             DifficultyDist::Constant(d) => *d,
             DifficultyDist::Beta { dist, .. } => dist.sample(rng),
             DifficultyDist::Uniform { min, max } => min + unit(rng) * (max - min),
+        }
+    }
+
+    /// The difficulty at cumulative probability `p`, for stratified samples.
+    /// Beta quantiles are interpolated in a 4,097-point table of the exact
+    /// inverse CDF (statrs), built once per distribution.
+    pub fn quantile(&self, p: f64) -> f64 {
+        match self {
+            DifficultyDist::Constant(d) => *d,
+            DifficultyDist::Uniform { min, max } => min + p * (max - min),
+            DifficultyDist::Beta {
+                mean,
+                concentration,
+                table,
+                ..
+            } => {
+                let t = table.get_or_init(|| {
+                    use statrs::distribution::{Beta as SBeta, ContinuousCDF};
+                    let b = SBeta::new(mean * concentration, (1.0 - mean) * concentration)
+                        .expect("validated");
+                    (0..=BETA_TABLE)
+                        .map(|i| match i {
+                            0 => 0.0,
+                            i if i == BETA_TABLE => 1.0,
+                            i => b.inverse_cdf(i as f64 / BETA_TABLE as f64).clamp(0.0, 1.0),
+                        })
+                        .collect()
+                });
+                let x = p.clamp(0.0, 1.0) * BETA_TABLE as f64;
+                let i = (x as usize).min(BETA_TABLE - 1);
+                let f = x - i as f64;
+                t[i] + f * (t[i + 1] - t[i])
+            }
         }
     }
 
@@ -276,4 +349,13 @@ pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 #[inline]
 pub fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The standard normal quantile (statrs' inverse CDF).
+pub fn std_normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    thread_local! {
+        static N: Normal = Normal::new(0.0, 1.0).expect("standard normal");
+    }
+    N.with(|n| n.inverse_cdf(p.clamp(1e-15, 1.0 - 1e-15)))
 }

@@ -24,10 +24,16 @@ pub struct Cell {
     pub tokens: [[[[f64; N_COMPONENTS]; 2]; 2]; 2],
     pub cache_hits: f64,
     pub cache_misses: f64,
+    /// Answer calls whose prefix was cacheable but whose hit or miss is left
+    /// to the fast path's closed form, by tier (0 in exact mode and after
+    /// the fast path resolves them).
+    pub deferred: [f64; 2],
 }
 
 impl Cell {
     fn add(&mut self, o: &Cell, k: f64) {
+        self.deferred[0] += k * o.deferred[0];
+        self.deferred[1] += k * o.deferred[1];
         self.calls += k * o.calls;
         self.overhead_calls += k * o.overhead_calls;
         self.cache_hits += k * o.cache_hits;
@@ -151,7 +157,8 @@ pub struct Ledger {
     /// Cells by `workload * n_models + model`.
     pub cells: Vec<Cell>,
     pub per_workload: Vec<Counts>,
-    pub latency: Histogram,
+    /// Latency of on-demand requests, per workload.
+    pub latency: Vec<Histogram>,
 }
 
 impl Ledger {
@@ -160,7 +167,7 @@ impl Ledger {
             n_models,
             cells: vec![Cell::default(); n_workloads * n_models],
             per_workload: vec![Counts::default(); n_workloads],
-            latency: Histogram::default(),
+            latency: vec![Histogram::default(); n_workloads],
         }
     }
 
@@ -185,7 +192,56 @@ impl Ledger {
         for (a, b) in self.per_workload.iter_mut().zip(&o.per_workload) {
             a.add(b, k);
         }
-        self.latency.merge(&o.latency, k);
+        for (a, b) in self.latency.iter_mut().zip(&o.latency) {
+            a.merge(b, k);
+        }
+    }
+
+    /// Adds `k` times workload `w`'s part of another ledger.
+    pub fn add_workload_scaled(&mut self, o: &Ledger, w: usize, k: f64) {
+        let nm = self.n_models;
+        for m in 0..nm {
+            self.cells[w * nm + m].add(&o.cells[w * nm + m], k);
+        }
+        self.per_workload[w].add(&o.per_workload[w], k);
+        self.latency[w].merge(&o.latency[w], k);
+    }
+
+    /// Workload `w`'s part of this ledger as a one-workload ledger.
+    pub fn extract(&self, w: usize) -> Ledger {
+        let nm = self.n_models;
+        Ledger {
+            n_models: nm,
+            cells: self.cells[w * nm..(w + 1) * nm].to_vec(),
+            per_workload: vec![self.per_workload[w].clone()],
+            latency: vec![self.latency[w].clone()],
+        }
+    }
+
+    /// Adds `k` times a one-workload ledger into workload `w`.
+    pub fn add_single_scaled(&mut self, o: &Ledger, w: usize, k: f64) {
+        let nm = self.n_models;
+        for m in 0..nm {
+            self.cells[w * nm + m].add(&o.cells[m], k);
+        }
+        self.per_workload[w].add(&o.per_workload[0], k);
+        self.latency[w].merge(&o.latency[0], k);
+    }
+
+    /// Multiplies every count by `k`.
+    pub fn scale(&mut self, k: f64) {
+        let copy = self.clone();
+        *self = Ledger::new(self.n_workloads(), self.n_models);
+        self.add_scaled(&copy, k);
+    }
+
+    /// Latency of all workloads together.
+    pub fn latency_total(&self) -> Histogram {
+        let mut h = Histogram::default();
+        for l in &self.latency {
+            h.merge(l, 1.0);
+        }
+        h
     }
 
     pub fn totals(&self) -> Counts {
@@ -295,6 +351,17 @@ impl Costs {
         for (a, b) in self.fixed_overhead.iter_mut().zip(&o.fixed_overhead) {
             *a += k * b;
         }
+    }
+
+    /// Adds `k` times one-workload costs into workload `w`.
+    pub fn add_single_scaled(&mut self, o: &Costs, w: usize, k: f64) {
+        let nm = self.n_models;
+        for m in 0..nm {
+            for g in 0..N_GROUPS {
+                self.cells[w * nm + m][g] += k * o.cells[m][g];
+            }
+        }
+        self.fixed_overhead[w] += k * o.fixed_overhead[0];
     }
 
     /// Total USD (compensated sum).

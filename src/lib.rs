@@ -36,7 +36,7 @@ pub mod scenario;
 pub mod traffic;
 
 pub use catalog::{Catalog, ModelId, TaskKind};
-pub use engine::{Run, RunOptions, run};
+pub use engine::{Mode, Run, RunOptions, run};
 pub use error::{Error, Result};
 pub use policy::{Context, Decision, Policy};
 pub use projection::{Projection, project};

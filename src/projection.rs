@@ -78,6 +78,18 @@ pub struct MonthLine {
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub by_component: Components,
+    /// Fast mode: half-width of the 95% interval of `cost_usd` from the
+    /// fixed sample (0 in exact mode).
+    pub cost_usd_sampling_error: f64,
+}
+
+/// Fast mode's sampling error on a policy's figures: half-widths of 95%
+/// intervals (1.96 standard errors). Months share one sample, so their
+/// errors add up rather than average out.
+#[derive(Debug, Clone, Serialize)]
+pub struct SamplingError {
+    pub total_cost_usd: f64,
+    pub quality: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,12 +128,119 @@ pub struct PolicySummary {
     pub by_workload: BTreeMap<String, WorkloadLine>,
     pub by_component: Components,
     pub tokens: Tokens,
+    /// `None` in exact mode.
+    pub sampling_error: Option<SamplingError>,
+    /// Spread over replications.
+    pub bands: Bands,
     pub months: Vec<MonthLine>,
+}
+
+/// Quantiles over replications (uncertain inputs drawn per replication,
+/// plus each month's own randomness), at `quantiles`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bands {
+    pub quantiles: Vec<f64>,
+    pub total_cost_usd: Vec<f64>,
+    /// Standard deviation of the total cost over replications.
+    pub total_cost_usd_sd: f64,
+    pub quality: Vec<f64>,
+    pub quality_loss_pp: Vec<f64>,
+    pub months: Vec<MonthBand>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthBand {
+    pub month: usize,
+    pub cost_usd: Vec<f64>,
+    pub cost_usd_sd: f64,
+    pub cumulative_cost_usd: Vec<f64>,
+    pub quality: Vec<f64>,
+}
+
+/// The q-quantile of `xs` (linear interpolation between order statistics).
+pub fn quantile(xs: &[f64], q: f64) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v: Vec<f64> = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+/// Sample standard deviation (0 for fewer than two values).
+pub fn sd(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64).sqrt()
+}
+
+fn bands(run: &Run, p: usize, base: usize, qs: &[f64]) -> Bands {
+    let at = |xs: &[f64]| qs.iter().map(|&q| quantile(xs, q)).collect::<Vec<f64>>();
+    let quality_of = |r: &Vec<Vec<crate::engine::RepMonth>>, p: usize| {
+        let (s, n) = r.iter().fold((0.0, 0.0), |(s, n), m| {
+            (s + m[p].succeeded, n + m[p].requests)
+        });
+        if n > 0.0 { s / n } else { 0.0 }
+    };
+    let totals: Vec<f64> = run
+        .reps
+        .iter()
+        .map(|r| {
+            let mut t = Sum::default();
+            for m in r {
+                t.add(m[p].cost_usd);
+            }
+            t.value()
+        })
+        .collect();
+    let quality: Vec<f64> = run.reps.iter().map(|r| quality_of(r, p)).collect();
+    let loss: Vec<f64> = run
+        .reps
+        .iter()
+        .map(|r| (quality_of(r, base) - quality_of(r, p)) * 100.0)
+        .collect();
+    let mut cumulative = vec![0.0; run.reps.len()];
+    let months = (0..run.months)
+        .map(|m| {
+            let cost: Vec<f64> = run.reps.iter().map(|r| r[m][p].cost_usd).collect();
+            for (c, x) in cumulative.iter_mut().zip(&cost) {
+                *c += x;
+            }
+            let q: Vec<f64> = run
+                .reps
+                .iter()
+                .map(|r| ratio(r[m][p].succeeded, r[m][p].requests))
+                .collect();
+            MonthBand {
+                month: m + 1,
+                cost_usd: at(&cost),
+                cost_usd_sd: sd(&cost),
+                cumulative_cost_usd: at(&cumulative),
+                quality: at(&q),
+            }
+        })
+        .collect();
+    Bands {
+        quantiles: qs.to_vec(),
+        total_cost_usd: at(&totals),
+        total_cost_usd_sd: sd(&totals),
+        quality: at(&quality),
+        quality_loss_pp: at(&loss),
+        months,
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Projection {
     pub scenario: String,
+    #[serde(skip)]
+    pub mode: crate::engine::Mode,
     pub horizon_months: usize,
     pub seed: u64,
     pub replications: u32,
@@ -130,6 +249,12 @@ pub struct Projection {
     /// Requests per month (mean over replications).
     pub volumes: Vec<f64>,
 }
+
+/// Quantiles reported in bands unless asked otherwise.
+pub const DEFAULT_QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
+
+/// Two-sided 95% normal quantile.
+const Z95: f64 = 1.959_963_984_540_054;
 
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
@@ -170,9 +295,10 @@ pub fn project(s: &Scenario, run: &Run) -> Projection {
                 escalation_rate: ratio(t.escalated, t.requests),
                 cache_hit_rate: hit_rate(l),
                 cost_per_1k_requests: ratio(cost, t.requests) * 1000.0,
-                latency_p50_ms: l.latency.quantile(0.5),
-                latency_p95_ms: l.latency.quantile(0.95),
+                latency_p50_ms: l.latency_total().quantile(0.5),
+                latency_p95_ms: l.latency_total().quantile(0.95),
                 by_component: Components::from(c.by_group()),
+                cost_usd_sampling_error: Z95 * run.cost_se[m][p],
             });
         }
         let t = total.totals();
@@ -260,8 +386,8 @@ pub fn project(s: &Scenario, run: &Run) -> Projection {
             batch_share: ratio(t.batch, t.requests),
             unserved_rate: ratio(t.unserved, t.requests),
             skips_per_request: ratio(t.skips, t.requests),
-            latency_p50_ms: total.latency.quantile(0.5),
-            latency_p95_ms: total.latency.quantile(0.95),
+            latency_p50_ms: total.latency_total().quantile(0.5),
+            latency_p95_ms: total.latency_total().quantile(0.95),
             cost_per_1k_requests: ratio(total_cost, t.requests) * 1000.0,
             quality_gap_recovered: None,
             on_frontier: false,
@@ -269,6 +395,26 @@ pub fn project(s: &Scenario, run: &Run) -> Projection {
             by_workload,
             by_component: Components::from(costs.by_group()),
             tokens: tok,
+            sampling_error: match run.mode {
+                crate::engine::Mode::Exact => None,
+                crate::engine::Mode::Fast { .. } => {
+                    let cost: f64 = (0..run.months).map(|m| run.cost_se[m][p]).sum();
+                    let weighted: f64 = (0..run.months)
+                        .map(|m| run.volumes[m] * run.quality_se[m][p])
+                        .sum();
+                    let volume: f64 = run.volumes.iter().sum();
+                    Some(SamplingError {
+                        total_cost_usd: Z95 * cost,
+                        quality: Z95 * ratio(weighted, volume),
+                    })
+                }
+            },
+            bands: bands(
+                run,
+                p,
+                s.baseline.min(np.saturating_sub(1)),
+                &DEFAULT_QUANTILES,
+            ),
             months,
         });
     }
@@ -311,6 +457,7 @@ pub fn project(s: &Scenario, run: &Run) -> Projection {
 
     Projection {
         scenario: s.name.clone(),
+        mode: run.mode,
         horizon_months: run.months,
         seed: s.seed,
         replications: run.replications,

@@ -39,7 +39,11 @@ pub struct Request {
     pub batch: bool,
     /// Arrival time in seconds from the start of the month.
     pub time_s: f64,
-    /// Seed for derived uniforms.
+    /// Uniforms for the coin flips built-in policies make most (the first
+    /// two cascade gates, the split choice, the classifier's noise): drawn
+    /// with the request, and stratified in the fast path's sample.
+    pub aux: [f64; 4],
+    /// Seed for further derived uniforms.
     pub key: u64,
 }
 
@@ -52,6 +56,7 @@ impl Stream {
     pub const GATE: u32 = 0;
     pub const SPLIT: u32 = 64;
     pub const CLASSIFIER_NOISE: u32 = 65;
+    /// Second uniform of Box–Muller draws on hash-derived streams uses `stream + 1`.
     pub const PINNED_CACHE: u32 = 67;
     pub const CUSTOM: u32 = 1024;
 }
@@ -65,9 +70,18 @@ pub fn mix64(mut z: u64) -> u64 {
 }
 
 impl Request {
-    /// An independent uniform in [0, 1) derived from the request's key.
+    /// An independent uniform in (0, 1) for `stream`: one of the request's
+    /// pre-drawn `aux` uniforms for the built-in policies' main streams,
+    /// otherwise derived from the request's key.
     #[inline]
     pub fn uniform(&self, stream: u32) -> f64 {
+        match stream {
+            Stream::GATE => return self.aux[0],
+            s if s == Stream::GATE + 1 => return self.aux[1],
+            Stream::SPLIT => return self.aux[2],
+            Stream::CLASSIFIER_NOISE => return self.aux[3],
+            _ => {}
+        }
         let z = mix64(
             self.key
                 .wrapping_add((stream as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
@@ -75,10 +89,14 @@ impl Request {
         (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// An independent standard normal derived from the request's key
-    /// (Box–Muller on two derived uniforms).
+    /// An independent standard normal for `stream`: the inverse normal CDF
+    /// of the classifier's pre-drawn uniform, or Box–Muller on two derived
+    /// uniforms for other streams.
     #[inline]
     pub fn normal(&self, stream: u32) -> f64 {
+        if stream == Stream::CLASSIFIER_NOISE {
+            return crate::dist::std_normal_quantile(self.aux[3]);
+        }
         let u1 = self.uniform(stream).max(f64::MIN_POSITIVE);
         let u2 = self.uniform(stream.wrapping_add(1));
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
@@ -107,6 +125,7 @@ mod tests {
             required_capability: 0.5,
             batch: false,
             time_s: 0.0,
+            aux: [0.5; 4],
             key,
         }
     }
@@ -119,8 +138,8 @@ mod tests {
         let (mut s0, mut s00, mut s1, mut s01) = (0.0, 0.0, 0.0, 0.0);
         for k in 0..n {
             let r = req(mix64(k));
-            let a = r.uniform(0);
-            let b = r.uniform(1);
+            let a = r.uniform(Stream::CUSTOM);
+            let b = r.uniform(Stream::CUSTOM + 1);
             assert!((0.0..1.0).contains(&a));
             s0 += a;
             s00 += a * a;
@@ -141,7 +160,7 @@ mod tests {
         let n = 200_000;
         let (mut s, mut ss) = (0.0, 0.0);
         for k in 0..n {
-            let z = req(mix64(k ^ 0xabcdef)).normal(Stream::CLASSIFIER_NOISE);
+            let z = req(mix64(k ^ 0xabcdef)).normal(Stream::CUSTOM);
             s += z;
             ss += z * z;
         }

@@ -91,6 +91,16 @@ impl<'a> Traffic<'a> {
             } else {
                 0
             };
+            // One draw gives two 32-bit uniforms: resolution 2.3e-10 is far
+            // finer than any coin flip a policy makes.
+            let (a, b) = (rng.next_u64(), rng.next_u64());
+            let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
+            let aux = [
+                half(a >> 32),
+                half(a & 0xffff_ffff),
+                half(b >> 32),
+                half(b & 0xffff_ffff),
+            ];
             let req = Request {
                 workload: w as u16,
                 task: wl.task,
@@ -103,9 +113,72 @@ impl<'a> Traffic<'a> {
                 required_capability: required_capability(difficulty, u, slope),
                 batch,
                 time_s: t,
+                aux,
                 key: rng.next_u64(),
             };
             f(&req);
         }
     }
+}
+
+/// A stratified sample of `blocks × block` requests of workload `w` for
+/// the fast path, as `blocks` independent Latin hypercubes of `block`
+/// requests each (independent so the spread of their means measures the
+/// sample's error honestly). Each hypercube covers input tokens, output
+/// tokens, difficulty, batch eligibility and the four `aux` coin-flip
+/// uniforms: each dimension cut into `block` equal-probability strata, one
+/// request per stratum, strata paired at random, each value mapped through
+/// its inverse CDF. The same `seed` gives the same strata and pairing
+/// whatever the workload's parameters, so a sample moves smoothly as a
+/// parameter changes. The outcome uniform is not sampled: the fast path
+/// integrates it out (see `engine::fast`).
+pub fn stratified_sample(
+    inst: &Instance,
+    w: usize,
+    blocks: usize,
+    block: usize,
+    seed: u64,
+) -> Vec<Request> {
+    let mut rng = Traffic::rng(seed);
+    let wl = &inst.workloads[w];
+    let kf = block as f64;
+    let mut out = Vec::with_capacity(blocks * block);
+    for _ in 0..blocks {
+        let mut perms: [Vec<u32>; 8] = Default::default();
+        for p in perms.iter_mut() {
+            *p = (0..block as u32).collect();
+            // Fisher–Yates.
+            for i in (1..block).rev() {
+                let j = ((rng.next_u32() as u64 * (i as u64 + 1)) >> 32) as usize;
+                p.swap(i, j);
+            }
+        }
+        let strata: Vec<[u32; 8]> = (0..block)
+            .map(|i| std::array::from_fn(|d| perms[d][i]))
+            .collect();
+        for st in strata {
+            let mut q = |d: usize| (st[d] as f64 + open_unit(&mut rng)) / kf;
+            let fresh = wl.input.quantile(q(0));
+            let output_tokens = wl.output.quantile(q(1));
+            let difficulty = wl.difficulty.quantile(q(2));
+            let batch = q(3) < wl.batch_share;
+            let aux = [q(4), q(5), q(6), q(7)];
+            out.push(Request {
+                workload: w as u16,
+                task: wl.task,
+                modality: wl.modality,
+                input_tokens: wl.prefix_tokens + fresh,
+                output_tokens,
+                prefix_tokens: wl.prefix_tokens,
+                prefix_id: 0,
+                difficulty,
+                required_capability: required_capability(difficulty, 0.5, inst.slope),
+                batch,
+                time_s: 0.0,
+                aux,
+                key: rng.next_u64(),
+            });
+        }
+    }
+    out
 }

@@ -57,6 +57,13 @@ pub struct RunArgs {
     /// Replications (overrides the scenario's; default 1).
     #[arg(long)]
     pub replications: Option<u32>,
+    /// Simulate every request instead of the fast sampled path (slow at
+    /// high volume; the reference the fast path is checked against).
+    #[arg(long)]
+    pub exact: bool,
+    /// Fast path: sample requests per workload (more is slower and more precise).
+    #[arg(long, value_name = "N", conflicts_with = "exact")]
+    pub samples: Option<usize>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

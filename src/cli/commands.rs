@@ -62,6 +62,7 @@ fn run(p: RunPlan) -> Result<()> {
     };
     let opts = RunOptions {
         replications,
+        mode: p.mode,
         threads: p.threads,
         progress: Some(&progress),
         ..RunOptions::default()

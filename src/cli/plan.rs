@@ -33,6 +33,7 @@ pub struct RunPlan {
     pub threads: Option<usize>,
     pub max_quality_loss_pp: f64,
     pub progress: bool,
+    pub mode: crate::engine::Mode,
 }
 
 #[derive(Debug)]
@@ -112,8 +113,20 @@ fn run_plan(a: args::RunArgs) -> Result<RunPlan> {
             "--threads must be between 1 and 1024, got {t}"
         )));
     }
+    let mode = if a.exact {
+        crate::engine::Mode::Exact
+    } else {
+        let samples = a.samples.unwrap_or(crate::engine::fast::DEFAULT_SAMPLES);
+        if !(16..=1 << 24).contains(&samples) {
+            return Err(Error::input(format!(
+                "--samples must be between 16 and 16777216, got {samples}"
+            )));
+        }
+        crate::engine::Mode::Fast { samples }
+    };
     let output = Output::from(a.format);
     Ok(RunPlan {
+        mode,
         scenario: a.scenario,
         sets: a.set,
         output,

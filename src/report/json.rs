@@ -37,6 +37,8 @@ pub struct RunDocument<'a> {
     pub horizon_months: usize,
     pub replications: u32,
     pub mode: &'static str,
+    /// Fast mode: sample requests per workload.
+    pub samples_per_workload: Option<usize>,
     pub baseline: &'a str,
     pub catalog: CatalogInfo,
     pub profile: &'a str,
@@ -68,7 +70,11 @@ pub fn document<'a>(
         seed: s.seed,
         horizon_months: p.horizon_months,
         replications: p.replications,
-        mode: "exact",
+        mode: p.mode.name(),
+        samples_per_workload: match p.mode {
+            crate::engine::Mode::Fast { samples } => Some(samples),
+            crate::engine::Mode::Exact => None,
+        },
         baseline: &p.baseline,
         catalog: CatalogInfo {
             name: s.catalog.name.clone(),

@@ -110,14 +110,22 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
     );
     let _ = writeln!(
         out,
-        "catalog {} ({}), profile {}, seed {}, exact simulation, {} replication{}",
-        s.catalog.name,
-        s.catalog.as_of,
-        s.profile,
-        s.seed,
+        "catalog {} (prices as of {}), profile {}, seed {}",
+        s.catalog.name, s.catalog.as_of, s.profile, s.seed
+    );
+    let reps = format!(
+        "{} replication{}",
         p.replications,
         if p.replications == 1 { "" } else { "s" }
     );
+    let _ = match p.mode {
+        crate::engine::Mode::Exact => writeln!(out, "exact simulation (every request), {reps}"),
+        crate::engine::Mode::Fast { samples } => writeln!(
+            out,
+            "fast simulation ({} sampled requests per workload), {reps}",
+            count(samples as f64)
+        ),
+    };
     let mix: Vec<String> = s
         .workloads
         .iter()
@@ -165,7 +173,34 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
         ]);
     }
     t.render(&mut out);
+    if let Some(worst) = p
+        .policies
+        .iter()
+        .filter_map(|x| x.sampling_error.as_ref().map(|e| (e, x.total_cost_usd)))
+        .map(|(e, total)| {
+            (
+                if total > 0.0 {
+                    e.total_cost_usd / total
+                } else {
+                    0.0
+                },
+                e.quality,
+            )
+        })
+        .reduce(|a, b| (a.0.max(b.0), a.1.max(b.1)))
+    {
+        let _ = writeln!(
+            out,
+            "sampling error (95%): within {} of each total, {:.2} pp of quality (--samples N to tighten)",
+            pct(worst.0, 2),
+            worst.1 * 100.0
+        );
+    }
     out.push('\n');
+
+    if p.replications > 1 {
+        render_bands(&mut out, p);
+    }
 
     // How each policy gets there.
     let mut t = Table::new(&[
@@ -286,6 +321,42 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
         wrap_into(&mut out, "note: ", n, 100);
     }
     out
+}
+
+/// P10/P50/P90 (or the asked quantiles) over replications.
+fn render_bands(out: &mut String, p: &Projection) {
+    let qs = &p.policies[0].bands.quantiles;
+    let label = |q: f64| format!("P{}", (q * 100.0).round());
+    let horizon = format!("{} months", p.horizon_months);
+    let _ = writeln!(
+        out,
+        "Over {} replications ({}):",
+        p.replications,
+        qs.iter().map(|q| label(*q)).collect::<Vec<_>>().join(" / ")
+    );
+    let mut cols: Vec<(String, Align)> = vec![("policy".into(), Align::Left)];
+    for q in qs {
+        cols.push((format!("{horizon} {}", label(*q)), Align::Right));
+    }
+    cols.push(("quality".into(), Align::Right));
+    cols.push(("loss pp".into(), Align::Right));
+    let refs: Vec<(&str, Align)> = cols.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+    let mut t = Table::new(&refs);
+    for x in &p.policies {
+        let mut row = vec![x.name.clone()];
+        for v in &x.bands.total_cost_usd {
+            row.push(usd(*v));
+        }
+        let range = |v: &[f64], f: &dyn Fn(f64) -> String| match (v.first(), v.last()) {
+            (Some(a), Some(b)) => format!("{} to {}", f(*a), f(*b)),
+            _ => "-".into(),
+        };
+        row.push(range(&x.bands.quality, &|q| pct(q, 1)));
+        row.push(range(&x.bands.quality_loss_pp, &|q| format!("{q:.1}")));
+        t.row(row);
+    }
+    t.render(out);
+    out.push('\n');
 }
 
 fn render_monthly(out: &mut String, p: &Projection) {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use tiersim::input::yaml::Source;
-use tiersim::{Run, RunOptions, Scenario};
+use tiersim::{Mode, Run, RunOptions, Scenario};
 
 /// Loads a scenario from YAML text.
 pub fn scenario(yaml: &str) -> Scenario {
@@ -13,11 +13,22 @@ pub fn scenario(yaml: &str) -> Scenario {
         .unwrap_or_else(|e| panic!("test scenario must load: {e}"))
 }
 
+/// Exact mode: every request simulated.
 pub fn run(s: &Scenario, replications: u32) -> Run {
+    run_mode(s, replications, Mode::Exact)
+}
+
+/// The default fast path.
+pub fn run_fast(s: &Scenario, replications: u32) -> Run {
+    run_mode(s, replications, Mode::default())
+}
+
+pub fn run_mode(s: &Scenario, replications: u32, mode: Mode) -> Run {
     tiersim::run(
         s,
         &RunOptions {
             replications,
+            mode,
             ..RunOptions::default()
         },
     )

@@ -1,0 +1,247 @@
+//! The engine: traffic → policies → ledger, for every (replication, month).
+//!
+//! Two ways to fill the ledger. [`exact`] simulates every request (the
+//! reference, and right for small volumes); [`fast`] routes a fixed
+//! stratified sample per workload and scales it, so run time does not grow
+//! with volume (the default). Both book decisions with the same code
+//! ([`book`]), so they differ only in how requests are drawn and how cache
+//! hits are decided.
+//!
+//! Work items run in parallel with rayon. Each owns its random stream and
+//! results are folded in a fixed order, so the output is byte-identical
+//! whatever the number of threads.
+
+mod book;
+pub mod exact;
+pub mod fast;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+use crate::ledger::{Costs, Ledger};
+use crate::policy::Policy;
+use crate::scenario::Scenario;
+use crate::scenario::instance::{Draws, Instance, resolve};
+
+/// How requests are simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every request (run time grows with volume).
+    Exact,
+    /// A fixed stratified sample of `samples` requests per workload, scaled.
+    Fast { samples: usize },
+}
+
+impl Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Exact => "exact",
+            Mode::Fast { .. } => "fast",
+        }
+    }
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Mode::Fast {
+            samples: fast::DEFAULT_SAMPLES,
+        }
+    }
+}
+
+/// How to run a scenario.
+pub struct RunOptions<'a> {
+    pub replications: u32,
+    pub mode: Mode,
+    /// Worker threads; `None` uses all cores.
+    pub threads: Option<usize>,
+    /// Policies added to the scenario's own (e.g. a custom policy from a library user).
+    pub extra_policies: Vec<Arc<dyn Policy>>,
+    /// Called with (work items done, total) as the run progresses.
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+    /// In exact mode, refuse months above this many requests (a guard
+    /// against runs that would take hours); `None` for no limit.
+    pub max_exact_requests_per_month: Option<f64>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        RunOptions {
+            replications: 1,
+            mode: Mode::default(),
+            threads: None,
+            extra_policies: Vec::new(),
+            progress: None,
+            max_exact_requests_per_month: Some(EXACT_MODE_LIMIT),
+        }
+    }
+}
+
+/// Largest monthly volume exact mode simulates by default.
+pub const EXACT_MODE_LIMIT: f64 = 200_000_000.0;
+
+/// One replication's month, for one policy, in a few numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RepMonth {
+    pub requests: f64,
+    pub cost_usd: f64,
+    pub succeeded: f64,
+    pub escalated: f64,
+}
+
+/// What the engine produces.
+pub struct Run {
+    pub mode: Mode,
+    pub policy_names: Vec<String>,
+    pub policy_kinds: Vec<String>,
+    pub replications: u32,
+    pub months: usize,
+    /// Mean over replications, by `[month][policy]`.
+    pub ledgers: Vec<Vec<Ledger>>,
+    /// Mean cost over replications, by `[month][policy]`.
+    pub costs: Vec<Vec<Costs>>,
+    /// Per replication, by `[rep][month][policy]`.
+    pub reps: Vec<Vec<Vec<RepMonth>>>,
+    /// Mean requests per month.
+    pub volumes: Vec<f64>,
+    /// Fast mode: standard error of each month's mean cost (USD) and quality
+    /// (fraction) from the fixed sample, by `[month][policy]`; zero in exact mode.
+    pub cost_se: Vec<Vec<f64>>,
+    pub quality_se: Vec<Vec<f64>>,
+    /// Values drawn for uncertain inputs, per replication.
+    pub drawn: Vec<Vec<(String, f64)>>,
+}
+
+/// What both paths share: the validated options, the names, the thread pool.
+pub(crate) struct Setup<'s, 'o> {
+    pub scenario: &'s Scenario,
+    pub opts: &'o RunOptions<'o>,
+    pub reps: u32,
+    pub months: usize,
+    pub np: usize,
+    pub nw: usize,
+    pub nm: usize,
+    pool: Option<rayon::ThreadPool>,
+    done: AtomicU64,
+    policy_names: Vec<String>,
+    policy_kinds: Vec<String>,
+}
+
+impl Setup<'_, '_> {
+    /// Replication `r`'s instance, with the caller's extra policies.
+    pub fn instance(&self, r: u64) -> Instance {
+        let mut inst = resolve(
+            self.scenario,
+            &mut Draws {
+                seed: self.scenario.seed,
+                replication: r,
+            },
+            r,
+        );
+        inst.policies
+            .extend(self.opts.extra_policies.iter().cloned());
+        inst
+    }
+
+    /// Runs `f` on the configured thread pool.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(p) => p.install(f),
+            None => f(),
+        }
+    }
+
+    /// Reports one finished work item.
+    pub fn tick(&self) {
+        let d = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(p) = self.opts.progress {
+            p(d, self.reps as u64 * self.months as u64);
+        }
+    }
+
+    pub fn empty_run(&self) -> Run {
+        let (np, nw, nm, months) = (self.np, self.nw, self.nm, self.months);
+        Run {
+            mode: self.opts.mode,
+            policy_names: self.policy_names.clone(),
+            policy_kinds: self.policy_kinds.clone(),
+            replications: self.reps,
+            months,
+            ledgers: vec![vec![Ledger::new(nw, nm); np]; months],
+            costs: vec![vec![Costs::zero(nw, nm); np]; months],
+            reps: Vec::with_capacity(self.reps as usize),
+            volumes: vec![0.0; months],
+            cost_se: vec![vec![0.0; np]; months],
+            quality_se: vec![vec![0.0; np]; months],
+            drawn: Vec::with_capacity(self.reps as usize),
+        }
+    }
+}
+
+/// Runs every replication and month of `scenario`.
+pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
+    let reps = opts.replications.max(1);
+    let months = scenario.horizon_months as usize;
+    let mut setup = Setup {
+        scenario,
+        opts,
+        reps,
+        months,
+        np: 0,
+        nw: scenario.workloads.len(),
+        nm: scenario.catalog.models.len(),
+        pool: None,
+        done: AtomicU64::new(0),
+        policy_names: Vec::new(),
+        policy_kinds: Vec::new(),
+    };
+    let first = setup.instance(0);
+    if opts.mode == Mode::Exact
+        && let Some(limit) = opts.max_exact_requests_per_month
+        && let Some(v) = first.volumes.iter().copied().find(|v| *v > limit)
+    {
+        return Err(Error::input(format!(
+            "exact mode simulates every request, and this scenario reaches {v:.0} requests in a month (limit {limit:.0}); use the default fast mode, or lower the volume with --set volume.requests_per_month=..."
+        )));
+    }
+    if let Mode::Fast { samples } = opts.mode
+        && !(16..=1 << 24).contains(&samples)
+    {
+        return Err(Error::input(format!(
+            "samples per workload must be between 16 and 16777216, got {samples}"
+        )));
+    }
+    setup.policy_names = first
+        .policies
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    setup.policy_kinds = first
+        .policies
+        .iter()
+        .map(|p| p.kind().to_string())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for n in &setup.policy_names {
+        if !seen.insert(n) {
+            return Err(Error::input(format!(
+                "two policies are named `{n}`; policy names must be unique"
+            )));
+        }
+    }
+    setup.np = setup.policy_names.len();
+    drop(first);
+    if let Some(t) = opts.threads {
+        setup.pool = Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t.max(1))
+                .build()
+                .map_err(|e| Error::failure(format!("cannot start worker threads: {e}")))?,
+        );
+    }
+    Ok(match opts.mode {
+        Mode::Exact => exact::run(&setup),
+        Mode::Fast { samples } => fast::run(&setup, samples),
+    })
+}
