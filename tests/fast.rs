@@ -1,0 +1,189 @@
+//! The fast path's own checks: closed forms, integration, the cache model,
+//! and run time that does not depend on volume.
+
+mod common;
+
+use common::{lognormal_mean, run, run_fast, scenario};
+use tiersim::engine::fast::hit_probability;
+use tiersim::project;
+
+const MONTH_S: f64 = 365.25 / 12.0 * 86_400.0;
+
+#[test]
+fn single_model_cost_matches_closed_form() {
+    let s = scenario(
+        r#"
+name: closed-form
+horizon_months: 2
+volume: { requests_per_month: 200000, growth: { monthly_pct: 10 } }
+workloads:
+  - name: w
+    share: 1
+    task: writing
+    input_tokens:  { lognormal: { median: 500, p90: 1500 } }
+    output_tokens: { lognormal: { median: 200, p90: 600 } }
+    difficulty: 0.3
+policies:
+  - { name: sonnet, single: claude-sonnet-4-5 }
+baseline: sonnet
+"#,
+    );
+    let p = project(&s, &run_fast(&s, 1));
+    let per_request =
+        (lognormal_mean(500.0, 1500.0) * 3.0 + lognormal_mean(200.0, 600.0) * 15.0) / 1e6;
+    // The stratified sample estimates the lognormal means to well under
+    // 0.1%; the replication's noise at 200K requests is ~0.25% (1 sd), so
+    // 1% is 4 sd.
+    for (m, growth) in [1.0, 1.1].iter().enumerate() {
+        let expected = 200_000.0 * growth * per_request;
+        let got = p.policies[0].months[m].cost_usd;
+        assert!(
+            (got / expected - 1.0).abs() < 0.002,
+            "month {}: {got} vs {expected}",
+            m + 1
+        );
+    }
+}
+
+#[test]
+fn cost_scales_exactly_with_volume_without_caching() {
+    // No caching: the fast path's month is the sample scaled by volume, so a
+    // billion requests cost exactly 10^6 times a thousand (same sample).
+    let yaml = |v: &str| {
+        format!(
+            r#"
+name: scale
+horizon_months: 1
+volume: {{ requests_per_month: {v} }}
+workloads:
+  - {{ name: w, share: 1, task: writing, input_tokens: {{ lognormal: {{ median: 800, p90: 2000 }} }}, output_tokens: 200, difficulty: {{ beta: {{ mean: 0.4, concentration: 5 }} }} }}
+policies:
+  - name: cascade
+    cascade: {{ steps: [nova-pro, claude-sonnet-4-5], gate: {{ recall: 0.8, false_alarm: 0.1, cost_usd: 0.0001 }} }}
+baseline: cascade
+"#
+        )
+    };
+    let small = scenario(&yaml("1000"));
+    let big = scenario(&yaml("1000000000"));
+    let a = project(&small, &run_fast(&small, 1)).policies[0].total_cost_usd;
+    let b = project(&big, &run_fast(&big, 1)).policies[0].total_cost_usd;
+    // Replication noise is added per month; compare the expected costs instead.
+    let ea = run_fast(&small, 1).costs[0][0].total();
+    let eb = run_fast(&big, 1).costs[0][0].total();
+    assert!((eb / ea / 1e6 - 1.0).abs() < 1e-9, "{ea} vs {eb}");
+    assert!(a > 0.0 && b > 0.0);
+}
+
+#[test]
+fn cascade_matches_integration_exactly() {
+    // As in tests/statistics.rs, now on the fast path, which integrates the
+    // outcome uniform out: only the difficulty sample remains, stratified.
+    let s = scenario(
+        r#"
+name: cascade-check
+horizon_months: 1
+volume: { requests_per_month: 400000 }
+workloads:
+  - { name: w, share: 1, task: writing, input_tokens: 100, output_tokens: 10, difficulty: { beta: { mean: 0.45, concentration: 6 } } }
+policies:
+  - name: cascade
+    cascade: { steps: [nova-lite, claude-sonnet-4-5], gate: { recall: 0.8, false_alarm: 0.1 } }
+baseline: cascade
+quality:
+  slope: 0.1
+  capabilities: { nova-lite: { writing: 0.6 }, claude-sonnet-4-5: { writing: 0.9 } }
+"#,
+    );
+    let r = run_fast(&s, 1);
+    let t = r.ledgers[0][0].totals();
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let b = statrs::distribution::Beta::new(0.45 * 6.0, 0.55 * 6.0).unwrap();
+    use statrs::distribution::Continuous;
+    let n = 20_000;
+    let (mut esc, mut q) = (0.0, 0.0);
+    for i in 0..n {
+        let d = (i as f64 + 0.5) / n as f64;
+        let w = b.pdf(d) / n as f64;
+        let p1 = sig((0.6 - d) / 0.1);
+        let p2 = sig((0.9 - d) / 0.1);
+        esc += w * (p1 * 0.1 + (1.0 - p1) * 0.8);
+        q += w * (p1 + 0.8 * (p2 - p1));
+    }
+    // Gate flips are stratified too; 32,768 samples leave < 0.002.
+    assert!(
+        (t.escalated / t.requests - esc).abs() < 0.002,
+        "{} vs {esc}",
+        t.escalated / t.requests
+    );
+    assert!(
+        (t.succeeded / t.requests - q).abs() < 0.002,
+        "{} vs {q}",
+        t.succeeded / t.requests
+    );
+}
+
+#[test]
+fn cache_hit_probability_matches_simulation() {
+    // The closed form (Poisson arrivals, cold start, TTL refreshed by each
+    // call) against exact mode's simulated cache, at lambda T from 0.1 to 5.
+    for (v, prefixes) in [(43_830.0, 50u32), (438_300.0, 50), (2_191_500.0, 50)] {
+        let s = scenario(&format!(
+            r#"
+name: cache
+horizon_months: 1
+volume: {{ requests_per_month: {v} }}
+workloads:
+  - {{ name: w, share: 1, task: writing, input_tokens: 100, output_tokens: 10, difficulty: 0.2, cache: {{ prefix_tokens: 2000, distinct_prefixes: {prefixes} }} }}
+policies:
+  - {{ name: one, single: claude-sonnet-4-5 }}
+baseline: one
+"#
+        ));
+        let lambda = v / (prefixes as f64 * MONTH_S);
+        let formula = hit_probability(lambda, 300.0, MONTH_S);
+        let fast = project(&s, &run_fast(&s, 1)).policies[0]
+            .cache_hit_rate
+            .unwrap();
+        let exact = project(&s, &run(&s, 1)).policies[0].cache_hit_rate.unwrap();
+        assert!((fast - formula).abs() < 1e-9);
+        // Binomial se at >= 43K lookups is < 0.0025; 0.01 is 4 se.
+        assert!(
+            (exact - formula).abs() < 0.01,
+            "lambda T {}: exact {exact} vs {formula}",
+            lambda * 300.0
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_result_whatever_the_threads() {
+    let s = scenario(
+        r#"
+name: threads
+horizon_months: 3
+volume: { requests_per_month: { uniform: { min: 1000000, max: 3000000 } } }
+workloads:
+  - { name: w, share: 1, task: rag, input_tokens: { lognormal: { median: 900, p90: 3000 } }, output_tokens: 200, difficulty: { beta: { mean: { uniform: { min: 0.2, max: 0.5 } }, concentration: 5 } }, cache: { prefix_tokens: 2000, distinct_prefixes: 30 } }
+policies:
+  - name: cascade
+    cascade: { steps: [nova-lite, nova-pro, claude-sonnet-4-5], gate: { recall: 0.8, false_alarm: 0.1 } }
+  - { name: sonnet, single: claude-sonnet-4-5 }
+baseline: sonnet
+"#,
+    );
+    let go = |threads| {
+        let r = tiersim::run(
+            &s,
+            &tiersim::RunOptions {
+                replications: 20,
+                threads: Some(threads),
+                mode: tiersim::Mode::Fast { samples: 1024 },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        serde_json::to_string(&project(&s, &r)).unwrap()
+    };
+    assert_eq!(go(1), go(2));
+}
