@@ -28,7 +28,10 @@ fn load(name: &str, sets: &[String]) -> Scenario {
 fn exact_one_core(b: Bencher) {
     let s = load(
         "support-platform",
-        &["volume.requests_per_month=1000000".into(), "horizon_months=1".into()],
+        &[
+            "volume.requests_per_month=1000000".into(),
+            "horizon_months=1".into(),
+        ],
     );
     let evaluations = 1_000_000 * s.policies.len();
     b.counter(ItemsCount::new(evaluations)).bench(|| {
@@ -46,7 +49,10 @@ fn exact_one_core(b: Bencher) {
 
 #[divan::bench(args = [1_000u64, 1_000_000_000], sample_count = 10, sample_size = 1)]
 fn fast_by_volume(b: Bencher, volume: u64) {
-    let s = load("support-platform", &[format!("volume.requests_per_month={volume}")]);
+    let s = load(
+        "support-platform",
+        &[format!("volume.requests_per_month={volume}")],
+    );
     b.bench(|| tiersim::run(&s, &RunOptions::default()).unwrap());
 }
 

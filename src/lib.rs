@@ -34,6 +34,7 @@ pub mod report;
 pub mod request;
 pub mod scenario;
 pub mod traffic;
+pub mod whatif;
 
 pub use catalog::{Catalog, ModelId, TaskKind};
 pub use engine::{Mode, Run, RunOptions, run};

@@ -145,6 +145,9 @@ pub struct Bands {
     pub total_cost_usd_sd: f64,
     pub quality: Vec<f64>,
     pub quality_loss_pp: Vec<f64>,
+    /// Share of replications in which this policy's total cost is below
+    /// each other policy's (the policies see the same draws).
+    pub probability_cheaper_than: BTreeMap<String, f64>,
     pub months: Vec<MonthBand>,
 }
 
@@ -226,12 +229,36 @@ fn bands(run: &Run, p: usize, base: usize, qs: &[f64]) -> Bands {
             }
         })
         .collect();
+    let total_of = |q: usize| -> Vec<f64> {
+        run.reps
+            .iter()
+            .map(|r| {
+                let mut t = Sum::default();
+                for m in r {
+                    t.add(m[q].cost_usd);
+                }
+                t.value()
+            })
+            .collect()
+    };
+    let probability_cheaper_than = (0..run.policy_names.len())
+        .filter(|&o| o != p)
+        .map(|o| {
+            let other = total_of(o);
+            let wins = totals.iter().zip(&other).filter(|(a, b)| a < b).count();
+            (
+                run.policy_names[o].clone(),
+                ratio(wins as f64, totals.len() as f64),
+            )
+        })
+        .collect();
     Bands {
         quantiles: qs.to_vec(),
         total_cost_usd: at(&totals),
         total_cost_usd_sd: sd(&totals),
         quality: at(&quality),
         quality_loss_pp: at(&loss),
+        probability_cheaper_than,
         months,
     }
 }
@@ -269,8 +296,13 @@ fn hit_rate(l: &Ledger) -> Option<f64> {
     (h + m > 0.0).then(|| h / (h + m))
 }
 
-/// Builds the projection from an engine run.
+/// Builds the projection from an engine run, with P10/P50/P90 bands.
 pub fn project(s: &Scenario, run: &Run) -> Projection {
+    project_with(s, run, &DEFAULT_QUANTILES)
+}
+
+/// Builds the projection with bands at `quantiles`.
+pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
     let np = run.policy_names.len();
     let nm = s.catalog.models.len();
     let nw = s.workloads.len();
@@ -409,12 +441,7 @@ pub fn project(s: &Scenario, run: &Run) -> Projection {
                     })
                 }
             },
-            bands: bands(
-                run,
-                p,
-                s.baseline.min(np.saturating_sub(1)),
-                &DEFAULT_QUANTILES,
-            ),
+            bands: bands(run, p, s.baseline.min(np.saturating_sub(1)), quantiles),
             months,
         });
     }

@@ -180,7 +180,7 @@ fn set_overrides_are_applied_and_validated() {
     assert_eq!(
         stderr(&o),
         "error: workloads[2].share: must be greater than 0 and at most 1, got 1.5 (set by --set workloads.drafted-reply.share=1.5)\n\
-         error: scenarios/support-platform.yaml:28:3: workloads: shares sum to 2.35, they must sum to 1 (within 0.001): intent-classification 0.5, rag-answer 0.25, drafted-reply 1.5, nightly-reprocessing 0.1\n"
+         error: scenarios/support-platform.yaml:31:3: workloads: shares sum to 2.35, they must sum to 1 (within 0.001): intent-classification 0.5, rag-answer 0.25, drafted-reply 1.5, nightly-reprocessing 0.1\n"
     );
     let o = tiersim(&[
         "run",

@@ -153,6 +153,17 @@ pub struct Model {
     pub latency: Latency,
     /// Capability per task kind (indexed by [`TaskKind::index`]).
     pub capability: [f64; 10],
+    pub provisioned: Option<Provisioned>,
+}
+
+/// Provisioned throughput of a model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provisioned {
+    pub hourly_usd_per_unit: f64,
+    pub input_tokens_per_minute: f64,
+    pub output_tokens_per_minute: f64,
+    pub commitment: Option<String>,
+    pub source: String,
 }
 
 impl Model {
@@ -473,6 +484,35 @@ impl Catalog {
                     source: m.latency.source.clone(),
                 },
                 capability,
+                provisioned: m.provisioned.as_ref().map(|pt| {
+                    for (name, v) in [
+                        ("hourly_usd_per_unit", pt.hourly_usd_per_unit),
+                        ("input_tokens_per_minute", pt.input_tokens_per_minute),
+                        ("output_tokens_per_minute", pt.output_tokens_per_minute),
+                    ] {
+                        if !(v.is_finite() && v > 0.0 && v <= 1e12) {
+                            d.push(
+                                format!("{p}.provisioned.{name}"),
+                                format!(
+                                    "must be a number greater than 0 and at most 1e12, got {v}"
+                                ),
+                            );
+                        }
+                    }
+                    if !source_ids.contains(&pt.source) {
+                        d.push(
+                            format!("{p}.provisioned.source"),
+                            format!("unknown source `{}`", pt.source),
+                        );
+                    }
+                    Provisioned {
+                        hourly_usd_per_unit: pt.hourly_usd_per_unit,
+                        input_tokens_per_minute: pt.input_tokens_per_minute,
+                        output_tokens_per_minute: pt.output_tokens_per_minute,
+                        commitment: pt.commitment.clone(),
+                        source: pt.source.clone(),
+                    }
+                }),
             });
         }
         if models.len() > u16::MAX as usize {

@@ -84,8 +84,27 @@ pub struct ModelSpec {
     pub latency: LatencySpec,
     /// Capability per task kind, on the difficulty scale [0, 1] (higher is better).
     pub quality: BTreeMap<TaskKind, f64>,
+    /// Provisioned throughput, where the platform sells it for this model.
+    #[serde(default)]
+    pub provisioned: Option<ProvisionedSpec>,
     #[serde(default)]
     pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionedSpec {
+    /// Price of one model unit per hour, in USD.
+    pub hourly_usd_per_unit: f64,
+    /// Input tokens per minute one unit serves.
+    pub input_tokens_per_minute: f64,
+    /// Output tokens per minute one unit serves.
+    pub output_tokens_per_minute: f64,
+    /// Commitment the price assumes (`none`, `1 month`, `6 months`).
+    #[serde(default)]
+    pub commitment: Option<String>,
+    /// Source id for the price.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -29,6 +29,110 @@ pub enum Command {
     Quote(QuoteArgs),
     /// List the models of a catalog with their prices.
     Models(ModelsArgs),
+    /// Re-run a scenario across values of one or two fields; find break-even points.
+    Sweep(SweepArgs),
+    /// Rank uncertain inputs by how much they move a policy's total cost.
+    Sensitivity(SensitivityArgs),
+    /// How long credit pools last, and how much credit to ask for.
+    Credits(CreditsArgs),
+    /// Put the policies of several scenarios side by side.
+    Compare(CompareArgs),
+}
+
+/// How to simulate: shared by every command that runs a scenario.
+#[derive(Debug, Args)]
+pub struct SimFlags {
+    /// Override a scenario field, e.g. --set volume.requests_per_month=5000000
+    /// or --set workloads.drafted-reply.share=0.4 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Replications: each draws every uncertain input once (default: the
+    /// scenario's, else 200 when it has uncertain inputs, else 1).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Random seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulate every request instead of the fast sampled path (slow at
+    /// high volume; the reference the fast path is checked against).
+    #[arg(long)]
+    pub exact: bool,
+    /// Fast path: sample requests per workload (more is slower and more precise).
+    #[arg(long, value_name = "N", conflicts_with = "exact")]
+    pub samples: Option<usize>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Quantiles of the bands, e.g. 0.05,0.5,0.95.
+    #[arg(long, value_name = "Q,Q,...", default_value = "0.1,0.5,0.9")]
+    pub quantiles: String,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// PATH=START..END:STEPS or PATH=v1,v2,...; give two for a grid.
+    #[arg(long, required = true, value_name = "PATH=VALUES")]
+    pub vary: Vec<String>,
+    /// Quality budget for the break-even search, in percentage points.
+    #[arg(long, value_name = "PP", default_value_t = 2.0)]
+    pub max_quality_loss: f64,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+    #[command(flatten)]
+    pub sim: SimFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    pub scenario: PathBuf,
+    /// Policy to analyse (default: the cheapest within the quality budget).
+    #[arg(long)]
+    pub policy: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub sim: SimFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct CreditsArgs {
+    pub scenario: PathBuf,
+    /// Only this policy (default: all).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Confidence for run-out months and amounts (0.5 to 0.999).
+    #[arg(long, default_value_t = 0.9)]
+    pub confidence: f64,
+    /// Months the requested credits should cover (default: the horizon).
+    #[arg(long)]
+    pub months: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub sim: SimFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Two or more scenario files; differences are against the first.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub sim: SimFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,39 +145,18 @@ pub enum Format {
 pub struct RunArgs {
     /// Scenario file (YAML).
     pub scenario: PathBuf,
-    /// Override a scenario field, e.g. --set volume.requests_per_month=5000000
-    /// or --set workloads.drafted-reply.share=0.4 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Also print the month-by-month tables.
     #[arg(long)]
     pub monthly: bool,
-    /// Random seed (overrides the scenario's).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Replications (overrides the scenario's; default 1).
-    #[arg(long)]
-    pub replications: Option<u32>,
-    /// Simulate every request instead of the fast sampled path (slow at
-    /// high volume; the reference the fast path is checked against).
-    #[arg(long)]
-    pub exact: bool,
-    /// Fast path: sample requests per workload (more is slower and more precise).
-    #[arg(long, value_name = "N", conflicts_with = "exact")]
-    pub samples: Option<usize>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
     /// Quality budget for the recommendation, in percentage points of loss
     /// against the baseline.
     #[arg(long, value_name = "PP", default_value_t = 2.0)]
     pub max_quality_loss: f64,
-    /// No progress on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimFlags,
 }
 
 #[derive(Debug, Args)]

@@ -1,22 +1,20 @@
 //! Carrying out a plan.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::catalog::{Catalog, DEFAULT_CATALOG};
-use crate::cli::plan::{Output, Plan, QuotePlan, RunPlan};
-use crate::engine::{self, RunOptions};
+use crate::cli::analyses;
+use crate::cli::plan::{Output, Plan, QuotePlan};
 use crate::error::{Diagnostic, Error, Result};
 use crate::input::{suggest, yaml};
 use crate::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, price_call};
-use crate::projection::project;
 use crate::report::format::{count, usd_precise};
-use crate::report::{json, terminal};
 use crate::scenario::{Scenario, templates};
 
 pub fn execute(plan: Plan) -> Result<()> {
     match plan {
-        Plan::Run(p) => run(p),
+        Plan::Run(p) => analyses::run(p),
         Plan::Validate { files, sets } => validate(&files, &sets),
         Plan::Init {
             template,
@@ -32,80 +30,49 @@ pub fn execute(plan: Plan) -> Result<()> {
         }
         Plan::Quote(q) => quote(q),
         Plan::Models { catalog, output } => models(catalog.as_deref(), output),
+        Plan::Sweep {
+            scenario,
+            varies,
+            max_quality_loss_pp,
+            output,
+            sim,
+        } => analyses::sweep(&scenario, &varies, max_quality_loss_pp, output, &sim),
+        Plan::Sensitivity {
+            scenario,
+            policy,
+            output,
+            sim,
+        } => analyses::sensitivity(&scenario, policy.as_deref(), output, &sim),
+        Plan::Credits {
+            scenario,
+            policy,
+            confidence,
+            months,
+            output,
+            sim,
+        } => analyses::credits(
+            &scenario,
+            policy.as_deref(),
+            confidence,
+            months,
+            output,
+            &sim,
+        ),
+        Plan::Compare {
+            scenarios,
+            output,
+            sim,
+        } => analyses::compare(&scenarios, output, &sim),
     }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
-fn emit(s: &str) -> Result<()> {
+pub(crate) fn emit(s: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::failure(format!("cannot write to stdout: {e}"))),
-    }
-}
-
-fn run(p: RunPlan) -> Result<()> {
-    let mut scenario = Scenario::load(&p.scenario, &p.sets)?;
-    if let Some(seed) = p.seed {
-        scenario.seed = seed;
-    }
-    let replications = p.replications.or(scenario.replications).unwrap_or(1);
-    let show = p.progress && std::io::stderr().is_terminal();
-    let started = std::time::Instant::now();
-    let progress = move |done: u64, total: u64| {
-        if show && started.elapsed().as_millis() > 500 {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\rsimulating: {done}/{total} replication-months");
-            let _ = e.flush();
-        }
-    };
-    let opts = RunOptions {
-        replications,
-        mode: p.mode,
-        threads: p.threads,
-        progress: Some(&progress),
-        ..RunOptions::default()
-    };
-    let run = engine::run(&scenario, &opts)?;
-    if show && started.elapsed().as_millis() > 500 {
-        eprint!("\r{}\r", " ".repeat(60));
-    }
-    let projection = project(&scenario, &run);
-    let mut notes = scenario.notes.clone();
-    for x in &projection.policies {
-        if x.unserved_rate > 0.0 {
-            let n = x.unserved_rate * x.requests;
-            notes.push(format!(
-                "{} could not serve {} request(s) ({:.2e} of all): no model it may use can take them (context window, output limit or modality); they count as failures",
-                x.name,
-                count(n),
-                x.unserved_rate
-            ));
-        }
-    }
-    let uncertain = scenario.uncertain_params().len();
-    if uncertain > 0 {
-        notes.push(format!(
-            "{uncertain} scenario input(s) are distributions; figures are means over {replications} replication(s), each drawing every input once"
-        ));
-    }
-    match p.output {
-        Output::Json => emit(&json::render(&json::document(
-            &scenario,
-            &projection,
-            p.max_quality_loss_pp,
-            notes,
-        ))),
-        Output::Table => emit(&terminal::render(
-            &scenario,
-            &projection,
-            &terminal::TerminalOptions {
-                monthly: p.monthly,
-                max_quality_loss_pp: p.max_quality_loss_pp,
-            },
-            &notes,
-        )),
     }
 }
 
@@ -313,7 +280,7 @@ fn quote(q: QuotePlan) -> Result<()> {
             s.push('\n');
             emit(&s)
         }
-        Output::Table => {
+        Output::Table | Output::Csv => {
             let mut s = format!(
                 "{} ({}), profile {} (x{}), {}{}\n",
                 model.key,
@@ -388,7 +355,7 @@ fn models(reference: Option<&str>, output: Output) -> Result<()> {
             s.push('\n');
             emit(&s)
         }
-        Output::Table => {
+        Output::Table | Output::Csv => {
             let mut s = format!(
                 "catalog {} (prices as of {}), USD per 1M tokens, default profile {}\n",
                 catalog.name, catalog.as_of, catalog.default_profile

@@ -1,6 +1,7 @@
 //! The command line: parse flags ([`args`]), turn them into a validated
 //! [`plan::Plan`], run it. `main.rs` only calls [`main`].
 
+mod analyses;
 pub mod args;
 mod commands;
 pub mod plan;

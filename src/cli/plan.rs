@@ -3,13 +3,17 @@
 
 use std::path::PathBuf;
 
-use crate::cli::args::{self, CacheArg, Cli, Command, Format, TtlArg};
+use crate::cli::args::{self, CacheArg, Cli, Command, Format, SimFlags, TableFormat, TtlArg};
+use crate::engine::Mode;
 use crate::error::{Error, Result};
 use crate::pricing::{CacheOutcome, Ttl};
+use crate::scenario::MAX_REPLICATIONS;
+use crate::whatif::sweep::{self, Vary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     Table,
+    Csv,
     Json,
 }
 
@@ -22,18 +26,37 @@ impl From<Format> for Output {
     }
 }
 
+impl From<TableFormat> for Output {
+    fn from(f: TableFormat) -> Self {
+        match f {
+            TableFormat::Table => Output::Table,
+            TableFormat::Csv => Output::Csv,
+            TableFormat::Json => Output::Json,
+        }
+    }
+}
+
+/// How to simulate a scenario, for every command that runs one.
+#[derive(Debug, Clone)]
+pub struct Sim {
+    pub sets: Vec<String>,
+    pub replications: Option<u32>,
+    pub seed: Option<u64>,
+    pub mode: Mode,
+    pub threads: Option<usize>,
+    pub quantiles: Vec<f64>,
+    pub quiet: bool,
+    /// The sample size was asked for explicitly (do not adapt it).
+    pub fixed_samples: bool,
+}
+
 #[derive(Debug)]
 pub struct RunPlan {
     pub scenario: PathBuf,
-    pub sets: Vec<String>,
+    pub sim: Sim,
     pub output: Output,
     pub monthly: bool,
-    pub seed: Option<u64>,
-    pub replications: Option<u32>,
-    pub threads: Option<usize>,
     pub max_quality_loss_pp: f64,
-    pub progress: bool,
-    pub mode: crate::engine::Mode,
 }
 
 #[derive(Debug)]
@@ -68,6 +91,32 @@ pub enum Plan {
         catalog: Option<String>,
         output: Output,
     },
+    Sweep {
+        scenario: PathBuf,
+        varies: Vec<Vary>,
+        max_quality_loss_pp: f64,
+        output: Output,
+        sim: Sim,
+    },
+    Sensitivity {
+        scenario: PathBuf,
+        policy: Option<String>,
+        output: Output,
+        sim: Sim,
+    },
+    Credits {
+        scenario: PathBuf,
+        policy: Option<String>,
+        confidence: f64,
+        months: Option<usize>,
+        output: Output,
+        sim: Sim,
+    },
+    Compare {
+        scenarios: Vec<PathBuf>,
+        output: Output,
+        sim: Sim,
+    },
 }
 
 pub fn plan(cli: Cli) -> Result<Plan> {
@@ -88,22 +137,66 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             catalog: a.catalog,
             output: a.format.into(),
         },
+        Command::Sweep(a) => Plan::Sweep {
+            scenario: a.scenario,
+            varies: a
+                .vary
+                .iter()
+                .map(|v| sweep::parse_vary(v))
+                .collect::<Result<_>>()?,
+            max_quality_loss_pp: quality_budget(a.max_quality_loss)?,
+            output: a.format.into(),
+            sim: sim(a.sim, a.format != TableFormat::Table)?,
+        },
+        Command::Sensitivity(a) => Plan::Sensitivity {
+            scenario: a.scenario,
+            policy: a.policy,
+            output: a.format.into(),
+            sim: sim(a.sim, a.format == Format::Json)?,
+        },
+        Command::Credits(a) => {
+            if !(a.confidence.is_finite() && (0.5..=0.999).contains(&a.confidence)) {
+                return Err(Error::input(format!(
+                    "--confidence must be between 0.5 and 0.999, got {}",
+                    a.confidence
+                )));
+            }
+            if a.months == Some(0) {
+                return Err(Error::input("--months must be at least 1"));
+            }
+            Plan::Credits {
+                scenario: a.scenario,
+                policy: a.policy,
+                confidence: a.confidence,
+                months: a.months,
+                output: a.format.into(),
+                sim: sim(a.sim, a.format == Format::Json)?,
+            }
+        }
+        Command::Compare(a) => Plan::Compare {
+            scenarios: a.scenarios,
+            output: a.format.into(),
+            sim: sim(a.sim, a.format == Format::Json)?,
+        },
     })
 }
 
-fn run_plan(a: args::RunArgs) -> Result<RunPlan> {
-    if !(a.max_quality_loss.is_finite() && (0.0..=100.0).contains(&a.max_quality_loss)) {
-        return Err(Error::input(format!(
-            "--max-quality-loss must be between 0 and 100 percentage points, got {}",
-            a.max_quality_loss
-        )));
+fn quality_budget(pp: f64) -> Result<f64> {
+    if pp.is_finite() && (0.0..=100.0).contains(&pp) {
+        Ok(pp)
+    } else {
+        Err(Error::input(format!(
+            "--max-quality-loss must be between 0 and 100 percentage points, got {pp}"
+        )))
     }
+}
+
+fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
     if let Some(r) = a.replications
-        && (r == 0 || r > crate::scenario::MAX_REPLICATIONS)
+        && (r == 0 || r > MAX_REPLICATIONS)
     {
         return Err(Error::input(format!(
-            "--replications must be between 1 and {}, got {r}",
-            crate::scenario::MAX_REPLICATIONS
+            "--replications must be between 1 and {MAX_REPLICATIONS}, got {r}"
         )));
     }
     if let Some(t) = a.threads
@@ -114,7 +207,7 @@ fn run_plan(a: args::RunArgs) -> Result<RunPlan> {
         )));
     }
     let mode = if a.exact {
-        crate::engine::Mode::Exact
+        Mode::Exact
     } else {
         let samples = a.samples.unwrap_or(crate::engine::fast::DEFAULT_SAMPLES);
         if !(16..=1 << 24).contains(&samples) {
@@ -122,20 +215,45 @@ fn run_plan(a: args::RunArgs) -> Result<RunPlan> {
                 "--samples must be between 16 and 16777216, got {samples}"
             )));
         }
-        crate::engine::Mode::Fast { samples }
+        Mode::Fast { samples }
     };
+    let mut quantiles = Vec::new();
+    for q in a.quantiles.split(',') {
+        match q.trim().parse::<f64>() {
+            Ok(v) if v > 0.0 && v < 1.0 => quantiles.push(v),
+            _ => {
+                return Err(Error::input(format!(
+                    "--quantiles takes numbers strictly between 0 and 1, separated by commas, e.g. 0.1,0.5,0.9; got `{}`",
+                    q.trim()
+                )));
+            }
+        }
+    }
+    if quantiles.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::input(
+            "--quantiles must be in increasing order, e.g. 0.1,0.5,0.9",
+        ));
+    }
+    Ok(Sim {
+        sets: a.set,
+        replications: a.replications,
+        seed: a.seed,
+        mode,
+        threads: a.threads,
+        quantiles,
+        quiet: a.quiet || machine_output,
+        fixed_samples: a.samples.is_some(),
+    })
+}
+
+fn run_plan(a: args::RunArgs) -> Result<RunPlan> {
     let output = Output::from(a.format);
     Ok(RunPlan {
-        mode,
         scenario: a.scenario,
-        sets: a.set,
-        output,
+        max_quality_loss_pp: quality_budget(a.max_quality_loss)?,
         monthly: a.monthly,
-        seed: a.seed,
-        replications: a.replications,
-        threads: a.threads,
-        max_quality_loss_pp: a.max_quality_loss,
-        progress: !a.quiet && output == Output::Table,
+        sim: sim(a.sim, output != Output::Table)?,
+        output,
     })
 }
 

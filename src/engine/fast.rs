@@ -459,6 +459,30 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     let (np, nw, months, reps) = (setup.np, setup.nw, setup.months, setup.reps);
     let scenario = setup.scenario;
     let mut out = setup.empty_run();
+    // When many replications change what routing depends on, each needs its
+    // own evaluated sample: spread a budget of 16 full samples per workload
+    // over them (at least 2,048 requests each), unless the caller fixed the
+    // sample size. The smaller samples' error is reported like any other.
+    let samples_for: Vec<usize> = (0..nw)
+        .map(|w| {
+            if !setup.opts.adapt_samples {
+                return samples;
+            }
+            let mut seen: std::collections::HashSet<Vec<u64>> = std::collections::HashSet::new();
+            for r in 0..reps {
+                seen.insert(fingerprint(&setup.instance(r as u64), w));
+                if seen.len() > 16 * 64 {
+                    break;
+                }
+            }
+            let distinct = seen.len().max(1);
+            if distinct <= 16 {
+                samples
+            } else {
+                (samples * 16 / distinct).clamp(2048.min(samples), samples)
+            }
+        })
+        .collect();
     let k = 1.0 / reps as f64;
     let mut evaluated: HashMap<SampleKey, Arc<Evaluated>> = HashMap::new();
     let chunk = 64u32;
@@ -489,7 +513,7 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                 .map(|(i, key)| {
                     let w = key.0;
                     let seed = stream_seed(scenario.seed, u64::MAX, w as u64, 1);
-                    let ev = evaluate(&insts[*i], &scenario.catalog, w, samples, seed);
+                    let ev = evaluate(&insts[*i], &scenario.catalog, w, samples_for[w], seed);
                     (key.clone(), Arc::new(ev))
                 })
                 .collect()

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::ledger::{Costs, Ledger};
 use crate::policy::Policy;
 use crate::scenario::Scenario;
-use crate::scenario::instance::{Draws, Instance, resolve};
+use crate::scenario::instance::{AtQuantile, Draws, Instance, resolve};
 
 /// How requests are simulated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,12 @@ pub struct RunOptions<'a> {
     /// In exact mode, refuse months above this many requests (a guard
     /// against runs that would take hours); `None` for no limit.
     pub max_exact_requests_per_month: Option<f64>,
+    /// Fast mode: use fewer samples per workload when many replications need
+    /// their own (see `fast::run`); off keeps `samples` exactly.
+    pub adapt_samples: bool,
+    /// Instead of random draws, every uncertain input at its median except
+    /// these paths, pinned at the given quantile (sensitivity analysis).
+    pub pinned_quantiles: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl Default for RunOptions<'_> {
@@ -74,6 +80,8 @@ impl Default for RunOptions<'_> {
             extra_policies: Vec::new(),
             progress: None,
             max_exact_requests_per_month: Some(EXACT_MODE_LIMIT),
+            pinned_quantiles: None,
+            adapt_samples: true,
         }
     }
 }
@@ -131,14 +139,23 @@ pub(crate) struct Setup<'s, 'o> {
 impl Setup<'_, '_> {
     /// Replication `r`'s instance, with the caller's extra policies.
     pub fn instance(&self, r: u64) -> Instance {
-        let mut inst = resolve(
-            self.scenario,
-            &mut Draws {
-                seed: self.scenario.seed,
-                replication: r,
-            },
-            r,
-        );
+        let mut inst = match &self.opts.pinned_quantiles {
+            Some(pins) => resolve(
+                self.scenario,
+                &mut AtQuantile {
+                    pinned: pins.clone(),
+                },
+                r,
+            ),
+            None => resolve(
+                self.scenario,
+                &mut Draws {
+                    seed: self.scenario.seed,
+                    replication: r,
+                },
+                r,
+            ),
+        };
         inst.policies
             .extend(self.opts.extra_policies.iter().cloned());
         inst

@@ -11,6 +11,8 @@ use serde::Serialize;
 use crate::catalog::CatalogSource;
 use crate::projection::{PolicySummary, Projection};
 use crate::scenario::Scenario;
+use crate::whatif::credits::CreditReport;
+use crate::whatif::provisioned::Verdict;
 
 #[derive(Debug, Serialize)]
 pub struct CatalogInfo {
@@ -53,6 +55,12 @@ pub struct RunDocument<'a> {
     pub max_quality_loss_pp: f64,
     pub notes: Vec<String>,
     pub policies: &'a [PolicySummary],
+    /// Credit runway per policy, when the scenario has credit pools.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credits: Vec<CreditReport>,
+    /// Provisioned-throughput verdicts, where the catalog prices it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub provisioned_throughput: Vec<Verdict>,
 }
 
 pub fn document<'a>(
@@ -60,6 +68,8 @@ pub fn document<'a>(
     p: &'a Projection,
     max_loss_pp: f64,
     notes: Vec<String>,
+    credits: Vec<CreditReport>,
+    provisioned_throughput: Vec<Verdict>,
 ) -> RunDocument<'a> {
     let mut frontier: Vec<&PolicySummary> = p.policies.iter().filter(|x| x.on_frontier).collect();
     frontier.sort_by(|a, b| a.total_cost_usd.total_cmp(&b.total_cost_usd));
@@ -100,11 +110,18 @@ pub fn document<'a>(
         max_quality_loss_pp: max_loss_pp,
         notes,
         policies: &p.policies,
+        credits,
+        provisioned_throughput,
     }
 }
 
 pub fn render(doc: &RunDocument<'_>) -> String {
-    let mut s = serde_json::to_string_pretty(doc).expect("a run document always serializes");
+    to_pretty(doc)
+}
+
+/// Pretty JSON with a final newline.
+pub fn to_pretty<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("tiersim's documents always serialize");
     s.push('\n');
     s
 }

@@ -2,7 +2,9 @@
 
 pub mod format;
 pub mod json;
+pub mod table;
 pub mod terminal;
+pub mod whatif;
 
 use crate::projection::Projection;
 

@@ -211,6 +211,17 @@ pub struct PolicyDef {
     pub node: PolicyNode,
 }
 
+/// A validated credit pool.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CreditPool {
+    pub name: String,
+    pub amount_usd: f64,
+    /// 1-based month from which the pool pays.
+    pub start_month: u32,
+    /// Last 1-based month the pool pays, if it expires.
+    pub last_month: Option<u32>,
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -236,6 +247,10 @@ pub struct Scenario {
     pub capability_overrides: Vec<(ModelId, TaskKind, Param)>,
     /// Price multipliers per model.
     pub price_multipliers: Vec<(ModelId, Param)>,
+    /// Credit pools, in the order given.
+    pub credits: Vec<CreditPool>,
+    /// Peak traffic over average, for sizing provisioned throughput.
+    pub peak_to_average: f64,
     /// Things the user should know that are not errors.
     pub notes: Vec<String>,
     /// The scenario file, if loaded from one.
@@ -283,6 +298,32 @@ impl Scenario {
             .into_iter()
             .filter(|p| !p.q.is_fixed())
             .collect()
+    }
+
+    /// A field path as a reader (and `--set`) names it: list elements by
+    /// name, `workloads.drafted-reply.share` rather than `workloads[2].share`.
+    pub fn display_path(&self, path: &str) -> String {
+        for (list, names) in [
+            (
+                "workloads[",
+                self.workloads
+                    .iter()
+                    .map(|w| w.name.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "policies[",
+                self.policies.iter().map(|p| p.name.as_str()).collect(),
+            ),
+        ] {
+            if let Some(rest) = path.strip_prefix(list)
+                && let Some((idx, tail)) = rest.split_once(']')
+                && let Some(name) = idx.parse::<usize>().ok().and_then(|i| names.get(i))
+            {
+                return format!("{}.{name}{tail}", &list[..list.len() - 1]);
+            }
+        }
+        path.to_string()
     }
 
     pub fn policy_index(&self, name: &str) -> Option<usize> {

@@ -44,6 +44,29 @@ pub struct ScenarioSpec {
     /// Per-model price adjustments (a negotiated discount, an expected cut).
     #[serde(default)]
     pub prices: BTreeMap<String, PriceSpec>,
+    /// Cloud credit pools that pay the bill before cash does.
+    #[serde(default)]
+    pub credits: Vec<CreditSpec>,
+    /// Peak traffic over average, for sizing provisioned throughput (default 2).
+    #[serde(default)]
+    pub peak_to_average: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditSpec {
+    pub name: String,
+    pub amount_usd: f64,
+    /// First month the credits can be spent (1 = the horizon's first month).
+    #[serde(default = "one")]
+    pub start_month: u32,
+    /// Months the credits stay usable from `start_month`; unused credit is lost after.
+    #[serde(default)]
+    pub expires_after_months: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -234,6 +234,64 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         price_multipliers.push((id, p));
     }
 
+    // Credit pools.
+    let mut credits = Vec::new();
+    let mut pool_names = BTreeSet::new();
+    for (i, c) in spec.credits.iter().enumerate() {
+        let cp = format!("credits[{i}]");
+        if c.name.trim().is_empty() {
+            cx.err(format!("{cp}.name"), "must not be empty");
+        }
+        if !pool_names.insert(c.name.clone()) {
+            cx.err(
+                format!("{cp}.name"),
+                format!("duplicate credit pool `{}`", c.name),
+            );
+        }
+        if !(c.amount_usd.is_finite() && c.amount_usd > 0.0 && c.amount_usd <= 1e12) {
+            cx.err(
+                format!("{cp}.amount_usd"),
+                format!(
+                    "must be an amount in USD greater than 0 and at most 1e12, got {}",
+                    c.amount_usd
+                ),
+            );
+        }
+        if c.start_month == 0 || c.start_month > spec.horizon_months.max(1) {
+            cx.err(
+                format!("{cp}.start_month"),
+                format!(
+                    "must be a month of the horizon, 1 to {}, got {}",
+                    spec.horizon_months, c.start_month
+                ),
+            );
+        }
+        if c.expires_after_months == Some(0) {
+            cx.err(
+                format!("{cp}.expires_after_months"),
+                "must be at least 1 (or left out for credits that do not expire)",
+            );
+        }
+        credits.push(CreditPool {
+            name: c.name.clone(),
+            amount_usd: c.amount_usd,
+            start_month: c.start_month,
+            last_month: c
+                .expires_after_months
+                .map(|e| c.start_month.saturating_add(e.saturating_sub(1))),
+        });
+    }
+
+    let peak_to_average = spec
+        .peak_to_average
+        .unwrap_or(crate::whatif::provisioned::DEFAULT_PEAK_TO_AVERAGE);
+    if !(peak_to_average.is_finite() && (1.0..=100.0).contains(&peak_to_average)) {
+        cx.err(
+            "peak_to_average",
+            format!("must be between 1 and 100, got {peak_to_average}"),
+        );
+    }
+
     // Inference profile.
     let profile = spec
         .region_profile
@@ -281,6 +339,8 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         slope,
         capability_overrides,
         price_multipliers,
+        credits,
+        peak_to_average,
         notes,
         path: None,
         source_text: String::new(),

@@ -1,0 +1,301 @@
+//! The commands that run scenarios: run, sweep, sensitivity, credits, compare.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::commands::emit;
+use crate::cli::plan::{Output, RunPlan, Sim};
+use crate::engine::{self, Run, RunOptions};
+use crate::error::{Error, Result};
+use crate::input::{suggest, yaml};
+use crate::projection::{Projection, project_with};
+use crate::report::format::count;
+use crate::report::{cheapest_within, json, terminal, whatif as report};
+use crate::scenario::Scenario;
+use crate::whatif::{compare as cmp, credits as cr, provisioned, sensitivity as sens, sweep as sw};
+
+/// Replications to use: the flag, else the scenario's, else 200 when the
+/// scenario has uncertain inputs (enough for stable P10/P90), else 1.
+fn replications(sim: &Sim, s: &Scenario) -> u32 {
+    sim.replications
+        .or(s.replications)
+        .unwrap_or(if s.uncertain_params().is_empty() {
+            1
+        } else {
+            200
+        })
+}
+
+fn load(path: &Path, sim: &Sim) -> Result<Scenario> {
+    let mut s = Scenario::load(path, &sim.sets)?;
+    if let Some(seed) = sim.seed {
+        s.seed = seed;
+    }
+    Ok(s)
+}
+
+/// Progress on stderr, only on a terminal, only after half a second.
+struct Progress {
+    show: bool,
+    started: std::time::Instant,
+    label: String,
+}
+
+impl Progress {
+    fn new(sim: &Sim, label: &str) -> Progress {
+        Progress {
+            show: !sim.quiet && std::io::stderr().is_terminal(),
+            started: std::time::Instant::now(),
+            label: label.to_string(),
+        }
+    }
+    fn tick(&self, done: u64, total: u64) {
+        if self.show && self.started.elapsed().as_millis() > 500 {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r{}: {done}/{total}", self.label);
+            let _ = e.flush();
+        }
+    }
+    fn done(&self) {
+        if self.show && self.started.elapsed().as_millis() > 500 {
+            eprint!("\r{}\r", " ".repeat(70));
+        }
+    }
+}
+
+fn options(sim: &Sim, reps: u32) -> RunOptions<'static> {
+    RunOptions {
+        replications: reps,
+        mode: sim.mode,
+        threads: sim.threads,
+        adapt_samples: !sim.fixed_samples,
+        ..RunOptions::default()
+    }
+}
+
+fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
+    let reps = replications(sim, s);
+    let progress = Progress::new(sim, label);
+    let tick = |d: u64, t: u64| progress.tick(d, t);
+    let run = engine::run(
+        s,
+        &RunOptions {
+            progress: Some(&tick),
+            ..options(sim, reps)
+        },
+    )?;
+    progress.done();
+    Ok(run)
+}
+
+/// Notes about a run a reader should see.
+fn notes(s: &Scenario, p: &Projection) -> Vec<String> {
+    let mut notes = s.notes.clone();
+    for x in &p.policies {
+        if x.unserved_rate > 0.0 {
+            notes.push(format!(
+                "{} could not serve {} request(s) ({:.2e} of all): no model it may use can take them (context window, output limit or modality); they count as failures",
+                x.name,
+                count(x.unserved_rate * x.requests),
+                x.unserved_rate
+            ));
+        }
+    }
+    let uncertain = s.uncertain_params().len();
+    if uncertain > 0 && p.replications == 1 {
+        notes.push(format!(
+            "{uncertain} scenario input(s) are distributions but only 1 replication ran; use --replications 200 for bands"
+        ));
+    }
+    notes
+}
+
+fn policy_index(s: &Scenario, run: &Run, name: &str) -> Result<usize> {
+    run.policy_names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| {
+            let mut msg = format!(
+                "--policy: `{name}` is not a policy of scenario `{}`",
+                s.name
+            );
+            if let Some(x) = suggest(name, run.policy_names.iter().map(String::as_str)) {
+                msg.push_str(&format!("; did you mean `{x}`?"));
+            }
+            msg.push_str(&format!(" Policies: {}", run.policy_names.join(", ")));
+            Error::input(msg)
+        })
+}
+
+pub fn run(p: RunPlan) -> Result<()> {
+    let s = load(&p.scenario, &p.sim)?;
+    let run = simulate(&s, &p.sim, "simulating replication-months")?;
+    let projection = project_with(&s, &run, &p.sim.quantiles);
+    let notes = notes(&s, &projection);
+    let credits: Vec<cr::CreditReport> = if s.credits.is_empty() {
+        Vec::new()
+    } else {
+        (0..run.policy_names.len())
+            .map(|i| cr::report(&s.credits, &run, i, 0.9, run.months))
+            .collect()
+    };
+    let verdicts = provisioned::verdicts(&s, &run, s.peak_to_average);
+    match p.output {
+        Output::Json | Output::Csv => emit(&json::render(&json::document(
+            &s,
+            &projection,
+            p.max_quality_loss_pp,
+            notes,
+            credits,
+            verdicts,
+        ))),
+        Output::Table => {
+            let mut out = terminal::render(
+                &s,
+                &projection,
+                &terminal::TerminalOptions {
+                    monthly: p.monthly,
+                    max_quality_loss_pp: p.max_quality_loss_pp,
+                },
+                &notes,
+            );
+            if !credits.is_empty() {
+                out.push('\n');
+                out.push_str(&report::credits(&credits, &s.credits));
+            }
+            if !verdicts.is_empty() {
+                out.push('\n');
+                out.push_str(&report::provisioned(&verdicts));
+            }
+            emit(&out)
+        }
+    }
+}
+
+pub fn sweep(
+    path: &Path,
+    varies: &[sw::Vary],
+    budget: f64,
+    output: Output,
+    sim: &Sim,
+) -> Result<()> {
+    let src = yaml::read_source(path)?;
+    let mut sets = sim.sets.clone();
+    if let Some(seed) = sim.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let progress = Progress::new(sim, "sweep points");
+    let result = sw::sweep(
+        &src,
+        &sets,
+        varies,
+        budget,
+        |s| {
+            let reps = replications(sim, s);
+            options(sim, reps)
+        },
+        |d, t| progress.tick(d as u64, t as u64),
+    );
+    progress.done();
+    let result = result?;
+    match output {
+        Output::Json => emit(&json::to_pretty(&result)),
+        Output::Csv => emit(&sw::csv(&result)),
+        Output::Table => emit(&report::sweep(&result)),
+    }
+}
+
+pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim) -> Result<()> {
+    let s = load(path, sim)?;
+    let reps = replications(sim, &s).max(2);
+    let idx = match policy {
+        Some(name) => s.policy_index(name).ok_or_else(|| {
+            let names: Vec<&str> = s.policies.iter().map(|p| p.name.as_str()).collect();
+            let mut msg = format!(
+                "--policy: `{name}` is not a policy of scenario `{}`",
+                s.name
+            );
+            if let Some(x) = suggest(name, names.iter().copied()) {
+                msg.push_str(&format!("; did you mean `{x}`?"));
+            }
+            msg.push_str(&format!(" Policies: {}", names.join(", ")));
+            Error::input(msg)
+        })?,
+        None => {
+            // The policy a founder would pick: cheapest within the budget.
+            let run = engine::run(&s, &options(sim, 1))?;
+            let p = project_with(&s, &run, &sim.quantiles);
+            cheapest_within(&p, 2.0).unwrap_or(s.baseline)
+        }
+    };
+    let progress = Progress::new(sim, "sensitivity");
+    progress.tick(0, 1);
+    let result = sens::sensitivity(&s, idx, reps, || options(sim, 1))?;
+    progress.done();
+    match output {
+        Output::Json | Output::Csv => emit(&json::to_pretty(&result)),
+        Output::Table => emit(&report::sensitivity(&result)),
+    }
+}
+
+pub fn credits(
+    path: &Path,
+    policy: Option<&str>,
+    confidence: f64,
+    months: Option<usize>,
+    output: Output,
+    sim: &Sim,
+) -> Result<()> {
+    let s = load(path, sim)?;
+    if let Some(m) = months
+        && m > s.horizon_months as usize
+    {
+        return Err(Error::input(format!(
+            "--months {m} is beyond the scenario's horizon of {} months",
+            s.horizon_months
+        )));
+    }
+    let run = simulate(&s, sim, "simulating replication-months")?;
+    let months = months.unwrap_or(run.months);
+    let which: Vec<usize> = match policy {
+        Some(name) => vec![policy_index(&s, &run, name)?],
+        None => (0..run.policy_names.len()).collect(),
+    };
+    let reports: Vec<cr::CreditReport> = which
+        .into_iter()
+        .map(|i| cr::report(&s.credits, &run, i, confidence, months))
+        .collect();
+    match output {
+        Output::Json | Output::Csv => emit(&json::to_pretty(&serde_json::json!({
+            "scenario": s.name,
+            "replications": run.replications,
+            "pools": s.credits,
+            "policies": reports,
+        }))),
+        Output::Table => {
+            let mut out = format!(
+                "{} - credits over {} months, {} replication(s)\n",
+                s.name, run.months, run.replications
+            );
+            out.push_str(&report::credits(&reports, &s.credits));
+            emit(&out)
+        }
+    }
+}
+
+pub fn compare(paths: &[PathBuf], output: Output, sim: &Sim) -> Result<()> {
+    let mut projections = Vec::with_capacity(paths.len());
+    for path in paths {
+        let s = load(path, sim)?;
+        let run = simulate(&s, sim, &format!("simulating {}", path.display()))?;
+        projections.push((
+            path.display().to_string(),
+            project_with(&s, &run, &sim.quantiles),
+        ));
+    }
+    let c = cmp::compare(&projections);
+    match output {
+        Output::Json | Output::Csv => emit(&json::to_pretty(&c)),
+        Output::Table => emit(&report::compare(&c)),
+    }
+}
