@@ -18,6 +18,7 @@
 //! The binary is a thin layer over this library; `examples/` show the
 //! library in use, including a routing policy written outside the crate.
 
+pub mod calibrate;
 pub mod catalog;
 pub mod cli;
 pub mod dist;

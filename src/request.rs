@@ -35,6 +35,10 @@ pub struct Request {
     pub difficulty: f64,
     /// Capability needed to succeed: `d + s·logit(u)`.
     pub required_capability: f64,
+    /// Whether every model's outcome follows the shared draw `u` (always,
+    /// unless the scenario's `outcome_correlation` is below 1; otherwise
+    /// each model draws its own, see `Context::succeeds`).
+    pub common: bool,
     /// Eligible for batch inference.
     pub batch: bool,
     /// Arrival time in seconds from the start of the month.
@@ -59,6 +63,8 @@ impl Stream {
     /// Second uniform of Box–Muller draws on hash-derived streams uses `stream + 1`.
     pub const PINNED_CACHE: u32 = 67;
     pub const CUSTOM: u32 = 1024;
+    /// Model `m`'s own outcome draw uses `OUTCOME + m` (when outcomes are not common).
+    pub const OUTCOME: u32 = 1 << 20;
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit values.
@@ -123,6 +129,7 @@ mod tests {
             prefix_id: 0,
             difficulty: 0.5,
             required_capability: 0.5,
+            common: true,
             batch: false,
             time_s: 0.0,
             aux: [0.5; 4],

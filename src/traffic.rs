@@ -72,6 +72,7 @@ impl<'a> Traffic<'a> {
         }
         let mean_gap = MONTH_SECONDS / n as f64;
         let slope = self.inst.slope;
+        let rho = self.inst.outcome_correlation;
         let mut t = 0.0;
         for _ in 0..n {
             t += -open_unit(rng).ln() * mean_gap;
@@ -84,6 +85,7 @@ impl<'a> Traffic<'a> {
             let output_tokens = wl.output.sample(rng);
             let difficulty = wl.difficulty.sample(rng);
             let u = open_unit(rng);
+            let common = rho >= 1.0 || unit(rng) < rho;
             let batch = wl.batch_share > 0.0 && unit(rng) < wl.batch_share;
             let distinct = self.distinct[w];
             let prefix_id = if distinct > 1 {
@@ -111,6 +113,7 @@ impl<'a> Traffic<'a> {
                 prefix_id,
                 difficulty,
                 required_capability: required_capability(difficulty, u, slope),
+                common,
                 batch,
                 time_s: t,
                 aux,
@@ -173,6 +176,7 @@ pub fn stratified_sample(
                 prefix_id: 0,
                 difficulty,
                 required_capability: required_capability(difficulty, 0.5, inst.slope),
+                common: true,
                 batch,
                 time_s: 0.0,
                 aux,

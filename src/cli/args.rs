@@ -37,6 +37,37 @@ pub enum Command {
     Credits(CreditsArgs),
     /// Put the policies of several scenarios side by side.
     Compare(CompareArgs),
+    /// Fit quality (capabilities, difficulties) to your own evaluation results.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Evaluation files: long CSV/JSONL (item, task, model, correct|score)
+    /// or wide CSV (one True/False column per model).
+    pub evals: Vec<PathBuf>,
+    /// Solve from published accuracies instead (a YAML file of
+    /// { accuracies: [{model, task, accuracy}], difficulty: {...} }).
+    #[arg(long, value_name = "FILE", conflicts_with = "evals")]
+    pub published: Option<PathBuf>,
+    /// Eval task → task kind: PATTERN=KIND (`*` wildcards), or KIND for every task.
+    #[arg(long = "task-kind", value_name = "PATTERN=KIND")]
+    pub task_kind: Vec<String>,
+    /// Eval model name → catalog model key: EVAL=KEY (repeatable).
+    #[arg(long = "map", value_name = "EVAL=KEY")]
+    pub map: Vec<String>,
+    /// Logistic slope of the quality model (default: the catalog's, 0.1).
+    #[arg(long, default_value_t = 0.1)]
+    pub slope: f64,
+    /// Fix the outcome correlation instead of fitting it (1: common random numbers).
+    #[arg(long, value_name = "RHO")]
+    pub outcome_correlation: Option<f64>,
+    /// Write the profile here instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How to simulate: shared by every command that runs a scenario.

@@ -63,6 +63,70 @@ pub fn execute(plan: Plan) -> Result<()> {
             output,
             sim,
         } => analyses::compare(&scenarios, output, &sim),
+        Plan::Calibrate(c) => calibrate(c),
+    }
+}
+
+fn calibrate(c: crate::cli::plan::CalibratePlan) -> Result<()> {
+    use crate::calibrate::{self, profile};
+    if let Some(out) = &c.out
+        && out.exists()
+        && !c.force
+    {
+        return Err(Error::input(format!(
+            "{} already exists; pass --force to overwrite it",
+            out.display()
+        )));
+    }
+    let (profile, diagnostics, header) = match &c.published {
+        Some(path) => {
+            let src = yaml::read_source(path)?;
+            let published: calibrate::Published = yaml::parse(&src)?;
+            let p = calibrate::from_accuracies(&published, c.slope, &c.model_map)
+                .map_err(|e| e.in_file(path))?;
+            let header = vec![
+                "tiersim quality profile, solved from published accuracies".to_string(),
+                format!(
+                    "from {}; each capability reproduces its accuracy under the task's difficulty distribution",
+                    path.display()
+                ),
+            ];
+            (p, String::new(), header)
+        }
+        None => {
+            let result = calibrate::calibrate(&calibrate::Options {
+                files: c.evals.clone(),
+                task_kinds: c.task_kinds.clone(),
+                model_map: c.model_map.clone(),
+                slope: c.slope,
+                outcome_correlation: c.outcome_correlation,
+            })?;
+            let header = vec![
+                "tiersim quality profile, fitted by `tiersim calibrate`".to_string(),
+                format!(
+                    "{} items from: {}",
+                    result.items,
+                    c.evals.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+                ),
+                "Reference it from a scenario with `quality: <this file>`. Values rounded to 4 decimals.".to_string(),
+            ];
+            (
+                result.profile.clone(),
+                calibrate::diagnostics(&result),
+                header,
+            )
+        }
+    };
+    let text = profile::render(&profile, &header);
+    match &c.out {
+        Some(path) => {
+            crate::output::write_atomic(path, text.as_bytes())?;
+            emit(&format!("{diagnostics}wrote {}\n", path.display()))
+        }
+        None => {
+            eprint!("{diagnostics}");
+            emit(&text)
+        }
     }
 }
 

@@ -117,6 +117,19 @@ pub enum Plan {
         output: Output,
         sim: Sim,
     },
+    Calibrate(CalibratePlan),
+}
+
+#[derive(Debug)]
+pub struct CalibratePlan {
+    pub evals: Vec<PathBuf>,
+    pub published: Option<PathBuf>,
+    pub task_kinds: Vec<(String, crate::catalog::TaskKind)>,
+    pub model_map: std::collections::BTreeMap<String, String>,
+    pub slope: f64,
+    pub outcome_correlation: Option<f64>,
+    pub out: Option<PathBuf>,
+    pub force: bool,
 }
 
 pub fn plan(cli: Cli) -> Result<Plan> {
@@ -173,6 +186,7 @@ pub fn plan(cli: Cli) -> Result<Plan> {
                 sim: sim(a.sim, a.format == Format::Json)?,
             }
         }
+        Command::Calibrate(a) => Plan::Calibrate(calibrate_plan(a)?),
         Command::Compare(a) => Plan::Compare {
             scenarios: a.scenarios,
             output: a.format.into(),
@@ -294,5 +308,62 @@ fn quote_plan(a: args::QuoteArgs) -> Result<QuotePlan> {
         profile: a.profile,
         catalog: a.catalog,
         output: a.format.into(),
+    })
+}
+
+fn calibrate_plan(a: args::CalibrateArgs) -> Result<CalibratePlan> {
+    use crate::catalog::TaskKind;
+    if a.evals.is_empty() && a.published.is_none() {
+        return Err(Error::input(
+            "give evaluation files (long CSV/JSONL or wide CSV), or --published FILE",
+        ));
+    }
+    if !(a.slope.is_finite() && a.slope > 0.0 && a.slope <= 1.0) {
+        return Err(Error::input(format!(
+            "--slope must be greater than 0 and at most 1, got {}",
+            a.slope
+        )));
+    }
+    if let Some(r) = a.outcome_correlation
+        && !(r.is_finite() && (0.0..=1.0).contains(&r))
+    {
+        return Err(Error::input(format!(
+            "--outcome-correlation must be between 0 and 1, got {r}"
+        )));
+    }
+    let kind = |s: &str| {
+        TaskKind::parse(s.trim()).ok_or_else(|| {
+            Error::input(format!(
+                "--task-kind: `{}` is not a task kind; task kinds: {}",
+                s.trim(),
+                TaskKind::names()
+            ))
+        })
+    };
+    let mut task_kinds = Vec::new();
+    for t in &a.task_kind {
+        match t.split_once('=') {
+            Some((pattern, k)) => task_kinds.push((pattern.trim().to_string(), kind(k)?)),
+            None => task_kinds.push(("*".to_string(), kind(t)?)),
+        }
+    }
+    let mut model_map = std::collections::BTreeMap::new();
+    for m in &a.map {
+        let Some((eval, key)) = m.split_once('=') else {
+            return Err(Error::input(format!(
+                "--map {m}: expected EVAL=KEY, e.g. --map gpt-4-1106-preview=claude-sonnet-4-5"
+            )));
+        };
+        model_map.insert(eval.trim().to_string(), key.trim().to_string());
+    }
+    Ok(CalibratePlan {
+        evals: a.evals,
+        published: a.published,
+        task_kinds,
+        model_map,
+        slope: a.slope,
+        outcome_correlation: a.outcome_correlation,
+        out: a.out,
+        force: a.force,
     })
 }

@@ -119,6 +119,8 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     caps.sort_by(f64::total_cmp);
     caps.dedup();
     let mut cuts: Vec<f64> = Vec::with_capacity(caps.len() + 2);
+    let rho = inst.outcome_correlation;
+    let mut cases: Vec<(Request, f64)> = Vec::with_capacity(caps.len() + 2);
     for (n, base) in sample.iter().enumerate() {
         let b = n / block;
         let d = base.difficulty;
@@ -126,31 +128,52 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
         cuts.push(0.0);
         cuts.extend(caps.iter().map(|&c| p_success(c, d, inst.slope)));
         cuts.push(1.0);
-        // Capabilities ascend, so the cut points do too.
-        for pair in cuts.windows(2) {
-            let weight = pair[1] - pair[0];
-            if weight < 1e-12 {
-                continue;
+        // Capabilities ascend, so the cut points do too. Requests whose
+        // outcomes are common (share rho) take one evaluation per interval;
+        // the others, where each model draws its own outcome, one more.
+        cases.clear();
+        if rho > 0.0 {
+            for pair in cuts.windows(2) {
+                let weight = rho * (pair[1] - pair[0]);
+                if weight < 1e-12 {
+                    continue;
+                }
+                let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+                cases.push((
+                    Request {
+                        required_capability: required_capability(d, u, inst.slope),
+                        common: true,
+                        ..*base
+                    },
+                    weight,
+                ));
             }
-            let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
-            let req = Request {
-                required_capability: required_capability(d, u, inst.slope),
-                ..*base
-            };
+        }
+        if rho < 1.0 {
+            cases.push((
+                Request {
+                    common: false,
+                    ..*base
+                },
+                1.0 - rho,
+            ));
+        }
+        for (req, weight) in &cases {
+            let (req, weight) = (req, *weight);
             for (p, policy) in inst.policies.iter().enumerate() {
                 dec.clear();
-                policy.route(&req, &ctx, &mut dec);
+                policy.route(req, &ctx, &mut dec);
                 book(
                     &tables,
                     inst,
                     &ctx,
                     &mut full[p],
                     &dec,
-                    &req,
+                    req,
                     &mut CacheMode::Defer,
                     weight,
                 );
-                let (a, x) = request_cost(inst, &tables, &dec, &req);
+                let (a, x) = request_cost(inst, &tables, &dec, req);
                 let mo = &mut moments[p];
                 mo[0] += weight * a;
                 mo[1] += weight * a * a;
@@ -161,7 +184,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
                 bl[0] += weight * a / block as f64;
                 bl[1] += weight * x / block as f64;
                 if let Some(c) = dec.accepted()
-                    && ctx.succeeds(c.model, &req)
+                    && ctx.succeeds(c.model, req)
                 {
                     bl[2] += weight / block as f64;
                 }

@@ -65,10 +65,23 @@ impl Context<'_> {
             && model.supports(req.modality)
     }
 
-    /// Whether `m`'s answer to the request is acceptable (common random numbers).
+    /// Whether `m`'s answer to the request is acceptable. Usually every
+    /// model's outcome follows the request's one draw (common random
+    /// numbers: a stronger model succeeds wherever a weaker one does); for
+    /// the share `1 − outcome_correlation` of requests whose outcomes are
+    /// not common, each model succeeds on its own draw with the same
+    /// probability `σ((c − d)/s)`.
     #[inline]
     pub fn succeeds(&self, m: ModelId, req: &Request) -> bool {
-        self.capability[m.index()][req.task.index()] > req.required_capability
+        let c = self.capability[m.index()][req.task.index()];
+        if req.common {
+            c > req.required_capability
+        } else {
+            let u = req
+                .uniform(crate::request::Stream::OUTCOME + m.0 as u32)
+                .clamp(1e-15, 1.0 - 1e-15);
+            c > crate::quality::required_capability(req.difficulty, u, self.slope)
+        }
     }
 
     #[inline]

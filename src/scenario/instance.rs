@@ -134,6 +134,8 @@ pub struct Instance {
     /// Capability per model (catalog order) per task kind.
     pub capability: Vec<[f64; 10]>,
     pub slope: f64,
+    /// Share of requests whose outcomes follow one shared draw for every model.
+    pub outcome_correlation: f64,
     /// Prices per model under the scenario's profile and price adjustments.
     pub pricing: Vec<ModelPricing>,
     /// The values drawn for uncertain inputs, by path.
@@ -227,6 +229,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
         .collect();
 
     let slope = t.v(&s.slope);
+    let outcome_correlation = t.v(&s.outcome_correlation).clamp(0.0, 1.0);
     let mut capability: Vec<[f64; 10]> = s.catalog.models.iter().map(|m| m.capability).collect();
     for (m, task, p) in &s.capability_overrides {
         capability[m.index()][task.index()] = t.v(p);
@@ -254,6 +257,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
         policies,
         capability,
         slope,
+        outcome_correlation,
         pricing,
         drawn: t.drawn,
     }

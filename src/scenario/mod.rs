@@ -243,6 +243,9 @@ pub struct Scenario {
     /// Replications asked for in the file (the CLI may override).
     pub replications: Option<u32>,
     pub slope: Param,
+    /// Share of requests whose outcomes are common to every model (1: a
+    /// stronger model always succeeds where a weaker one does).
+    pub outcome_correlation: Param,
     /// Capability overrides: (model, task, value).
     pub capability_overrides: Vec<(ModelId, TaskKind, Param)>,
     /// Price multipliers per model.

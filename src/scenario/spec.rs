@@ -38,9 +38,10 @@ pub struct ScenarioSpec {
     /// Replications; defaults to 1 when nothing is uncertain.
     #[serde(default)]
     pub replications: Option<u32>,
-    /// Overrides of the catalog's quality priors.
+    /// Overrides of the catalog's quality priors, inline or as the path of
+    /// a quality profile (`tiersim calibrate`'s output).
     #[serde(default)]
-    pub quality: Option<QualitySpec>,
+    pub quality: Option<QualityRef>,
     /// Per-model price adjustments (a negotiated discount, an expected cut).
     #[serde(default)]
     pub prices: BTreeMap<String, PriceSpec>,
@@ -144,9 +145,41 @@ pub struct CacheSpec {
 pub struct QualitySpec {
     #[serde(default)]
     pub slope: Option<Quantity>,
+    /// Share of requests whose outcomes follow one draw for every model
+    /// (default 1, common random numbers).
+    #[serde(default)]
+    pub outcome_correlation: Option<Quantity>,
     /// model → task kind → capability.
     #[serde(default)]
     pub capabilities: BTreeMap<String, BTreeMap<TaskKind, Quantity>>,
+}
+
+/// Quality overrides: a profile file, or inline.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum QualityRef {
+    File(String),
+    Inline(QualitySpec),
+}
+
+impl<'de> Deserialize<'de> for QualityRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = QualityRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("the path of a quality profile, or { slope, outcome_correlation, capabilities }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<QualityRef, E> {
+                Ok(QualityRef::File(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<QualityRef, A::Error> {
+                QualitySpec::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(QualityRef::Inline)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -192,30 +192,89 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         }
     };
 
-    // Quality overrides.
-    let slope_q = spec
-        .quality
-        .as_ref()
+    // Quality overrides: inline, or a profile file.
+    let profile = match &spec.quality {
+        Some(QualityRef::File(path)) => {
+            let full = match base_dir {
+                Some(dir) if Path::new(path).is_relative() => dir.join(path),
+                _ => Path::new(path).to_path_buf(),
+            };
+            match crate::calibrate::profile::load(&full) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    for d in e.diagnostics {
+                        cx.err("quality", d.to_string());
+                    }
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let inline = match &spec.quality {
+        Some(QualityRef::Inline(q)) => Some(q),
+        _ => None,
+    };
+    let slope_q = inline
         .and_then(|q| q.slope.clone())
+        .or_else(|| profile.as_ref().map(|p| Quantity::Fixed(p.slope)))
         .unwrap_or(Quantity::Fixed(catalog.slope));
     let slope = cx.param("quality.slope".into(), &slope_q, Range::open_min(0.0, 1.0));
+    let rho_q = inline
+        .and_then(|q| q.outcome_correlation.clone())
+        .or_else(|| {
+            profile
+                .as_ref()
+                .and_then(|p| p.outcome_correlation.map(Quantity::Fixed))
+        })
+        .unwrap_or(Quantity::Fixed(1.0));
+    let outcome_correlation = cx.param(
+        "quality.outcome_correlation".into(),
+        &rho_q,
+        Range::closed(0.0, 1.0),
+    );
     let mut capability_overrides = Vec::new();
-    if let Some(q) = &spec.quality {
+    let mut capability_specs: Vec<(String, BTreeMap<TaskKind, Quantity>)> = Vec::new();
+    if let Some(p) = &profile {
+        for (model, tasks) in &p.capabilities {
+            capability_specs.push((
+                model.clone(),
+                tasks
+                    .iter()
+                    .map(|(t, c)| (*t, Quantity::Fixed(*c)))
+                    .collect(),
+            ));
+        }
+    }
+    if let Some(q) = inline {
         for (model, tasks) in &q.capabilities {
-            let path = format!("quality.capabilities.{model}");
-            let Some(id) = cx.catalog.find(model) else {
-                let msg = cx.catalog.unknown_model_message(model);
-                cx.err(path, msg);
-                continue;
-            };
-            for (task, value) in tasks {
-                let p = cx.param(
-                    format!("{path}.{}", task.as_str()),
-                    value,
-                    Range::closed(-1.0, 2.0),
+            capability_specs.push((model.clone(), tasks.clone()));
+        }
+    }
+    for (model, tasks) in &capability_specs {
+        let path = format!("quality.capabilities.{model}");
+        let Some(id) = cx.catalog.find(model) else {
+            let mut msg = cx.catalog.unknown_model_message(model);
+            if profile.is_some() {
+                msg.push_str(
+                    "; name eval models by catalog keys with `tiersim calibrate --map EVAL=KEY`",
                 );
-                capability_overrides.push((id, *task, p));
             }
+            let at = if inline.is_some() {
+                path
+            } else {
+                "quality".to_string()
+            };
+            cx.err(at, msg);
+            continue;
+        };
+        for (task, value) in tasks {
+            let p = cx.param(
+                format!("{path}.{}", task.as_str()),
+                value,
+                Range::closed(-1.0, 2.0),
+            );
+            capability_overrides.push((id, *task, p));
         }
     }
     let mut price_multipliers = Vec::new();
@@ -337,6 +396,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         seed: spec.seed.unwrap_or(DEFAULT_SEED),
         replications: spec.replications,
         slope,
+        outcome_correlation,
         capability_overrides,
         price_multipliers,
         credits,

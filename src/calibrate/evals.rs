@@ -1,0 +1,271 @@
+//! Reading evaluation results: long CSV/JSONL (item, task, model, correct
+//! or score) and wide CSV (one column per model, True/False cells, as in
+//! lm-sys/RouteLLM's published files).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// Largest evaluation file read, in bytes.
+pub const MAX_EVAL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// One outcome: an item of a task answered by a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub item: String,
+    pub task: String,
+    pub model: String,
+    /// 1 right, 0 wrong, or a score in [0, 1].
+    pub y: f64,
+}
+
+fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
+    let mut d = Diagnostic::new(msg).in_file(path);
+    if let Some(l) = line {
+        d = d.at(l, 1);
+    }
+    Error::from(d)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail(
+            path,
+            None,
+            "is a directory; expected an evaluation file".into(),
+        ));
+    }
+    if meta.len() > MAX_EVAL_BYTES {
+        return Err(fail(
+            path,
+            None,
+            format!(
+                "file is {} bytes; evaluation files may be at most {MAX_EVAL_BYTES} bytes",
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::read(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))
+}
+
+fn boolean(s: &str) -> Option<f64> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "correct" | "pass" => Some(1.0),
+        "false" | "0" | "no" | "incorrect" | "fail" => Some(0.0),
+        _ => None,
+    }
+}
+
+fn outcome_value(raw: &str) -> Option<f64> {
+    boolean(raw).or_else(|| {
+        raw.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| (0.0..=1.0).contains(x))
+    })
+}
+
+/// Reads one evaluation file. `task` names the task of a wide file (default:
+/// the file's stem).
+pub fn read_file(path: &Path, task: Option<&str>) -> Result<Vec<Outcome>> {
+    let bytes = read(path)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        return read_jsonl(path, &bytes);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| fail(path, Some(1), format!("not a CSV file: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let col = |n: &str| header.iter().position(|h| h.eq_ignore_ascii_case(n));
+    if let (Some(item), Some(model)) = (col("item"), col("model")) {
+        let task_col = col("task");
+        let y_col = col("correct").or_else(|| col("score")).ok_or_else(|| {
+            fail(
+                path,
+                Some(1),
+                "a long-format file needs a `correct` or `score` column".into(),
+            )
+        })?;
+        let mut out = Vec::new();
+        for (n, rec) in reader.records().enumerate() {
+            let line = n + 2;
+            let rec = rec.map_err(|e| fail(path, Some(line), format!("bad CSV record: {e}")))?;
+            let y = outcome_value(&rec[y_col]).ok_or_else(|| {
+                fail(
+                    path,
+                    Some(line),
+                    format!(
+                        "`{}` is not an outcome; expected true/false, 1/0 or a score between 0 and 1",
+                        &rec[y_col]
+                    ),
+                )
+            })?;
+            out.push(Outcome {
+                item: rec[item].to_string(),
+                task: task_col
+                    .map(|c| rec[c].to_string())
+                    .or_else(|| task.map(str::to_string))
+                    .unwrap_or_else(|| stem(path)),
+                model: rec[model].to_string(),
+                y,
+            });
+        }
+        return Ok(out);
+    }
+    // Wide: model columns are those whose every value is a boolean.
+    let records: Vec<csv::StringRecord> = reader
+        .records()
+        .enumerate()
+        .map(|(n, r)| r.map_err(|e| fail(path, Some(n + 2), format!("bad CSV record: {e}"))))
+        .collect::<Result<_>>()?;
+    let model_cols: Vec<usize> = (0..header.len())
+        .filter(|&c| {
+            !records.is_empty()
+                && records
+                    .iter()
+                    .all(|r| r.get(c).is_some_and(|v| boolean(v).is_some()))
+        })
+        .collect();
+    if model_cols.is_empty() {
+        return Err(fail(
+            path,
+            Some(1),
+            "found no model columns: a wide file has one column per model with True/False cells; a long file has item, model and correct (or score) columns".into(),
+        ));
+    }
+    let task = task.map(str::to_string).unwrap_or_else(|| stem(path));
+    let mut out = Vec::with_capacity(records.len() * model_cols.len());
+    for (n, r) in records.iter().enumerate() {
+        for &c in &model_cols {
+            out.push(Outcome {
+                item: format!("{}#{}", stem(path), n + 1),
+                task: task.clone(),
+                model: header[c].clone(),
+                y: boolean(&r[c]).expect("checked"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("eval")
+        .to_string()
+}
+
+fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<Vec<Outcome>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        fail(
+            path,
+            None,
+            format!(
+                "is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| fail(path, Some(n + 1), format!("not a JSON object: {e}")))?;
+        let get = |k: &str| v.get(k);
+        let s = |k: &str| -> Result<String> {
+            match get(k) {
+                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(serde_json::Value::Number(x)) => Ok(x.to_string()),
+                _ => Err(fail(
+                    path,
+                    Some(n + 1),
+                    format!("missing field `{k}` (a string)"),
+                )),
+            }
+        };
+        let y = match get("correct").or_else(|| get("score")) {
+            Some(serde_json::Value::Bool(b)) => f64::from(u8::from(*b)),
+            Some(serde_json::Value::Number(x)) => x
+                .as_f64()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or_else(|| {
+                    fail(
+                        path,
+                        Some(n + 1),
+                        format!("score {x} is not between 0 and 1"),
+                    )
+                })?,
+            Some(serde_json::Value::String(t)) => outcome_value(t)
+                .ok_or_else(|| fail(path, Some(n + 1), format!("`{t}` is not an outcome")))?,
+            _ => {
+                return Err(fail(
+                    path,
+                    Some(n + 1),
+                    "missing field `correct` (or `score`)".into(),
+                ));
+            }
+        };
+        out.push(Outcome {
+            item: s("item")?,
+            task: s("task").unwrap_or_else(|_| stem(path)),
+            model: s("model")?,
+            y,
+        });
+    }
+    Ok(out)
+}
+
+/// One item's outcomes: (task index, item id, [(model index, y)]).
+pub type ItemOutcomes = (usize, String, Vec<(usize, f64)>);
+
+/// Outcomes grouped by (task, item), models in order of first appearance.
+pub struct Table {
+    pub models: Vec<String>,
+    pub tasks: Vec<String>,
+    pub items: Vec<ItemOutcomes>,
+}
+
+pub fn table(outcomes: &[Outcome]) -> Table {
+    let mut models: Vec<String> = Vec::new();
+    let mut tasks: Vec<String> = Vec::new();
+    let mut index: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    let mut items: Vec<ItemOutcomes> = Vec::new();
+    for o in outcomes {
+        let m = models
+            .iter()
+            .position(|x| *x == o.model)
+            .unwrap_or_else(|| {
+                models.push(o.model.clone());
+                models.len() - 1
+            });
+        let t = tasks.iter().position(|x| *x == o.task).unwrap_or_else(|| {
+            tasks.push(o.task.clone());
+            tasks.len() - 1
+        });
+        let i = *index.entry((t, o.item.clone())).or_insert_with(|| {
+            items.push((t, o.item.clone(), Vec::new()));
+            items.len() - 1
+        });
+        let obs = &mut items[i].2;
+        match obs.iter_mut().find(|(mm, _)| *mm == m) {
+            Some(slot) => slot.1 = o.y,
+            None => obs.push((m, o.y)),
+        }
+    }
+    Table {
+        models,
+        tasks,
+        items,
+    }
+}
