@@ -31,6 +31,7 @@ pub mod policy;
 pub mod pricing;
 pub mod projection;
 pub mod quality;
+pub mod replay;
 pub mod report;
 pub mod request;
 pub mod scenario;

@@ -39,6 +39,35 @@ pub enum Command {
     Compare(CompareArgs),
     /// Fit quality (capabilities, difficulties) to your own evaluation results.
     Calibrate(CalibrateArgs),
+    /// Derive workloads from a request log, and price the log at catalog rates.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    BedrockInvocationLog,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The log: Bedrock model invocation log (JSON lines) or CSV.
+    pub log: PathBuf,
+    /// Log format (default: from the extension, .csv is csv, anything else Bedrock).
+    #[arg(long, value_enum)]
+    pub format: Option<LogFormatArg>,
+    /// The requestMetadata key with the task label.
+    #[arg(long, default_value = "task")]
+    pub task_tag: String,
+    /// Catalog to price the log with (default: bedrock-2026-11).
+    #[arg(long)]
+    pub catalog: Option<String>,
+    /// Inference profile of calls whose model id has no profile prefix.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Stop at the first malformed line.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

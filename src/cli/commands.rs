@@ -64,7 +64,147 @@ pub fn execute(plan: Plan) -> Result<()> {
             sim,
         } => analyses::compare(&scenarios, output, &sim),
         Plan::Calibrate(c) => calibrate(c),
+        Plan::Profile {
+            log,
+            format,
+            task_tag,
+            catalog,
+            profile,
+            strict,
+        } => profile_log(
+            &log,
+            format,
+            &task_tag,
+            catalog.as_deref(),
+            profile.as_deref(),
+            strict,
+        ),
     }
+}
+
+/// `tiersim profile`: a log's workloads as scenario YAML, and its cost.
+fn profile_log(
+    path: &Path,
+    format: crate::replay::LogFormat,
+    task_tag: &str,
+    catalog: Option<&str>,
+    profile: Option<&str>,
+    strict: bool,
+) -> Result<()> {
+    use crate::replay;
+    use crate::scenario::quantity::fmt_num;
+    let catalog = load_catalog(catalog)?;
+    let log = replay::read(path, format, task_tag, strict)?;
+    let d = replay::derive(&log);
+    let rec = replay::reconcile(&catalog, &log, profile.unwrap_or(&catalog.default_profile));
+    let q = |xs: &[f64], p: f64| crate::projection::quantile(xs, p).round();
+    let mut s = String::new();
+    s.push_str(&format!(
+        "# Derived by `tiersim profile` from {}\n",
+        path.display()
+    ));
+    s.push_str(&format!(
+        "# {} requests read, {} malformed line(s) skipped{}\n",
+        d.requests,
+        d.malformed,
+        log.errors
+            .first()
+            .map(|(l, m)| format!(" (first: line {l}: {m})"))
+            .unwrap_or_default()
+    ));
+    if let Some(span) = d.span_seconds {
+        s.push_str(&format!(
+            "# Log covers {:.1} days: {} requests a month at that rate",
+            span / 86_400.0,
+            fmt_num(d.requests_per_month.unwrap_or(0.0).round())
+        ));
+        if let Some(p) = d.peak_to_average {
+            s.push_str(&format!("; busiest hour {p:.2}x the average hour"));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "# The log's own traffic at {} ({}) prices: {}\n",
+        catalog.name,
+        catalog.as_of,
+        crate::report::format::usd_precise(rec.total_usd)
+    ));
+    for (m, c) in &rec.by_model {
+        s.push_str(&format!(
+            "#   {m}: {}\n",
+            crate::report::format::usd_precise(*c)
+        ));
+    }
+    if rec.unmatched_requests > 0 {
+        s.push_str(&format!(
+            "#   {} request(s) not priced: model not in the catalog ({})\n",
+            rec.unmatched_requests,
+            if rec.unmatched_models.is_empty() {
+                "no modelId".to_string()
+            } else {
+                rec.unmatched_models.join(", ")
+            }
+        ));
+    }
+    s.push_str("# Token counts below are fitted lognormals (median, p90); to replay the log\n");
+    s.push_str("# exactly, use `traffic: { replay: FILE, format: ... }` instead of workloads.\n");
+    s.push_str("name: replayed\nhorizon_months: 12\ncatalog: ");
+    s.push_str(&catalog.name);
+    s.push_str("\nvolume:\n");
+    s.push_str(&format!(
+        "  requests_per_month: {}\n  growth: {{ monthly_pct: 0 }}\n",
+        fmt_num(
+            d.requests_per_month
+                .unwrap_or(d.requests as f64)
+                .round()
+                .max(1.0)
+        )
+    ));
+    if let Some(p) = d.peak_to_average {
+        s.push_str(&format!("peak_to_average: {:.2}\n", p.max(1.0)));
+    }
+    s.push_str("workloads:\n");
+    for w in &d.workloads {
+        let kind = replay::kind_of(
+            &w.label,
+            &Default::default(),
+            crate::catalog::TaskKind::Writing,
+        );
+        let tokens = |xs: &[f64]| {
+            let (m, p) = (q(xs, 0.5).max(1.0), q(xs, 0.9).max(1.0));
+            if m == p {
+                fmt_num(m)
+            } else {
+                format!(
+                    "{{ lognormal: {{ median: {}, p90: {} }} }}",
+                    fmt_num(m),
+                    fmt_num(p.max(m))
+                )
+            }
+        };
+        s.push_str(&format!("  - name: {}\n", w.label));
+        s.push_str(&format!("    share: {:.4}\n", w.share));
+        s.push_str(&format!(
+            "    task: {}   # check: the label maps to this task kind\n",
+            kind
+        ));
+        s.push_str(&format!("    input_tokens: {}\n", tokens(&w.input_tokens)));
+        s.push_str(&format!(
+            "    output_tokens: {}\n",
+            tokens(&w.output_tokens)
+        ));
+        s.push_str("    difficulty: { beta: { mean: 0.3, concentration: 5 } }   # logs carry no difficulty: set it\n");
+        if w.prefix_tokens >= 1.0 {
+            s.push_str(&format!(
+                "    cache: {{ prefix_tokens: {}, hit_rate: {:.4} }}   # {:.0}% of requests used the cache\n",
+                fmt_num(w.prefix_tokens.round()),
+                w.hit_rate,
+                w.cached_share * 100.0
+            ));
+        }
+    }
+    s.push_str("policies:\n  - { name: as-logged, single: nova-pro }   # replace with the policies you are weighing\nbaseline: as-logged\n");
+    emit(&s)
 }
 
 fn calibrate(c: crate::cli::plan::CalibratePlan) -> Result<()> {

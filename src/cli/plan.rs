@@ -118,6 +118,14 @@ pub enum Plan {
         sim: Sim,
     },
     Calibrate(CalibratePlan),
+    Profile {
+        log: PathBuf,
+        format: crate::replay::LogFormat,
+        task_tag: String,
+        catalog: Option<String>,
+        profile: Option<String>,
+        strict: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -187,6 +195,27 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             }
         }
         Command::Calibrate(a) => Plan::Calibrate(calibrate_plan(a)?),
+        Command::Profile(a) => Plan::Profile {
+            format: match a.format {
+                Some(args::LogFormatArg::Csv) => crate::replay::LogFormat::Csv,
+                Some(args::LogFormatArg::BedrockInvocationLog) => {
+                    crate::replay::LogFormat::BedrockInvocationLog
+                }
+                None if a
+                    .log
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+                {
+                    crate::replay::LogFormat::Csv
+                }
+                None => crate::replay::LogFormat::BedrockInvocationLog,
+            },
+            log: a.log,
+            task_tag: a.task_tag,
+            catalog: a.catalog,
+            profile: a.profile,
+            strict: a.strict,
+        },
         Command::Compare(a) => Plan::Compare {
             scenarios: a.scenarios,
             output: a.format.into(),

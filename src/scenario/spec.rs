@@ -30,7 +30,12 @@ pub struct ScenarioSpec {
     #[serde(default)]
     pub region_profile: Option<String>,
     pub volume: VolumeSpec,
+    /// The mix of requests (or give `traffic` to derive it from a log).
+    #[serde(default)]
     pub workloads: Vec<WorkloadSpec>,
+    /// Derive the workloads from a real request log instead.
+    #[serde(default)]
+    pub traffic: Option<TrafficSpec>,
     pub policies: Vec<PolicySpec>,
     pub baseline: String,
     #[serde(default)]
@@ -51,6 +56,34 @@ pub struct ScenarioSpec {
     /// Peak traffic over average, for sizing provisioned throughput (default 2).
     #[serde(default)]
     pub peak_to_average: Option<f64>,
+}
+
+/// Traffic replayed from a request log.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficSpec {
+    /// The log file (relative to the scenario).
+    pub replay: String,
+    pub format: crate::replay::LogFormat,
+    /// The `requestMetadata` key holding a request's task label.
+    #[serde(default = "default_task_tag")]
+    pub task_tag: String,
+    /// Task label → task kind, for labels that are not task kinds themselves.
+    #[serde(default)]
+    pub task_kinds: BTreeMap<String, TaskKind>,
+    /// Task kind of unlabelled requests and unmapped labels (default writing).
+    #[serde(default)]
+    pub default_task: Option<TaskKind>,
+    /// Difficulty of the replayed requests (logs carry none; default beta 0.3/5).
+    #[serde(default)]
+    pub difficulty: Option<DifficultySpec>,
+    /// Stop at the first malformed line instead of skipping it.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+fn default_task_tag() -> String {
+    "task".to_string()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -85,11 +85,14 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         }
         e
     })?;
+    let mut notes = Vec::new();
+    let replayed = replayed_workloads(&spec, base_dir, &mut notes)?;
+    let workload_specs: &[WorkloadSpec] = replayed.as_ref().map_or(&spec.workloads, |r| &r.0);
     let mut cx = Ctx {
         d: Diagnostics::new(),
         catalog: &catalog,
-        workload_names: spec.workloads.iter().map(|w| w.name.clone()).collect(),
-        workload_tasks: spec.workloads.iter().map(|w| w.task).collect(),
+        workload_names: workload_specs.iter().map(|w| w.name.clone()).collect(),
+        workload_tasks: workload_specs.iter().map(|w| w.task).collect(),
         used_models: BTreeMap::new(),
     };
 
@@ -116,8 +119,22 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         );
     }
 
-    let volume = validate_volume(&mut cx, &spec.volume, spec.horizon_months);
-    let workloads = validate_workloads(&mut cx, &spec.workloads);
+    let mut volume_spec = spec.volume.clone();
+    if let Some((_, Some(rate))) = &replayed
+        && volume_spec.requests_per_month.is_none()
+        && volume_spec
+            .growth
+            .as_ref()
+            .is_none_or(|g| g.schedule.is_none())
+    {
+        volume_spec.requests_per_month = Some(Quantity::Fixed(rate.round().max(1.0)));
+        notes.push(format!(
+            "volume from the replayed log's rate: {} requests a month",
+            fmt_num(rate.round())
+        ));
+    }
+    let volume = validate_volume(&mut cx, &volume_spec, spec.horizon_months);
+    let workloads = validate_workloads(&mut cx, workload_specs);
 
     // Policies.
     if spec.policies.is_empty() {
@@ -361,7 +378,6 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         .iter()
         .map(|m| m.profile(&profile, &catalog.default_profile))
         .collect();
-    let mut notes = Vec::new();
     for (id, _) in cx.used_models.clone() {
         let m = catalog.model(id);
         match &profile_used[id.index()] {
@@ -1142,4 +1158,101 @@ impl From<Diagnostics> for Error {
     fn from(d: Diagnostics) -> Self {
         Error::from_diagnostics(d.into_vec())
     }
+}
+
+/// Workloads derived from `traffic: { replay: ... }`, and the log's monthly rate.
+type Replayed = (Vec<WorkloadSpec>, Option<f64>);
+
+fn replayed_workloads(
+    spec: &ScenarioSpec,
+    base_dir: Option<&Path>,
+    notes: &mut Vec<String>,
+) -> Result<Option<Replayed>> {
+    let Some(t) = &spec.traffic else {
+        return Ok(None);
+    };
+    if !spec.workloads.is_empty() {
+        return Err(Error::from(
+            crate::error::Diagnostic::new(
+                "give either workloads or traffic (a replayed log), not both",
+            )
+            .at_path("traffic"),
+        ));
+    }
+    let path = match base_dir {
+        Some(dir) if Path::new(&t.replay).is_relative() => dir.join(&t.replay),
+        _ => Path::new(&t.replay).to_path_buf(),
+    };
+    let log = crate::replay::read(&path, t.format, &t.task_tag, t.strict)?;
+    let derived = crate::replay::derive(&log);
+    if log.malformed > 0 {
+        let first = log
+            .errors
+            .first()
+            .map(|(l, m)| format!(" (first: line {l}: {m})"))
+            .unwrap_or_default();
+        notes.push(format!(
+            "{}: skipped {} malformed line(s){first}",
+            path.display(),
+            log.malformed
+        ));
+    }
+    let default = t.default_task.unwrap_or(TaskKind::Writing);
+    let difficulty = t.difficulty.clone().unwrap_or(DifficultySpec::Beta {
+        mean: Quantity::Fixed(0.3),
+        concentration: Quantity::Fixed(5.0),
+    });
+    let mut used = BTreeSet::new();
+    let workloads = derived
+        .workloads
+        .iter()
+        .map(|w| {
+            let mut name: String = w
+                .label
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .take(60)
+                .collect();
+            if name.is_empty() || name == "default" {
+                name = "unlabelled".into();
+            }
+            while !used.insert(name.clone()) {
+                name.push('_');
+            }
+            WorkloadSpec {
+                name,
+                description: Some(format!(
+                    "replayed from {} ({} requests)",
+                    path.display(),
+                    w.requests
+                )),
+                share: Quantity::Fixed(w.share),
+                task: crate::replay::kind_of(&w.label, &t.task_kinds, default),
+                modality: None,
+                input_tokens: TokenDistSpec::Empirical {
+                    values: w.input_tokens.clone(),
+                    weights: None,
+                },
+                output_tokens: TokenDistSpec::Empirical {
+                    values: w.output_tokens.clone(),
+                    weights: None,
+                },
+                difficulty: difficulty.clone(),
+                cache: (w.prefix_tokens >= 1.0).then(|| CacheSpec {
+                    prefix_tokens: Quantity::Fixed(w.prefix_tokens.round()),
+                    distinct_prefixes: None,
+                    hit_rate: Some(Quantity::Fixed(w.hit_rate)),
+                    ttl: None,
+                }),
+                batch_share: None,
+            }
+        })
+        .collect();
+    Ok(Some((workloads, derived.requests_per_month)))
 }
