@@ -26,6 +26,7 @@ pub mod engine;
 pub mod error;
 pub mod input;
 pub mod ledger;
+pub mod litellm;
 pub mod output;
 pub mod policy;
 pub mod pricing;

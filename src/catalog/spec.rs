@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Modality, TaskKind};
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogSpec {
     /// Short name scenarios refer to (`bedrock-2026-11`).
     pub name: String,
     /// Date the prices were read (YYYY-MM-DD).
     pub as_of: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Only USD is supported.
     #[serde(default = "default_currency")]
@@ -30,28 +30,28 @@ fn default_currency() -> String {
     "USD".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub id: String,
     pub title: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QualityModelSpec {
     /// Logistic slope `s` in P(success) = sigma((capability - difficulty) / s).
     pub slope: f64,
     /// Source id of the priors' derivation.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// Short, stable key (`nova-pro`).
@@ -62,36 +62,36 @@ pub struct ModelSpec {
     /// Model family (`nova`, `claude`, ...): used to colour and group reports.
     pub family: String,
     /// Role in a tiered design, in words (`cheap high-volume`, `frontier`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
     /// Source id for the prices.
     pub price_source: String,
     /// USD per 1M tokens.
     pub rates: RatesSpec,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_context: Option<LongContextSpec>,
     /// Price multiplier per inference profile (`global: 1.0`, `us: 1.1`).
     pub profiles: BTreeMap<String, f64>,
     /// Profile used when a scenario asks for the catalog's default profile and
     /// this model does not offer it (Nova 1 models have no `global` profile).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_profile: Option<String>,
     pub context_window: u64,
     pub max_output: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_cache_tokens: Option<u64>,
     pub modalities: Vec<Modality>,
     pub latency: LatencySpec,
     /// Capability per task kind, on the difficulty scale [0, 1] (higher is better).
     pub quality: BTreeMap<TaskKind, f64>,
     /// Provisioned throughput, where the platform sells it for this model.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned: Option<ProvisionedSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisionedSpec {
     /// Price of one model unit per hour, in USD.
@@ -101,45 +101,45 @@ pub struct ProvisionedSpec {
     /// Output tokens per minute one unit serves.
     pub output_tokens_per_minute: f64,
     /// Commitment the price assumes (`none`, `1 month`, `6 months`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
     /// Source id for the price.
     pub source: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RatesSpec {
     pub input: f64,
     pub output: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_input: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_output: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_5m: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_1h: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_read: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LongContextSpec {
     /// The long-context rates apply to the whole call once its input exceeds this.
     pub above_input_tokens: u64,
     pub input: f64,
     pub output: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_input: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_output: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_5m: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_1h: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_read: Option<f64>,
 }
 
@@ -157,7 +157,7 @@ impl LongContextSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LatencySpec {
     pub ttft_ms: f64,

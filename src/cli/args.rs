@@ -27,8 +27,11 @@ pub enum Command {
     Init(InitArgs),
     /// Price one call, broken down by component.
     Quote(QuoteArgs),
-    /// List the models of a catalog with their prices.
+    /// List the models of a catalog with their prices (same as `pricing list`).
     Models(ModelsArgs),
+    /// Catalog prices: list, show one model, import LiteLLM's price file.
+    #[command(subcommand)]
+    Pricing(PricingCommand),
     /// Re-run a scenario across values of one or two fields; find break-even points.
     Sweep(SweepArgs),
     /// Rank uncertain inputs by how much they move a policy's total cost.
@@ -289,6 +292,54 @@ pub struct QuoteArgs {
     pub catalog: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricingCommand {
+    /// The models of a catalog with their prices.
+    List(ModelsArgs),
+    /// One model as catalog YAML (or JSON): rates, profiles, limits, priors.
+    Show(ShowArgs),
+    /// Write a catalog from LiteLLM's model_prices_and_context_window.json.
+    ImportLitellm(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub model: String,
+    #[arg(long)]
+    pub catalog: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// LiteLLM's JSON price file.
+    pub file: PathBuf,
+    /// Provider prefix of `litellm_provider` to import.
+    #[arg(long, default_value = "bedrock")]
+    pub provider: String,
+    /// Only model ids matching this pattern (`*` wildcards), e.g. 'anthropic.claude-*'.
+    #[arg(long, value_name = "PATTERN")]
+    pub models: Option<String>,
+    /// Inference profile whose price becomes the base rate.
+    #[arg(long, default_value = "global")]
+    pub profile: String,
+    /// Catalog name.
+    #[arg(long, default_value = "litellm-import")]
+    pub name: String,
+    /// Date the prices are as of (default: today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Copy quality priors and latency from this catalog where keys match.
+    #[arg(long, default_value = "bedrock-2026-11")]
+    pub priors_from: String,
+    /// Write the catalog here instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -64,6 +64,12 @@ pub fn execute(plan: Plan) -> Result<()> {
             sim,
         } => analyses::compare(&scenarios, output, &sim),
         Plan::Calibrate(c) => calibrate(c),
+        Plan::ShowModel {
+            model,
+            catalog,
+            output,
+        } => show_model(&model, catalog.as_deref(), output),
+        Plan::ImportLitellm(a) => import_litellm(a),
         Plan::Profile {
             log,
             format,
@@ -584,5 +590,165 @@ fn models(reference: Option<&str>, output: Output) -> Result<()> {
             }
             emit(&s)
         }
+    }
+}
+
+/// The catalog entry of one model, as written in a catalog file.
+pub fn model_spec(catalog: &Catalog, key: &str) -> Result<crate::catalog::spec::ModelSpec> {
+    let Some(id) = catalog.find(key) else {
+        return Err(Error::input(catalog.unknown_model_message(key)));
+    };
+    let m = catalog.model(id);
+    let rates = |r: &crate::pricing::Rates| crate::catalog::spec::RatesSpec {
+        input: r.input,
+        output: r.output,
+        batch_input: r.batch_input,
+        batch_output: r.batch_output,
+        cache_write_5m: r.cache_write_5m,
+        cache_write_1h: r.cache_write_1h,
+        cache_read: r.cache_read,
+    };
+    Ok(crate::catalog::spec::ModelSpec {
+        key: m.key.clone(),
+        provider_id: m.provider_id.clone(),
+        name: m.name.clone(),
+        family: m.family.clone(),
+        tier: m.tier.clone(),
+        price_source: m.price_source.clone(),
+        rates: rates(&m.rates),
+        long_context: m.long_context.as_ref().map(|(above, r)| {
+            crate::catalog::spec::LongContextSpec {
+                above_input_tokens: *above,
+                input: r.input,
+                output: r.output,
+                batch_input: r.batch_input,
+                batch_output: r.batch_output,
+                cache_write_5m: r.cache_write_5m,
+                cache_write_1h: r.cache_write_1h,
+                cache_read: r.cache_read,
+            }
+        }),
+        profiles: m.profiles.clone(),
+        fallback_profile: m.fallback_profile.clone(),
+        context_window: m.context_window,
+        max_output: m.max_output,
+        min_cache_tokens: m.supports_caching().then_some(m.min_cache_tokens),
+        modalities: m.modalities.clone(),
+        latency: crate::catalog::spec::LatencySpec {
+            ttft_ms: m.latency.ttft_ms,
+            output_tps: m.latency.output_tps,
+            source: m.latency.source.clone(),
+        },
+        quality: crate::catalog::TaskKind::ALL
+            .iter()
+            .map(|t| (*t, m.capability[t.index()]))
+            .collect(),
+        provisioned: m
+            .provisioned
+            .as_ref()
+            .map(|p| crate::catalog::spec::ProvisionedSpec {
+                hourly_usd_per_unit: p.hourly_usd_per_unit,
+                input_tokens_per_minute: p.input_tokens_per_minute,
+                output_tokens_per_minute: p.output_tokens_per_minute,
+                commitment: p.commitment.clone(),
+                source: p.source.clone(),
+            }),
+        notes: None,
+    })
+}
+
+fn show_model(key: &str, catalog: Option<&str>, output: Output) -> Result<()> {
+    let catalog = load_catalog(catalog)?;
+    let spec = model_spec(&catalog, key)?;
+    match output {
+        Output::Json => emit(&crate::report::json::to_pretty(&spec)),
+        _ => {
+            let yaml = serde_yaml::to_string(&spec)
+                .map_err(|e| Error::failure(format!("cannot write YAML: {e}")))?;
+            emit(&format!(
+                "# {} in catalog {} (prices as of {})\n{yaml}",
+                spec.key, catalog.name, catalog.as_of
+            ))
+        }
+    }
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let days = secs.div_euclid(86_400);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
+    if let Some(out) = &a.out
+        && out.exists()
+        && !a.force
+    {
+        return Err(Error::input(format!(
+            "{} already exists; pass --force to overwrite it",
+            out.display()
+        )));
+    }
+    let bytes = std::fs::read(&a.file)
+        .map_err(|e| Error::from(Diagnostic::new(format!("cannot read: {e}")).in_file(&a.file)))?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::from(
+            Diagnostic::new(format!("not JSON: {e}"))
+                .in_file(&a.file)
+                .at(e.line(), e.column()),
+        )
+    })?;
+    let base = load_catalog(Some(&a.priors_from))?;
+    let imported = crate::litellm::import(
+        &json,
+        &crate::litellm::ImportOptions {
+            provider: a.provider.clone(),
+            models: a.models.clone(),
+            profile: a.profile.clone(),
+            name: a.name.clone(),
+            as_of: a.as_of.clone().unwrap_or_else(today),
+            source_url:
+                "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
+                    .into(),
+            base: Some(&base),
+        },
+    )?;
+    // The result must be a valid catalog.
+    Catalog::from_spec(imported.catalog.clone(), "import".into())?;
+    let mut text = String::from("# Imported by `tiersim pricing import-litellm`.\n");
+    for n in &imported.notes {
+        text.push_str(&format!("# note: {n}\n"));
+    }
+    text.push_str(
+        &serde_yaml::to_string(&imported.catalog)
+            .map_err(|e| Error::failure(format!("cannot write YAML: {e}")))?,
+    );
+    for n in &imported.notes {
+        eprintln!("note: {n}");
+    }
+    match &a.out {
+        Some(path) => {
+            crate::output::write_atomic(path, text.as_bytes())?;
+            eprintln!(
+                "wrote {} ({} models)",
+                path.display(),
+                imported.catalog.models.len()
+            );
+            Ok(())
+        }
+        None => emit(&text),
     }
 }

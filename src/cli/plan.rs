@@ -118,6 +118,12 @@ pub enum Plan {
         sim: Sim,
     },
     Calibrate(CalibratePlan),
+    ShowModel {
+        model: String,
+        catalog: Option<String>,
+        output: Output,
+    },
+    ImportLitellm(args::ImportArgs),
     Profile {
         log: PathBuf,
         format: crate::replay::LogFormat,
@@ -154,10 +160,16 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             force: a.force,
         },
         Command::Quote(a) => Plan::Quote(quote_plan(a)?),
-        Command::Models(a) => Plan::Models {
+        Command::Models(a) | Command::Pricing(args::PricingCommand::List(a)) => Plan::Models {
             catalog: a.catalog,
             output: a.format.into(),
         },
+        Command::Pricing(args::PricingCommand::Show(a)) => Plan::ShowModel {
+            model: a.model,
+            catalog: a.catalog,
+            output: a.format.into(),
+        },
+        Command::Pricing(args::PricingCommand::ImportLitellm(a)) => Plan::ImportLitellm(a),
         Command::Sweep(a) => Plan::Sweep {
             scenario: a.scenario,
             varies: a
