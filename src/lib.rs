@@ -36,6 +36,7 @@ pub mod replay;
 pub mod report;
 pub mod request;
 pub mod scenario;
+pub mod schema;
 pub mod traffic;
 pub mod whatif;
 

@@ -67,7 +67,9 @@ pub enum Tier {
 }
 
 /// Cache lifetime a workload asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub enum Ttl {
     #[serde(rename = "5m")]
     FiveMinutes,

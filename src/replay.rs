@@ -26,7 +26,7 @@ use crate::pricing::{CacheOutcome, CallShape, Ttl, price_call};
 /// Largest log read, in bytes.
 pub const MAX_LOG_BYTES: u64 = 1024 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogFormat {
     BedrockInvocationLog,

@@ -180,7 +180,7 @@ fn set_overrides_are_applied_and_validated() {
     assert_eq!(
         stderr(&o),
         "error: workloads[2].share: must be greater than 0 and at most 1, got 1.5 (set by --set workloads.drafted-reply.share=1.5)\n\
-         error: scenarios/support-platform.yaml:31:3: workloads: shares sum to 2.35, they must sum to 1 (within 0.001): intent-classification 0.5, rag-answer 0.25, drafted-reply 1.5, nightly-reprocessing 0.1\n"
+         error: scenarios/support-platform.yaml:32:3: workloads: shares sum to 2.35, they must sum to 1 (within 0.001): intent-classification 0.5, rag-answer 0.25, drafted-reply 1.5, nightly-reprocessing 0.1\n"
     );
     let o = tiersim(&[
         "run",
@@ -353,10 +353,15 @@ fn init_writes_a_valid_scenario_and_will_not_clobber() {
     let f = file.to_str().unwrap();
     let o = tiersim(&["init", "--template", "rag-assistant", "--output", f]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The copy is the shipped scenario minus its editor modeline, whose
+    // relative schema path would be wrong wherever the copy lands.
+    let shipped = std::fs::read_to_string(root().join("scenarios/rag-assistant.yaml")).unwrap();
+    let (modeline, rest) = shipped.split_once('\n').unwrap();
     assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        std::fs::read_to_string(root().join("scenarios/rag-assistant.yaml")).unwrap()
+        modeline,
+        "# yaml-language-server: $schema=../schemas/scenario.schema.json"
     );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), rest);
     let o = tiersim(&["validate", f]);
     assert_eq!(o.status.code(), Some(0));
     let o = tiersim(&["init", "--output", f]);

@@ -45,7 +45,15 @@ fn imported_rates_are_litellms_per_token_prices_times_a_million() {
             .unwrap_or_else(|| panic!("{key}"))
     };
     // (catalog key, LiteLLM key, input, output, cache write 5m, cache read) per 1M, by hand.
-    let expected: &[(&str, &str, f64, f64, Option<f64>, Option<f64>)] = &[
+    type Row = (
+        &'static str,
+        &'static str,
+        f64,
+        f64,
+        Option<f64>,
+        Option<f64>,
+    );
+    let expected: &[Row] = &[
         (
             "nova-micro",
             "amazon.nova-micro-v1:0",

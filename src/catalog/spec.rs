@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Modality, TaskKind};
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogSpec {
     /// Short name scenarios refer to (`bedrock-2026-11`).
@@ -30,7 +31,7 @@ fn default_currency() -> String {
     "USD".to_string()
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub id: String,
@@ -41,7 +42,7 @@ pub struct SourceSpec {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualityModelSpec {
     /// Logistic slope `s` in P(success) = sigma((capability - difficulty) / s).
@@ -51,7 +52,7 @@ pub struct QualityModelSpec {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// Short, stable key (`nova-pro`).
@@ -91,7 +92,7 @@ pub struct ModelSpec {
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisionedSpec {
     /// Price of one model unit per hour, in USD.
@@ -107,7 +108,7 @@ pub struct ProvisionedSpec {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatesSpec {
     pub input: f64,
@@ -124,7 +125,7 @@ pub struct RatesSpec {
     pub cache_read: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LongContextSpec {
     /// The long-context rates apply to the whole call once its input exceeds this.
@@ -157,7 +158,7 @@ impl LongContextSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LatencySpec {
     pub ttft_ms: f64,

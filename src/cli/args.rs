@@ -44,6 +44,21 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Derive workloads from a request log, and price the log at catalog rates.
     Profile(ProfileArgs),
+    /// Print the JSON Schema (draft-07) of scenario, catalog or quality files.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Scenario,
+    Catalog,
+    Quality,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[arg(value_enum)]
+    pub kind: SchemaKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -64,6 +64,7 @@ pub fn execute(plan: Plan) -> Result<()> {
             sim,
         } => analyses::compare(&scenarios, output, &sim),
         Plan::Calibrate(c) => calibrate(c),
+        Plan::Schema(kind) => emit(&crate::schema::schema(kind)),
         Plan::ShowModel {
             model,
             catalog,
@@ -347,6 +348,7 @@ fn init(template: Option<&str>, output: Option<&Path>, force: bool) -> Result<()
         msg.push_str(&format!(" Templates: {}", names.join(", ")));
         return Err(Error::input(msg));
     };
+    let text = templates::without_schema_modeline(text);
     match output {
         None => emit(text),
         Some(path) => {

@@ -118,6 +118,7 @@ pub enum Plan {
         sim: Sim,
     },
     Calibrate(CalibratePlan),
+    Schema(crate::schema::Kind),
     ShowModel {
         model: String,
         catalog: Option<String>,
@@ -207,6 +208,11 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             }
         }
         Command::Calibrate(a) => Plan::Calibrate(calibrate_plan(a)?),
+        Command::Schema(a) => Plan::Schema(match a.kind {
+            args::SchemaKind::Scenario => crate::schema::Kind::Scenario,
+            args::SchemaKind::Catalog => crate::schema::Kind::Catalog,
+            args::SchemaKind::Quality => crate::schema::Kind::Quality,
+        }),
         Command::Profile(a) => Plan::Profile {
             format: match a.format {
                 Some(args::LogFormatArg::Csv) => crate::replay::LogFormat::Csv,

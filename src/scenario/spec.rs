@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,7 @@ use crate::catalog::{Modality, TaskKind};
 use crate::pricing::Ttl;
 use crate::scenario::quantity::Quantity;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSpec {
     pub name: String,
@@ -59,7 +60,7 @@ pub struct ScenarioSpec {
 }
 
 /// Traffic replayed from a request log.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrafficSpec {
     /// The log file (relative to the scenario).
@@ -86,7 +87,7 @@ fn default_task_tag() -> String {
     "task".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditSpec {
     pub name: String,
@@ -103,7 +104,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     /// Requests in month 1 (not used with `growth.schedule`).
@@ -113,7 +114,7 @@ pub struct VolumeSpec {
     pub growth: Option<GrowthSpec>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrowthSpec {
     /// Compound growth per month, in percent.
@@ -127,7 +128,7 @@ pub struct GrowthSpec {
     pub logistic: Option<LogisticSpec>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogisticSpec {
     /// Requests per month the curve approaches.
@@ -136,7 +137,7 @@ pub struct LogisticSpec {
     pub steepness: Quantity,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
     pub name: String,
@@ -158,7 +159,7 @@ pub struct WorkloadSpec {
     pub batch_share: Option<Quantity>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSpec {
     /// Tokens of shared prefix (system prompt, tool definitions) on every request.
@@ -173,7 +174,7 @@ pub struct CacheSpec {
     pub ttl: Option<Ttl>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualitySpec {
     #[serde(default)]
@@ -188,7 +189,7 @@ pub struct QualitySpec {
 }
 
 /// Quality overrides: a profile file, or inline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum QualityRef {
     File(String),
@@ -215,7 +216,7 @@ impl<'de> Deserialize<'de> for QualityRef {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceSpec {
     /// Multiplies every rate of the model (0.8 = 20% discount).
@@ -269,7 +270,7 @@ pub enum DifficultySpec {
 }
 
 /// A routing policy (DESIGN.md §6). Exactly one of the kind fields is set.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     /// Required at the top level; optional for a policy nested in `rules`.
@@ -307,14 +308,14 @@ pub const POLICY_KINDS: &[&str] = &[
 ];
 
 /// What a rule routes to: a model key, or a nested policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RuleTarget {
     Model(String),
     Policy(Box<PolicySpec>),
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CascadeSpec {
     /// Models from cheapest to strongest.
@@ -322,7 +323,7 @@ pub struct CascadeSpec {
     pub gate: GateSpec,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateSpec {
     /// P(flag | answer bad).
@@ -338,7 +339,7 @@ pub struct GateSpec {
 }
 
 /// A priced auxiliary call (a judge, a classifier).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverheadCallSpec {
     pub model: String,
@@ -350,7 +351,7 @@ pub struct OverheadCallSpec {
     pub include_request: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSpec {
     /// The priced call that estimates difficulty ...
@@ -375,7 +376,7 @@ pub struct ClassifierSpec {
     pub max_quality_drop: Option<Quantity>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSpec {
     /// Upper bound of estimated difficulty for this route; the last route has none.
@@ -621,5 +622,98 @@ impl<'de> Deserialize<'de> for RuleTarget {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JSON Schemas of the hand-parsed forms (what the visitors above accept).
+
+fn number_schema() -> serde_json::Value {
+    serde_json::json!({
+        "anyOf": [
+            { "type": "number" },
+            { "type": "string", "pattern": "^[0-9][0-9_]*(\\.[0-9_]+)?([eE][+-]?[0-9]+)?$",
+              "description": "a number with digit separators, e.g. 3_000_000" }
+        ]
+    })
+}
+
+fn object(props: serde_json::Value, required: &[&str]) -> serde_json::Value {
+    serde_json::json!({ "type": "object", "properties": props, "required": required, "additionalProperties": false })
+}
+
+fn one_key(key: &str, inner: serde_json::Value) -> serde_json::Value {
+    object(serde_json::json!({ key: inner }), &[key])
+}
+
+impl JsonSchema for TokenDistSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TokenCount".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let q = serde_json::to_value(g.subschema_for::<Quantity>()).expect("schema");
+        let lognormal_a = object(
+            serde_json::json!({ "median": q, "p90": q, "max": { "type": "number" } }),
+            &["median", "p90"],
+        );
+        let lognormal_b = object(
+            serde_json::json!({ "mu": q, "sigma": q, "max": { "type": "number" } }),
+            &["mu", "sigma"],
+        );
+        let list = serde_json::json!({ "type": "array", "items": { "type": "number" } });
+        let value = serde_json::json!({
+            "description": "Tokens per request: a number or a distribution",
+            "anyOf": [
+                number_schema(),
+                one_key("constant", q.clone()),
+                one_key("lognormal", serde_json::json!({ "anyOf": [lognormal_a, lognormal_b] })),
+                one_key("uniform", object(serde_json::json!({ "min": q, "max": q }), &["min", "max"])),
+                one_key("empirical", serde_json::json!({ "anyOf": [
+                    list,
+                    object(serde_json::json!({ "values": list, "weights": list }), &["values"])
+                ] })),
+            ]
+        });
+        schemars::Schema::try_from(value).expect("schema")
+    }
+}
+
+impl JsonSchema for DifficultySpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Difficulty".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let q = serde_json::to_value(g.subschema_for::<Quantity>()).expect("schema");
+        let value = serde_json::json!({
+            "description": "Difficulty in [0, 1]: a number or a distribution",
+            "anyOf": [
+                number_schema(),
+                one_key("constant", q.clone()),
+                one_key("beta", object(serde_json::json!({ "mean": q, "concentration": q }), &["mean", "concentration"])),
+                one_key("uniform", object(serde_json::json!({ "min": q, "max": q }), &["min", "max"])),
+            ]
+        });
+        schemars::Schema::try_from(value).expect("schema")
+    }
+}
+
+impl JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let n = serde_json::json!({ "type": "number" });
+        let value = serde_json::json!({
+            "description": "A number, or a distribution drawn once per replication",
+            "anyOf": [
+                number_schema(),
+                one_key("normal", object(serde_json::json!({ "mean": n, "sd": n, "min": n, "max": n }), &["mean", "sd"])),
+                one_key("uniform", object(serde_json::json!({ "min": n, "max": n }), &["min", "max"])),
+                one_key("triangular", object(serde_json::json!({ "min": n, "mode": n, "max": n }), &["min", "mode", "max"])),
+                one_key("lognormal", object(serde_json::json!({ "median": n, "p90": n }), &["median", "p90"])),
+                one_key("beta", object(serde_json::json!({ "mean": n, "concentration": n }), &["mean", "concentration"])),
+            ]
+        });
+        schemars::Schema::try_from(value).expect("schema")
     }
 }

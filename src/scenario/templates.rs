@@ -34,3 +34,15 @@ pub fn find(name: &str) -> Option<&'static str> {
         .find(|(n, _, _)| *n == name)
         .map(|(_, _, t)| *t)
 }
+
+/// The editor modeline the shipped scenarios start with
+/// (`# yaml-language-server: $schema=../schemas/scenario.schema.json`).
+/// Its path is relative to the repository's `scenarios/`, so `init` drops it
+/// rather than write a link that is wrong wherever the copy lands; the
+/// README shows how to point an editor at `tiersim schema scenario`.
+pub fn without_schema_modeline(text: &str) -> &str {
+    match text.strip_prefix("# yaml-language-server:") {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, after)| after),
+        None => text,
+    }
+}
