@@ -20,10 +20,12 @@
 
 pub mod calibrate;
 pub mod catalog;
+pub mod chart;
 pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod input;
 pub mod ledger;
 pub mod litellm;

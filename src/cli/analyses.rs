@@ -1,10 +1,11 @@
 //! The commands that run scenarios: run, sweep, sensitivity, credits, compare.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::commands::emit;
+use crate::cli::outputs;
 use crate::cli::plan::{Output, RunPlan, Sim};
+use crate::cli::progress::Progress;
 use crate::engine::{self, Run, RunOptions};
 use crate::error::{Error, Result};
 use crate::input::{suggest, yaml};
@@ -34,35 +35,6 @@ fn load(path: &Path, sim: &Sim) -> Result<Scenario> {
     Ok(s)
 }
 
-/// Progress on stderr, only on a terminal, only after half a second.
-struct Progress {
-    show: bool,
-    started: std::time::Instant,
-    label: String,
-}
-
-impl Progress {
-    fn new(sim: &Sim, label: &str) -> Progress {
-        Progress {
-            show: !sim.quiet && std::io::stderr().is_terminal(),
-            started: std::time::Instant::now(),
-            label: label.to_string(),
-        }
-    }
-    fn tick(&self, done: u64, total: u64) {
-        if self.show && self.started.elapsed().as_millis() > 500 {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r{}: {done}/{total}", self.label);
-            let _ = e.flush();
-        }
-    }
-    fn done(&self) {
-        if self.show && self.started.elapsed().as_millis() > 500 {
-            eprint!("\r{}\r", " ".repeat(70));
-        }
-    }
-}
-
 fn options(sim: &Sim, reps: u32) -> RunOptions<'static> {
     RunOptions {
         replications: reps,
@@ -75,7 +47,7 @@ fn options(sim: &Sim, reps: u32) -> RunOptions<'static> {
 
 fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
     let reps = replications(sim, s);
-    let progress = Progress::new(sim, label);
+    let progress = Progress::new(sim.quiet, label);
     let tick = |d: u64, t: u64| progress.tick(d, t);
     let run = engine::run(
         s,
@@ -140,15 +112,16 @@ pub fn run(p: RunPlan) -> Result<()> {
             .collect()
     };
     let verdicts = provisioned::verdicts(&s, &run, s.peak_to_average);
-    match p.output {
-        Output::Json | Output::Csv => emit(&json::render(&json::document(
-            &s,
-            &projection,
-            p.max_quality_loss_pp,
-            notes,
-            credits,
-            verdicts,
-        ))),
+    let document = json::render(&json::document(
+        &s,
+        &projection,
+        p.max_quality_loss_pp,
+        notes.clone(),
+        credits.clone(),
+        verdicts.clone(),
+    ));
+    let printed = match p.output {
+        Output::Json | Output::Csv => emit(&document),
         Output::Table => {
             let mut out = terminal::render(
                 &s,
@@ -156,6 +129,7 @@ pub fn run(p: RunPlan) -> Result<()> {
                 &terminal::TerminalOptions {
                     monthly: p.monthly,
                     max_quality_loss_pp: p.max_quality_loss_pp,
+                    color: crate::cli::style::stdout_enabled(),
                 },
                 &notes,
             );
@@ -169,7 +143,26 @@ pub fn run(p: RunPlan) -> Result<()> {
             }
             emit(&out)
         }
+    };
+    printed?;
+    if let Some(out) = &p.sim.out {
+        outputs::run(
+            out,
+            &p.sim,
+            &outputs::RunResults {
+                scenario: &s,
+                scenario_path: &p.scenario,
+                run: &run,
+                projection: &projection,
+                document_json: &document,
+                recommended: cheapest_within(&projection, p.max_quality_loss_pp),
+                max_quality_loss_pp: p.max_quality_loss_pp,
+                credits: &credits,
+                notes: &notes,
+            },
+        )?;
     }
+    Ok(())
 }
 
 pub fn sweep(
@@ -184,7 +177,7 @@ pub fn sweep(
     if let Some(seed) = sim.seed {
         sets.push(format!("seed={seed}"));
     }
-    let progress = Progress::new(sim, "sweep points");
+    let progress = Progress::new(sim.quiet, "sweep points");
     let result = sw::sweep(
         &src,
         &sets,
@@ -202,7 +195,12 @@ pub fn sweep(
         Output::Json => emit(&json::to_pretty(&result)),
         Output::Csv => emit(&sw::csv(&result)),
         Output::Table => emit(&report::sweep(&result)),
+    }?;
+    if let Some(out) = &sim.out {
+        let s = load(path, sim)?;
+        outputs::sweep(out, sim, path, &s, &result)?;
     }
+    Ok(())
 }
 
 pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim) -> Result<()> {
@@ -228,14 +226,18 @@ pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim)
             cheapest_within(&p, 2.0).unwrap_or(s.baseline)
         }
     };
-    let progress = Progress::new(sim, "sensitivity");
+    let progress = Progress::new(sim.quiet, "sensitivity");
     progress.tick(0, 1);
     let result = sens::sensitivity(&s, idx, reps, || options(sim, 1))?;
     progress.done();
     match output {
         Output::Json | Output::Csv => emit(&json::to_pretty(&result)),
         Output::Table => emit(&report::sensitivity(&result)),
+    }?;
+    if let Some(out) = &sim.out {
+        outputs::sensitivity(out, sim, path, &s, &result)?;
     }
+    Ok(())
 }
 
 pub fn credits(
@@ -265,13 +267,14 @@ pub fn credits(
         .into_iter()
         .map(|i| cr::report(&s.credits, &run, i, confidence, months))
         .collect();
+    let document = json::to_pretty(&serde_json::json!({
+        "scenario": s.name,
+        "replications": run.replications,
+        "pools": s.credits,
+        "policies": reports,
+    }));
     match output {
-        Output::Json | Output::Csv => emit(&json::to_pretty(&serde_json::json!({
-            "scenario": s.name,
-            "replications": run.replications,
-            "pools": s.credits,
-            "policies": reports,
-        }))),
+        Output::Json | Output::Csv => emit(&document),
         Output::Table => {
             let mut out = format!(
                 "{} - credits over {} months, {} replication(s)\n",
@@ -280,11 +283,28 @@ pub fn credits(
             out.push_str(&report::credits(&reports, &s.credits));
             emit(&out)
         }
+    }?;
+    if let Some(out) = &sim.out {
+        let projection = project_with(&s, &run, &sim.quantiles);
+        outputs::credits(
+            out,
+            sim,
+            &outputs::CreditResults {
+                scenario: &s,
+                scenario_path: path,
+                run: &run,
+                projection: &projection,
+                reports: &reports,
+                document_json: &document,
+            },
+        )?;
     }
+    Ok(())
 }
 
 pub fn compare(paths: &[PathBuf], output: Output, sim: &Sim) -> Result<()> {
     let mut projections = Vec::with_capacity(paths.len());
+    let mut scenarios = Vec::with_capacity(paths.len());
     for path in paths {
         let s = load(path, sim)?;
         let run = simulate(&s, sim, &format!("simulating {}", path.display()))?;
@@ -292,10 +312,15 @@ pub fn compare(paths: &[PathBuf], output: Output, sim: &Sim) -> Result<()> {
             path.display().to_string(),
             project_with(&s, &run, &sim.quantiles),
         ));
+        scenarios.push((path.clone(), s, run.replications));
     }
     let c = cmp::compare(&projections);
     match output {
         Output::Json | Output::Csv => emit(&json::to_pretty(&c)),
         Output::Table => emit(&report::compare(&c)),
+    }?;
+    if let Some(out) = &sim.out {
+        outputs::compare(out, sim, &scenarios, &c)?;
     }
+    Ok(())
 }

@@ -15,6 +15,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour on the terminal: auto (when writing to a terminal and NO_COLOR
+    /// is unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +158,13 @@ pub struct SimFlags {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write the results as files into this directory: data (Parquet,
+    /// CSV, JSON), charts (SVG, PNG), report.html and run.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write into --out even if the directory was not created by tiersim.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

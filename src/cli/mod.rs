@@ -4,7 +4,10 @@
 mod analyses;
 pub mod args;
 mod commands;
+mod outputs;
 pub mod plan;
+mod progress;
+pub mod style;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -33,6 +36,13 @@ pub fn main() -> ExitCode {
 
 fn report(e: &Error) -> ExitCode {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{e}");
+    let prefix = style::error_prefix(style::stderr_enabled());
+    let text = e.to_string();
+    for line in text.lines() {
+        let _ = match line.strip_prefix("error:") {
+            Some(rest) => writeln!(err, "{prefix}{rest}"),
+            None => writeln!(err, "{line}"),
+        };
+    }
     ExitCode::from(e.exit_code())
 }

@@ -48,6 +48,15 @@ pub struct Sim {
     pub quiet: bool,
     /// The sample size was asked for explicitly (do not adapt it).
     pub fixed_samples: bool,
+    /// Where to write result files (`--out`), if anywhere.
+    pub out: Option<OutPlan>,
+}
+
+/// `--out DIR [--force]`.
+#[derive(Debug, Clone)]
+pub struct OutPlan {
+    pub dir: PathBuf,
+    pub force: bool,
 }
 
 #[derive(Debug)]
@@ -148,6 +157,11 @@ pub struct CalibratePlan {
 }
 
 pub fn plan(cli: Cli) -> Result<Plan> {
+    crate::cli::style::init(match cli.color {
+        args::ColorArg::Auto => crate::cli::style::Choice::Auto,
+        args::ColorArg::Always => crate::cli::style::Choice::Always,
+        args::ColorArg::Never => crate::cli::style::Choice::Never,
+    });
     Ok(match cli.command {
         Command::Run(a) => Plan::Run(run_plan(a)?),
         Command::Validate(a) => Plan::Validate {
@@ -304,6 +318,10 @@ fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
         quantiles,
         quiet: a.quiet || machine_output,
         fixed_samples: a.samples.is_some(),
+        out: a.out.map(|dir| OutPlan {
+            dir,
+            force: a.force,
+        }),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Reports: the projection as people read it. One file per format.
 
 pub mod format;
+pub mod html;
 pub mod json;
 pub mod table;
 pub mod terminal;

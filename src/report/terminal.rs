@@ -7,7 +7,7 @@ use crate::report::format::{compact, count, pct, seconds, usd};
 use crate::report::table::{Align, Table, wrap_into};
 use crate::scenario::{Growth, Scenario};
 
-fn growth_words(s: &Scenario) -> String {
+pub(crate) fn growth_words(s: &Scenario) -> String {
     match &s.volume.growth {
         Growth::None => "flat".into(),
         Growth::MonthlyPct(p) => {
@@ -26,6 +26,8 @@ fn growth_words(s: &Scenario) -> String {
 pub struct TerminalOptions {
     pub monthly: bool,
     pub max_quality_loss_pp: f64,
+    /// Bold the title and the recommendation (ANSI), for a terminal.
+    pub color: bool,
 }
 
 pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[String]) -> String {
@@ -236,7 +238,14 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
                     "Cheapest within {:.1} pp of {}'s quality: ",
                     opts.max_quality_loss_pp, p.baseline
                 );
-                wrap_into(&mut out, &prefix, &text, 100);
+                let mut line = String::new();
+                wrap_into(&mut line, &prefix, &text, 100);
+                if opts.color {
+                    let body = line.trim_end_matches('\n');
+                    let _ = writeln!(out, "\x1b[1;32m{body}\x1b[0m");
+                } else {
+                    out.push_str(&line);
+                }
             }
         }
         None => {

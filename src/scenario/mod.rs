@@ -262,6 +262,9 @@ pub struct Scenario {
     pub source_text: String,
     /// `--set` overrides applied.
     pub overrides: Vec<String>,
+    /// Other files the scenario read: a catalog file, a quality profile, a
+    /// replayed log (for provenance).
+    pub inputs: Vec<PathBuf>,
 }
 
 /// The seed used when a scenario names none.
@@ -296,6 +299,11 @@ impl Scenario {
     }
 
     /// Every uncertain input, by path.
+    /// Files besides the scenario that its results depend on.
+    pub fn referenced_files(&self) -> &[PathBuf] {
+        &self.inputs
+    }
+
     pub fn uncertain_params(&self) -> Vec<Param> {
         instance::all_params(self)
             .into_iter()

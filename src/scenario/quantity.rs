@@ -138,6 +138,45 @@ pub fn fmt_num(x: f64) -> String {
 }
 
 impl Quantity {
+    /// The quantity in words for reports: `6`, `triangular (min 2, mode 6, max 12)`.
+    pub fn words(&self) -> String {
+        let f = |x: f64| fmt_num(x);
+        match *self {
+            Quantity::Fixed(v) => f(v),
+            Quantity::Normal { mean, sd, min, max } => {
+                let mut s = format!("normal (mean {}, sd {}", f(mean), f(sd));
+                if let Some(m) = min {
+                    s.push_str(&format!(", min {}", f(m)));
+                }
+                if let Some(m) = max {
+                    s.push_str(&format!(", max {}", f(m)));
+                }
+                s.push(')');
+                s
+            }
+            Quantity::Uniform { min, max } => format!("uniform ({} to {})", f(min), f(max)),
+            Quantity::Triangular { min, mode, max } => {
+                format!(
+                    "triangular (min {}, mode {}, max {})",
+                    f(min),
+                    f(mode),
+                    f(max)
+                )
+            }
+            Quantity::Lognormal { median, p90 } => {
+                format!("lognormal (median {}, p90 {})", f(median), f(p90))
+            }
+            Quantity::Beta {
+                mean,
+                concentration,
+            } => format!(
+                "beta (mean {}, concentration {})",
+                f(mean),
+                f(concentration)
+            ),
+        }
+    }
+
     pub fn is_fixed(&self) -> bool {
         matches!(self, Quantity::Fixed(_))
     }

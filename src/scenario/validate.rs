@@ -3,7 +3,7 @@
 //! caller) and what would be valid.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::catalog::{Catalog, DEFAULT_CATALOG, Modality, ModelId, TaskKind};
@@ -86,7 +86,14 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         e
     })?;
     let mut notes = Vec::new();
+    let mut inputs = Vec::new();
+    if !catalog.origin.starts_with("embedded:") {
+        inputs.push(PathBuf::from(&catalog.origin));
+    }
     let replayed = replayed_workloads(&spec, base_dir, &mut notes)?;
+    if let Some(t) = &spec.traffic {
+        inputs.push(resolve_relative(base_dir, &t.replay));
+    }
     let workload_specs: &[WorkloadSpec] = replayed.as_ref().map_or(&spec.workloads, |r| &r.0);
     let mut cx = Ctx {
         d: Diagnostics::new(),
@@ -212,10 +219,8 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
     // Quality overrides: inline, or a profile file.
     let profile = match &spec.quality {
         Some(QualityRef::File(path)) => {
-            let full = match base_dir {
-                Some(dir) if Path::new(path).is_relative() => dir.join(path),
-                _ => Path::new(path).to_path_buf(),
-            };
+            let full = resolve_relative(base_dir, path);
+            inputs.push(full.clone());
             match crate::calibrate::profile::load(&full) {
                 Ok(p) => Some(p),
                 Err(e) => {
@@ -421,7 +426,16 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         path: None,
         source_text: String::new(),
         overrides: Vec::new(),
+        inputs,
     })
+}
+
+/// A path written in the scenario, relative to the scenario's directory.
+fn resolve_relative(base_dir: Option<&Path>, path: &str) -> PathBuf {
+    match base_dir {
+        Some(dir) if Path::new(path).is_relative() => dir.join(path),
+        _ => Path::new(path).to_path_buf(),
+    }
 }
 
 fn validate_volume(cx: &mut Ctx<'_>, v: &VolumeSpec, horizon: u32) -> Volume {
@@ -1179,10 +1193,7 @@ fn replayed_workloads(
             .at_path("traffic"),
         ));
     }
-    let path = match base_dir {
-        Some(dir) if Path::new(&t.replay).is_relative() => dir.join(&t.replay),
-        _ => Path::new(&t.replay).to_path_buf(),
-    };
+    let path = resolve_relative(base_dir, &t.replay);
     let log = crate::replay::read(&path, t.format, &t.task_tag, t.strict)?;
     let derived = crate::replay::derive(&log);
     if log.malformed > 0 {

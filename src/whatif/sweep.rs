@@ -64,8 +64,11 @@ pub fn parse_vary(raw: &str) -> Result<Vary> {
             .ok()
             .filter(|n| (2..=1000).contains(n))
             .ok_or_else(|| bad("STEPS must be a whole number from 2 to 1000"))?;
+        // Twelve significant digits: 0.5..0.95:10 gives 0.85, not
+        // 0.8499999999999999 (the steps are meant as decimals).
         let values: Vec<f64> = (0..steps)
             .map(|i| a + (b - a) * i as f64 / (steps - 1) as f64)
+            .map(|v| format!("{v:.11e}").parse().unwrap_or(v))
             .collect();
         return Ok(Vary {
             path,

@@ -1,0 +1,245 @@
+//! `--out DIR`: what each command writes as files. The formats live in
+//! [`crate::export`], [`crate::chart`] and [`crate::report::html`]; this
+//! module only decides which files a command writes, and writes `run.json`
+//! last, listing them.
+
+use std::path::{Path, PathBuf};
+
+use crate::chart;
+use crate::cli::plan::{OutPlan, Sim};
+use crate::engine::Run;
+use crate::error::Result;
+use crate::export::provenance::{self, InputFile, Provenance};
+use crate::export::{OutDir, frames, summary};
+use crate::projection::Projection;
+use crate::report::{html, json};
+use crate::scenario::Scenario;
+use crate::whatif::compare::Comparison;
+use crate::whatif::credits::CreditReport;
+use crate::whatif::sensitivity::Sensitivity;
+use crate::whatif::sweep::{self as sw, Sweep, csv_field};
+
+/// The scenario file and the files it references (replayed log, quality
+/// profile), hashed for provenance.
+fn inputs(s: &Scenario, path: &Path) -> Result<Vec<InputFile>> {
+    let mut out = vec![provenance::hash_file(path)?];
+    for extra in s.referenced_files() {
+        if extra.is_file() {
+            out.push(provenance::hash_file(extra)?);
+        }
+    }
+    Ok(out)
+}
+
+fn finish(mut dir: OutDir, mut prov: Provenance, quiet: bool) -> Result<()> {
+    prov.files = dir.written().to_vec();
+    prov.files.push("run.json".into());
+    dir.write("run.json", json::to_pretty(&prov).as_bytes())?;
+    if !quiet {
+        eprintln!(
+            "wrote {} files to {}: {}",
+            dir.written().len(),
+            dir.path().display(),
+            dir.written().join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn write_figures(dir: &mut OutDir, figures: &[chart::Figure]) -> Result<()> {
+    for f in figures {
+        dir.write(&format!("{}.svg", f.name), f.svg.as_bytes())?;
+        dir.write(&format!("{}.png", f.name), &f.png)?;
+    }
+    Ok(())
+}
+
+/// What `run` passes on.
+pub struct RunResults<'a> {
+    pub scenario: &'a Scenario,
+    pub scenario_path: &'a Path,
+    pub run: &'a Run,
+    pub projection: &'a Projection,
+    pub document_json: &'a str,
+    pub recommended: Option<usize>,
+    pub max_quality_loss_pp: f64,
+    pub credits: &'a [CreditReport],
+    pub notes: &'a [String],
+}
+
+pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
+    let mut dir = OutDir::claim(&out.dir, out.force)?;
+    let s = r.scenario;
+    let mut ledger = frames::ledger(s, r.run)?;
+    dir.write("ledger.parquet", &frames::parquet(&mut ledger)?)?;
+    dir.write("ledger.csv", &frames::csv(&mut ledger)?)?;
+    let mut reps = frames::replications(r.run)?;
+    dir.write("replications.parquet", &frames::parquet(&mut reps)?)?;
+    dir.write("replications.csv", &frames::csv(&mut reps)?)?;
+    let recommended = r
+        .recommended
+        .map(|i| r.projection.policies[i].name.as_str());
+    dir.write(
+        "summary.csv",
+        summary::csv(r.projection, recommended).as_bytes(),
+    )?;
+    dir.write("summary.json", r.document_json.as_bytes())?;
+    let figures = chart::run::figures(s, r.projection, r.credits)?;
+    write_figures(&mut dir, &figures)?;
+    let mut prov = provenance::of(
+        "run",
+        s,
+        inputs(s, r.scenario_path)?,
+        r.run.replications,
+        r.run.mode,
+        &sim.quantiles,
+    );
+    let page = html::render(&html::ReportInput {
+        scenario: s,
+        projection: r.projection,
+        max_quality_loss_pp: r.max_quality_loss_pp,
+        recommended: r.recommended,
+        credits: r.credits,
+        notes: r.notes,
+        figures: &figures,
+        provenance: &prov,
+    })?;
+    dir.write("report.html", page.as_bytes())?;
+    prov.files.clear();
+    finish(dir, prov, sim.quiet)
+}
+
+pub fn sweep(out: &OutPlan, sim: &Sim, path: &Path, s: &Scenario, result: &Sweep) -> Result<()> {
+    let mut dir = OutDir::claim(&out.dir, out.force)?;
+    dir.write("sweep.csv", sw::csv(result).as_bytes())?;
+    dir.write("sweep.json", json::to_pretty(result).as_bytes())?;
+    write_figures(&mut dir, &chart::whatif::sweep(result)?)?;
+    let prov = provenance::of(
+        "sweep",
+        s,
+        inputs(s, path)?,
+        result.replications,
+        sim.mode,
+        &sim.quantiles,
+    );
+    finish(dir, prov, sim.quiet)
+}
+
+pub fn sensitivity(
+    out: &OutPlan,
+    sim: &Sim,
+    path: &Path,
+    s: &Scenario,
+    result: &Sensitivity,
+) -> Result<()> {
+    let mut dir = OutDir::claim(&out.dir, out.force)?;
+    let mut csv = String::from(
+        "input,value_low,value_high,total_cost_at_low_usd,total_cost_at_high_usd,swing_usd,variance_share\n",
+    );
+    for x in &result.inputs {
+        csv.push_str(&format!(
+            "{},{},{},{:.6},{:.6},{:.6},{:.8}\n",
+            csv_field(&x.input),
+            x.value_low,
+            x.value_high,
+            x.total_cost_at_low_usd,
+            x.total_cost_at_high_usd,
+            x.swing_usd,
+            x.variance_share
+        ));
+    }
+    dir.write("sensitivity.csv", csv.as_bytes())?;
+    dir.write("sensitivity.json", json::to_pretty(result).as_bytes())?;
+    if !result.inputs.is_empty() {
+        write_figures(&mut dir, &[chart::whatif::tornado(result)?])?;
+    }
+    let prov = provenance::of(
+        "sensitivity",
+        s,
+        inputs(s, path)?,
+        result.replications,
+        sim.mode,
+        &sim.quantiles,
+    );
+    finish(dir, prov, sim.quiet)
+}
+
+pub struct CreditResults<'a> {
+    pub scenario: &'a Scenario,
+    pub scenario_path: &'a Path,
+    pub run: &'a Run,
+    pub projection: &'a Projection,
+    pub reports: &'a [CreditReport],
+    pub document_json: &'a str,
+}
+
+pub fn credits(out: &OutPlan, sim: &Sim, c: &CreditResults<'_>) -> Result<()> {
+    let mut dir = OutDir::claim(&out.dir, out.force)?;
+    let mut csv = String::from(
+        "policy,month,cumulative_cost_p50_usd,cumulative_cost_at_confidence_usd,confidence\n",
+    );
+    for r in c.reports {
+        for (m, (a, b)) in r
+            .cumulative_p50_usd
+            .iter()
+            .zip(&r.cumulative_at_confidence_usd)
+            .enumerate()
+        {
+            csv.push_str(&format!(
+                "{},{},{a:.6},{b:.6},{}\n",
+                csv_field(&r.policy),
+                m + 1,
+                r.confidence
+            ));
+        }
+    }
+    dir.write("credits.csv", csv.as_bytes())?;
+    dir.write("credits.json", c.document_json.as_bytes())?;
+    if !c.reports.is_empty() && !c.scenario.credits.is_empty() {
+        let figures = chart::run::figures(c.scenario, c.projection, c.reports)?;
+        write_figures(
+            &mut dir,
+            &figures
+                .into_iter()
+                .filter(|f| f.name == "credits")
+                .collect::<Vec<_>>(),
+        )?;
+    }
+    let prov = provenance::of(
+        "credits",
+        c.scenario,
+        inputs(c.scenario, c.scenario_path)?,
+        c.run.replications,
+        c.run.mode,
+        &sim.quantiles,
+    );
+    finish(dir, prov, sim.quiet)
+}
+
+pub fn compare(
+    out: &OutPlan,
+    sim: &Sim,
+    scenarios: &[(PathBuf, Scenario, u32)],
+    result: &Comparison,
+) -> Result<()> {
+    let mut dir = OutDir::claim(&out.dir, out.force)?;
+    dir.write("compare.json", json::to_pretty(result).as_bytes())?;
+    dir.write(
+        "compare.csv",
+        crate::whatif::compare::csv(result).as_bytes(),
+    )?;
+    let mut all_inputs = Vec::new();
+    for (path, s, _) in scenarios {
+        all_inputs.extend(inputs(s, path)?);
+    }
+    let (_, first, reps) = &scenarios[0];
+    let prov = provenance::of(
+        "compare",
+        first,
+        all_inputs,
+        *reps,
+        sim.mode,
+        &sim.quantiles,
+    );
+    finish(dir, prov, sim.quiet)
+}
