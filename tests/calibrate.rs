@@ -18,9 +18,9 @@ const MIXTRAL: &str = "mistralai/Mixtral-8x7B-Instruct-v0.1";
 const GPT4: &str = "gpt-4-1106-preview";
 
 fn routellm_files() -> Vec<PathBuf> {
-    let dir = root().join("../shared/data/routellm");
+    let dir = root().join("tests/data/routellm");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("mmlu"))
-        .expect("shared RouteLLM data")
+        .expect("RouteLLM data in tests/data")
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();

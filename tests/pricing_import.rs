@@ -7,7 +7,7 @@ use tiersim::catalog::Catalog;
 use tiersim::catalog::spec::{CatalogSpec, ModelSpec};
 
 fn litellm() -> std::path::PathBuf {
-    root().join("../shared/data/litellm/bedrock_nova_claude_prices.json")
+    root().join("tests/data/litellm/bedrock_nova_claude_prices.json")
 }
 
 fn import(tag: &str) -> CatalogSpec {

@@ -102,7 +102,7 @@ fn every_shipped_scenario_and_catalog_is_valid() {
 #[test]
 fn a_calibrated_quality_profile_is_valid() {
     let c = calibrate::calibrate(&Options {
-        files: vec![root().join("../shared/data/routellm/gsm8k_responses.csv")],
+        files: vec![root().join("tests/data/routellm/gsm8k_responses.csv")],
         task_kinds: vec![("*".into(), TaskKind::Reasoning)],
         model_map: BTreeMap::from([
             (
