@@ -211,9 +211,11 @@ pub fn read(path: &Path, format: LogFormat, task_tag: &str, strict: bool) -> Res
                 let int = |i: Option<usize>| -> std::result::Result<u64, String> {
                     match i.and_then(|i| rec.get(i)).map(str::trim) {
                         None | Some("") => Ok(0),
-                        Some(v) => v
-                            .parse::<u64>()
-                            .map_err(|_| format!("`{v}` is not a token count")),
+                        Some(v) => v.parse::<u64>().map_err(|_| {
+                            format!(
+                                "`{v}` is not a token count; expected a whole number, 0 or more"
+                            )
+                        }),
                     }
                 };
                 let parsed = (|| -> std::result::Result<Record, String> {
@@ -249,11 +251,21 @@ pub fn read(path: &Path, format: LogFormat, task_tag: &str, strict: bool) -> Res
         }
     }
     if log.records.is_empty() {
-        return Err(fail(
-            path,
-            None,
-            format!("no usable records ({} malformed line(s))", log.malformed),
-        ));
+        let what = match format {
+            LogFormat::BedrockInvocationLog => {
+                "Bedrock model invocation log records (one JSON object per line)"
+            }
+            LogFormat::Csv => "CSV rows of task, input_tokens, output_tokens",
+        };
+        let msg = if bytes.iter().all(u8::is_ascii_whitespace) {
+            format!("file is empty; expected {what}")
+        } else {
+            format!(
+                "no usable records ({} malformed line(s)); expected {what}",
+                log.malformed
+            )
+        };
+        return Err(fail(path, None, msg));
     }
     Ok(log)
 }
@@ -266,9 +278,9 @@ fn bedrock_record(text: &str, task_tag: &str) -> std::result::Result<Record, Str
     }
     let count = |obj: &str, key: &str, required: bool| -> std::result::Result<u64, String> {
         match v.get(obj).and_then(|o| o.get(key)) {
-            Some(serde_json::Value::Number(n)) => n
-                .as_u64()
-                .ok_or_else(|| format!("{obj}.{key} is not a token count")),
+            Some(serde_json::Value::Number(n)) => n.as_u64().ok_or_else(|| {
+                format!("{obj}.{key} is {n}; expected a whole number of tokens, 0 or more")
+            }),
             None | Some(serde_json::Value::Null) if !required => Ok(0),
             None => Err(format!("missing {obj}.{key}")),
             Some(_) => Err(format!("{obj}.{key} is not a number")),

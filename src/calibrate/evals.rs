@@ -48,7 +48,15 @@ fn read(path: &Path) -> Result<Vec<u8>> {
             ),
         ));
     }
-    std::fs::read(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))
+    let bytes = std::fs::read(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail(
+            path,
+            None,
+            "file is empty; expected evaluation results as CSV (long: item, task, model, correct or score; wide: one True/False column per model) or JSON lines".into(),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn boolean(s: &str) -> Option<f64> {

@@ -87,10 +87,19 @@ pub fn glob(pattern: &str, name: &str) -> bool {
 pub fn calibrate(opts: &Options) -> Result<Calibration> {
     let mut outcomes = Vec::new();
     for f in &opts.files {
-        outcomes.extend(evals::read_file(f, None)?);
+        let read = evals::read_file(f, None)?;
+        if read.is_empty() {
+            return Err(Error::from(
+                crate::error::Diagnostic::new(
+                    "holds no outcomes (no rows after the header); expected one row per item and model, or per item with one True/False column per model",
+                )
+                .in_file(f),
+            ));
+        }
+        outcomes.extend(read);
     }
     if outcomes.is_empty() {
-        return Err(Error::input("the evaluation files hold no outcomes"));
+        return Err(Error::input("no evaluation files given"));
     }
     let table = evals::table(&outcomes);
     // Task → kind.

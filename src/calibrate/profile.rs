@@ -74,6 +74,30 @@ pub fn load(path: &Path) -> Result<QualityProfile> {
             }
         }
     }
+    for (t, b) in &p.difficulty {
+        let path = format!("difficulty.{}.beta", t.as_str());
+        if !(b.beta.mean.is_finite() && b.beta.mean > 0.0 && b.beta.mean < 1.0) {
+            d.push(
+                format!("{path}.mean"),
+                format!(
+                    "must be greater than 0 and less than 1, got {}",
+                    b.beta.mean
+                ),
+            );
+        }
+        if !(b.beta.concentration.is_finite()
+            && b.beta.concentration > 0.0
+            && b.beta.concentration <= 1e6)
+        {
+            d.push(
+                format!("{path}.concentration"),
+                format!(
+                    "must be greater than 0 and at most 1e6, got {}",
+                    b.beta.concentration
+                ),
+            );
+        }
+    }
     d.into_result().map_err(|e| yaml::locate_all(&src, e))?;
     Ok(p)
 }

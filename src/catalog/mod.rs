@@ -280,16 +280,20 @@ impl Catalog {
 
     /// Loads a catalog by embedded name or by path (relative paths are taken
     /// relative to `base_dir`).
+    /// Whether a catalog reference names a file rather than a built-in catalog.
+    pub fn is_path_reference(reference: &str) -> bool {
+        reference.contains('/')
+            || reference.contains('\\')
+            || reference.ends_with(".yaml")
+            || reference.ends_with(".yml")
+    }
+
     pub fn load(reference: &str, base_dir: Option<&Path>) -> Result<Catalog> {
         if let Some((name, text)) = EMBEDDED.iter().find(|(n, _)| *n == reference) {
             let src = Source::from_text(format!("pricing/{name}.yaml (embedded)"), *text);
             return Catalog::from_source(&src, format!("embedded:{name}"));
         }
-        let looks_like_path = reference.contains('/')
-            || reference.contains('\\')
-            || reference.ends_with(".yaml")
-            || reference.ends_with(".yml");
-        if !looks_like_path {
+        if !Catalog::is_path_reference(reference) {
             let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
             return Err(Error::input(format!(
                 "unknown catalog `{reference}`; built-in catalogs: {}; or give a path to a catalog YAML file",

@@ -32,7 +32,7 @@ pub enum ColorArg {
 pub enum Command {
     /// Simulate a scenario and compare its policies.
     Run(RunArgs),
-    /// Check scenario or catalog files without running them.
+    /// Check scenario, catalog or quality-profile files without running them.
     Validate(ValidateArgs),
     /// Write an annotated starter scenario.
     Init(InitArgs),
@@ -257,7 +257,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Scenario or catalog files.
+    /// Scenario, catalog or quality-profile files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Overrides to check along with each scenario.

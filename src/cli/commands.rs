@@ -295,11 +295,51 @@ fn is_catalog(src: &yaml::Source) -> bool {
     }
 }
 
+/// Refuses a document that parses but is not a mapping (a list, a bare
+/// string): tiersim's files are all mappings of fields.
+fn not_a_mapping(src: &yaml::Source) -> Result<()> {
+    let Ok(v) = yaml::parse_value(src) else {
+        // Syntax errors are reported by the typed parse, with their location.
+        return Ok(());
+    };
+    let kind = match v {
+        serde_yaml::Value::Mapping(_) => return Ok(()),
+        serde_yaml::Value::Sequence(_) => "a list",
+        serde_yaml::Value::String(_) => "a string",
+        serde_yaml::Value::Number(_) => "a number",
+        serde_yaml::Value::Bool(_) => "a boolean",
+        serde_yaml::Value::Null => "nothing (null)",
+        serde_yaml::Value::Tagged(_) => "a tagged value",
+    };
+    Err(Error::from(
+        Diagnostic::new(format!(
+            "the document is {kind}; tiersim reads scenarios, catalogs and quality profiles, each a mapping of fields (name: ..., ...)"
+        ))
+        .in_file(&src.display_path())
+        .at(1, 1),
+    ))
+}
+
+/// Whether a YAML document looks like a quality profile (has
+/// `capabilities`, no `workloads`, no `models`).
+fn is_quality_profile(src: &yaml::Source) -> bool {
+    match yaml::parse_value(src) {
+        Ok(v) => {
+            (v.get("capabilities").is_some() || v.get("slope").is_some())
+                && v.get("workloads").is_none()
+                && v.get("models").is_none()
+                && v.get("name").is_none()
+        }
+        Err(_) => false,
+    }
+}
+
 fn validate(files: &[std::path::PathBuf], sets: &[String]) -> Result<()> {
     let mut failed: Vec<Diagnostic> = Vec::new();
     let mut ok = String::new();
     for f in files {
         let result = yaml::read_source(f).and_then(|src| {
+            not_a_mapping(&src)?;
             if is_catalog(&src) {
                 Catalog::from_source(&src, f.display().to_string()).map(|c| {
                     format!(
@@ -308,6 +348,15 @@ fn validate(files: &[std::path::PathBuf], sets: &[String]) -> Result<()> {
                         c.name,
                         c.models.len(),
                         c.as_of
+                    )
+                })
+            } else if is_quality_profile(&src) {
+                crate::calibrate::profile::load(f).map(|p| {
+                    format!(
+                        "ok: {} (quality profile: {} models, slope {})\n",
+                        f.display(),
+                        p.capabilities.len(),
+                        p.slope
                     )
                 })
             } else {

@@ -25,6 +25,14 @@ use crate::error::{Diagnostic, Error, Result};
 /// keeps memory bounded.
 pub const MAX_YAML_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Deepest nesting of flow collections (`[...]`, `{...}`) accepted. Real
+/// files nest a handful of levels; the parser slows down quadratically on
+/// deep flow nesting (100,000 levels take a minute), so deeper documents
+/// are refused before parsing. Block nesting is bounded by the parser's own
+/// recursion limit (128 levels) and alias expansion by its repetition limit
+/// (100 times the document's events), both reported as errors.
+pub const MAX_FLOW_NESTING: usize = 64;
+
 /// A YAML document and where it came from.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -90,23 +98,75 @@ fn describe_io(e: &std::io::Error) -> String {
     }
 }
 
-/// Parses a document into `T`, turning parser errors into a located diagnostic.
-pub fn parse<T: DeserializeOwned>(src: &Source) -> Result<T> {
+/// Checks what must hold before the parser sees a document: it is not
+/// empty, and its flow collections nest at most [`MAX_FLOW_NESTING`] deep.
+fn precheck(src: &Source) -> Result<()> {
     if src.text.trim().is_empty() {
         return Err(Diagnostic::new("file is empty; expected a YAML mapping")
             .in_file(&src.display_path())
             .into());
     }
+    if let Some((line, col)) = too_deep(&src.text, MAX_FLOW_NESTING) {
+        return Err(Diagnostic::new(format!(
+            "collections nest more than {MAX_FLOW_NESTING} levels deep; tiersim's files need a few levels, so this is not a scenario, catalog or profile"
+        ))
+        .in_file(&src.display_path())
+        .at(line, col)
+        .into());
+    }
+    Ok(())
+}
+
+/// Where flow collections first nest deeper than `limit` (1-based line and
+/// column), skipping quoted scalars and comments.
+fn too_deep(text: &str, limit: usize) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        let mut chars = line.chars().enumerate().peekable();
+        while let Some((i, c)) = chars.next() {
+            match quote {
+                Some('"') if c == '\\' => {
+                    chars.next();
+                }
+                Some(q) if c == q => {
+                    // '' inside a single-quoted scalar is an escaped quote.
+                    if q == '\'' && chars.peek().is_some_and(|&(_, d)| d == '\'') {
+                        chars.next();
+                    } else {
+                        quote = None;
+                    }
+                }
+                Some(_) => {}
+                None => match c {
+                    '#' if prev.is_whitespace() => break,
+                    '"' | '\'' if prev.is_whitespace() || "[{,:".contains(prev) => quote = Some(c),
+                    '[' | '{' => {
+                        depth += 1;
+                        if depth > limit {
+                            return Some((n + 1, i + 1));
+                        }
+                    }
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+    }
+    None
+}
+
+/// Parses a document into `T`, turning parser errors into a located diagnostic.
+pub fn parse<T: DeserializeOwned>(src: &Source) -> Result<T> {
+    precheck(src)?;
     serde_yaml::from_str::<T>(&src.text).map_err(|e| parse_error(src, &e))
 }
 
 /// Parses a document into a generic YAML value (used to apply `--set` overrides).
 pub fn parse_value(src: &Source) -> Result<serde_yaml::Value> {
-    if src.text.trim().is_empty() {
-        return Err(Diagnostic::new("file is empty; expected a YAML mapping")
-            .in_file(&src.display_path())
-            .into());
-    }
+    precheck(src)?;
     serde_yaml::from_str::<serde_yaml::Value>(&src.text).map_err(|e| parse_error(src, &e))
 }
 
@@ -132,6 +192,29 @@ fn parse_error(src: &Source, e: &serde_yaml::Error) -> Error {
     let mut d = Diagnostic::new(tidy_message(&message)).in_file(&src.display_path());
     if let Some(loc) = e.location() {
         d = d.at(loc.line(), loc.column());
+    }
+    // The parser places a duplicate field at its mapping; point at the
+    // repeated key instead, and say what is allowed.
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        let mut seen = 0;
+        for (n, line) in src.text.lines().enumerate() {
+            let trimmed = line.trim_start().trim_start_matches("- ");
+            if trimmed.starts_with(&format!("{field}:")) {
+                seen += 1;
+                if seen == 2 {
+                    let col = line.len() - trimmed.len() + 1;
+                    d = Diagnostic::new(format!(
+                        "duplicate field `{field}`; each field may appear once in a mapping"
+                    ))
+                    .in_file(&src.display_path())
+                    .at(n + 1, col);
+                    break;
+                }
+            }
+        }
     }
     if let Some(p) = path {
         d = d.at_path(p);
@@ -185,6 +268,24 @@ fn split_path(msg: &str) -> (Option<String>, String) {
 /// Makes a few of the parser's messages say what would be valid in words a
 /// scenario author uses.
 fn tidy_message(msg: &str) -> String {
+    for (name, what) in [
+        (
+            "ScenarioSpec",
+            "a scenario: a mapping with name, horizon_months, volume, workloads, policies and baseline",
+        ),
+        (
+            "CatalogSpec",
+            "a catalog: a mapping with name, as_of, sources and models",
+        ),
+        (
+            "QualityProfile",
+            "a quality profile: a mapping with slope and capabilities",
+        ),
+    ] {
+        if let Some(head) = msg.strip_suffix(&format!("expected struct {name}")) {
+            return format!("{head}expected {what}");
+        }
+    }
     let mut out = msg
         .replace("invalid type: floating point", "invalid type: number")
         .replace("invalid type: integer", "invalid type: number")
@@ -388,6 +489,16 @@ mod tests {
     use super::*;
 
     const DOC: &str = "name: x\nworkloads:\n  - name: a\n    share: 0.5\n  - name: b\n    share: 1.5\npolicies: []\n";
+
+    #[test]
+    fn flow_nesting_is_measured_outside_quotes_and_comments() {
+        assert_eq!(too_deep("a: [[1]]\n", 2), None);
+        assert_eq!(too_deep("a: [[[1]]]\n", 2), Some((1, 6)));
+        assert_eq!(too_deep("a: \"[[[[\"\nb: '[[[[' # [[[[\n", 2), None);
+        assert_eq!(too_deep("a: 'it''s [[[['\n", 2), None);
+        assert_eq!(too_deep("a: {b: [1, {c: [2]}]}\n", 4), None);
+        assert_eq!(too_deep("a: {b: [1, {c: [2]}]}\n", 3), Some((1, 16)));
+    }
 
     #[test]
     fn locates_nested_fields() {

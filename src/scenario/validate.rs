@@ -77,6 +77,23 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         .catalog
         .clone()
         .unwrap_or_else(|| DEFAULT_CATALOG.to_string());
+    if Catalog::is_path_reference(&catalog_ref) {
+        let file = resolve_relative(base_dir, &catalog_ref);
+        if !file.exists() {
+            return Err(Error::from(
+                crate::error::Diagnostic::new(format!(
+                    "no such file {}; give a built-in catalog ({}) or the path of a catalog file, relative to the scenario",
+                    file.display(),
+                    crate::catalog::EMBEDDED
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .at_path("catalog"),
+            ));
+        }
+    }
     let catalog = Catalog::load(&catalog_ref, base_dir).map_err(|mut e| {
         for d in &mut e.diagnostics {
             if d.file.is_none() && d.path.is_none() {
@@ -103,7 +120,9 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         used_models: BTreeMap::new(),
     };
 
-    if spec.name.trim().is_empty() {
+    if spec.name.trim().is_empty()
+        || ["~", "null"].contains(&spec.name.trim().to_ascii_lowercase().as_str())
+    {
         cx.err("name", "must not be empty; give the scenario a name");
     } else if spec.name.len() > 200 {
         cx.err("name", "must be at most 200 characters");
@@ -210,7 +229,11 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
             if let Some(s) = suggest(&spec.baseline, all.iter().copied()) {
                 msg.push_str(&format!("; did you mean `{s}`?"));
             }
-            msg.push_str(&format!("; policies: {}", all.join(", ")));
+            if all.is_empty() {
+                msg.push_str("; the scenario lists no policies");
+            } else {
+                msg.push_str(&format!("; policies: {}", all.join(", ")));
+            }
             cx.err("baseline", msg);
             0
         }
@@ -1121,7 +1144,7 @@ fn validate_rules(
                 msg.push_str(&format!("; did you mean `{s}`?"));
             }
             msg.push_str(&format!(
-                " Workloads: {}; task kinds: {}",
+                "; workloads: {}; task kinds: {}",
                 cx.workload_names.join(", "),
                 TaskKind::names()
             ));
