@@ -136,7 +136,27 @@ pub fn read(path: &Path, format: LogFormat, task_tag: &str, strict: bool) -> Res
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))?;
+    let bytes = crate::input::read_bounded(path, MAX_LOG_BYTES)
+        .map_err(|e| fail(path, None, format!("cannot read: {e}")))?
+        .ok_or_else(|| {
+            fail(
+                path,
+                None,
+                format!("holds more than {MAX_LOG_BYTES} bytes; logs may be at most that"),
+            )
+        })?;
+    parse(path, &bytes, format, task_tag, strict)
+}
+
+/// Parses a log's bytes (`path` names it in messages). Never panics on any
+/// input (a fuzz target checks).
+pub fn parse(
+    path: &Path,
+    bytes: &[u8],
+    format: LogFormat,
+    task_tag: &str,
+    strict: bool,
+) -> Result<Log> {
     let mut log = Log {
         records: Vec::new(),
         malformed: 0,
@@ -174,9 +194,7 @@ pub fn read(path: &Path, format: LogFormat, task_tag: &str, strict: bool) -> Res
             }
         }
         LogFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .from_reader(bytes.as_slice());
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
             let header: Vec<String> = reader
                 .headers()
                 .map_err(|e| fail(path, Some(1), format!("not a CSV file: {e}")))?

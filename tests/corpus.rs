@@ -142,6 +142,15 @@ fn a_100_mb_file_is_refused_before_it_is_read() {
 }
 
 #[test]
+fn a_device_that_never_ends_is_read_only_up_to_the_limit() {
+    // /dev/zero reports a size of 0 and never ends: the read is bounded.
+    refused_quickly(
+        &["run", "/dev/zero"],
+        "error: /dev/zero: holds more than 4194304 bytes; tiersim reads YAML files of at most 4 MiB\n",
+    );
+}
+
+#[test]
 fn a_directory_is_not_a_file() {
     let dir = scratch("dir");
     let d = dir.join("scenario.yaml");

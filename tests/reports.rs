@@ -535,3 +535,69 @@ fn the_report_renders_in_a_real_browser() {
     assert_eq!((w, h), (1100, 3000));
     assert!(ink > 0.05, "the rendered page is nearly blank: {ink}");
 }
+
+#[test]
+fn an_interrupted_write_leaves_no_half_written_file_and_says_so() {
+    let dir = scratch("sigint");
+    let d = dir.to_str().unwrap().to_string();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+        .args(["run", "scenarios/support-platform.yaml", "--out", &d, "-q"])
+        .current_dir(root())
+        // Holds each file in its temporary state for 2 s.
+        .env("TIERSIM_TEST_SLOW_WRITE_MS", "2000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a file is being written (the marker, then ledger.parquet).
+    let started = std::time::Instant::now();
+    let temporary = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .filter(|n| n.contains(".tmp-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    while !dir.join(".tiersim").exists() || temporary(&dir).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.starts_with("interrupted: removed the partly written "),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with("nothing half-written is left"),
+        "{err}"
+    );
+    assert!(
+        temporary(&dir).is_empty(),
+        "temporary files left: {:?}",
+        temporary(&dir)
+    );
+    // Whatever was completed is whole: the marker, and no result file yet
+    // beyond what finished before the interrupt.
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        assert!(
+            name == ".tiersim" || name == "ledger.parquet",
+            "unexpected file {name}"
+        );
+    }
+    if dir.join("ledger.parquet").exists() {
+        read_parquet(&dir.join("ledger.parquet"));
+    }
+}

@@ -48,7 +48,17 @@ fn read(path: &Path) -> Result<Vec<u8>> {
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))?;
+    let bytes = crate::input::read_bounded(path, MAX_EVAL_BYTES)
+        .map_err(|e| fail(path, None, format!("cannot read: {e}")))?
+        .ok_or_else(|| {
+            fail(
+                path,
+                None,
+                format!(
+                    "holds more than {MAX_EVAL_BYTES} bytes; evaluation files may be at most that"
+                ),
+            )
+        })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail(
             path,

@@ -19,6 +19,7 @@ use crate::error::Error;
 /// Runs the command line and returns the process exit code: 0 on success,
 /// 2 for bad input (flags, files, values), 1 for other failures.
 pub fn main() -> ExitCode {
+    crate::output::on_interrupt_remove_partial_files();
     let cli = match args::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -31,6 +31,19 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Reads at most `limit` bytes of a file; `Ok(None)` when it holds more.
+/// The size in the file's metadata is checked first, but devices and pipes
+/// report 0, so the read itself is bounded too (`/dev/zero` is refused,
+/// not read forever).
+pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

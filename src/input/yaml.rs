@@ -76,7 +76,13 @@ pub fn read_source(path: &Path) -> Result<Source> {
             MAX_YAML_BYTES
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(describe_io(&e)))?;
+    let bytes = crate::input::read_bounded(path, MAX_YAML_BYTES)
+        .map_err(|e| fail(describe_io(&e)))?
+        .ok_or_else(|| {
+            fail(format!(
+                "holds more than {MAX_YAML_BYTES} bytes; tiersim reads YAML files of at most 4 MiB"
+            ))
+        })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "is not UTF-8 text (invalid byte at offset {}); expected a YAML file",

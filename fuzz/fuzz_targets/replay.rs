@@ -1,0 +1,18 @@
+//! Request-log parsing (both formats, lenient and strict) and deriving
+//! workloads from what parsed, on arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tiersim::replay::{self, LogFormat};
+
+fuzz_target!(|data: &[u8]| {
+    let path = std::path::Path::new("fuzz.log");
+    for format in [LogFormat::BedrockInvocationLog, LogFormat::Csv] {
+        for strict in [false, true] {
+            if let Ok(log) = replay::parse(path, data, format, "task", strict) {
+                let derived = replay::derive(&log);
+                let _ = format!("{derived:?}");
+            }
+        }
+    }
+});
