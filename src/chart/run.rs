@@ -98,6 +98,42 @@ fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
         .draw()
 }
 
+type MonthChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Months 1..=`months` across, dollars from 0 to `top` up, with the mesh drawn.
+fn month_chart<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    months: usize,
+    top: f64,
+) -> std::result::Result<MonthChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(84)
+        .build_cartesian_2d(0.5..months as f64 + 0.5, padded(0.0, top, true))?;
+    chart
+        .configure_mesh()
+        .x_desc("Month")
+        .y_desc(y_desc)
+        .x_labels(months.min(12) + 1)
+        .x_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-6 && *v >= 1.0 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| usd_axis(*v))
+        .label_style(font(13))
+        .axis_desc_style(font(15))
+        .light_line_style(BLACK.mix(0.04))
+        .draw()?;
+    Ok(chart)
+}
+
 struct MonthlyCost<'a> {
     p: &'a Projection,
 }
@@ -116,29 +152,13 @@ impl Chart for MonthlyCost<'_> {
                 }
             }
         }
-        let mut chart = ChartBuilder::on(root)
-            .caption("Monthly cost per policy", font(22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(84)
-            .build_cartesian_2d(0.5..months as f64 + 0.5, padded(0.0, top, true))?;
-        chart
-            .configure_mesh()
-            .x_desc("Month")
-            .y_desc("Cost (USD per month)")
-            .x_labels(months.min(12) + 1)
-            .x_label_formatter(&|v| {
-                if (v - v.round()).abs() < 1e-6 && *v >= 1.0 {
-                    format!("{v:.0}")
-                } else {
-                    String::new()
-                }
-            })
-            .y_label_formatter(&|v| usd_axis(*v))
-            .label_style(font(13))
-            .axis_desc_style(font(15))
-            .light_line_style(BLACK.mix(0.04))
-            .draw()?;
+        let mut chart = month_chart(
+            root,
+            "Monthly cost per policy",
+            "Cost (USD per month)",
+            months,
+            top,
+        )?;
         for (i, x) in p.policies.iter().enumerate() {
             let colour = policy_colour(i);
             if banded {
@@ -473,29 +493,13 @@ impl Chart for Credits<'_> {
             .iter()
             .flat_map(|c| c.cumulative_p50_usd.iter().copied())
             .fold(pools, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .caption("Cumulative spend against credits", font(22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(84)
-            .build_cartesian_2d(0.5..months as f64 + 0.5, padded(0.0, top, true))?;
-        chart
-            .configure_mesh()
-            .x_desc("Month")
-            .y_desc("Cumulative spend (USD)")
-            .x_labels(months.min(12) + 1)
-            .x_label_formatter(&|v| {
-                if (v - v.round()).abs() < 1e-6 && *v >= 1.0 {
-                    format!("{v:.0}")
-                } else {
-                    String::new()
-                }
-            })
-            .y_label_formatter(&|v| usd_axis(*v))
-            .label_style(font(13))
-            .axis_desc_style(font(15))
-            .light_line_style(BLACK.mix(0.04))
-            .draw()?;
+        let mut chart = month_chart(
+            root,
+            "Cumulative spend against credits",
+            "Cumulative spend (USD)",
+            months,
+            top,
+        )?;
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(0.5, pools), (months as f64 + 0.5, pools)],
