@@ -200,6 +200,12 @@ impl TokenDist {
     }
 }
 
+/// The range of a Beta's concentration (alpha + beta), wherever one is read.
+/// Below 0.01 a Beta is two spikes at 0 and 1 (nothing a difficulty
+/// distribution means), and its inverse CDF, which the fast path tabulates,
+/// slows down with the exponent (seconds at 1e-300); above 1e6 it is a point.
+pub const BETA_CONCENTRATION: (f64, f64) = (0.01, 1e6);
+
 /// A difficulty distribution on [0, 1].
 #[derive(Debug, Clone)]
 pub enum DifficultyDist {
@@ -235,9 +241,10 @@ impl DifficultyDist {
                 "beta.mean must be strictly between 0 and 1, got {mean}"
             ));
         }
-        if !(concentration.is_finite() && concentration > 0.0 && concentration <= 1e6) {
+        let (lo, hi) = BETA_CONCENTRATION;
+        if !(concentration.is_finite() && (lo..=hi).contains(&concentration)) {
             return Err(format!(
-                "beta.concentration must be greater than 0 and at most 1e6, got {concentration}"
+                "beta.concentration must be at least {lo} and at most {hi:e}, got {concentration}"
             ));
         }
         let dist = Beta::new(mean * concentration, (1.0 - mean) * concentration)

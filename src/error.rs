@@ -82,8 +82,34 @@ impl fmt::Display for Diagnostic {
         if let Some(path) = &self.path {
             write!(f, "{path}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&readable_numbers(&self.message))
     }
+}
+
+/// Rust prints `1e30` as thirty-one digits and `1e-300` as three hundred:
+/// in a message, a number longer than 20 characters is shown in scientific
+/// notation instead (u64::MAX, 20 digits, stays as it is).
+fn readable_numbers(msg: &str) -> std::borrow::Cow<'_, str> {
+    let is_num = |c: char| c.is_ascii_digit() || c == '.';
+    if !msg.contains(|c: char| c.is_ascii_digit()) {
+        return msg.into();
+    }
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let len = rest[start..]
+            .find(|c: char| !is_num(c))
+            .unwrap_or(rest.len() - start);
+        let token = &rest[start..start + len];
+        out.push_str(&rest[..start]);
+        match token.parse::<f64>() {
+            Ok(x) if len > 20 && x.is_finite() => out.push_str(&format!("{x:e}")),
+            _ => out.push_str(token),
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// The error type of the library and the binary.
@@ -185,5 +211,24 @@ impl Diagnostics {
 
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_numbers_read_in_scientific_notation() {
+        let tiny = format!("got -0.{}1, expected", "0".repeat(299));
+        assert_eq!(readable_numbers(&tiny), "got -1e-300, expected");
+        assert_eq!(
+            readable_numbers("got 1000000000000000000000000000000 at models[10]"),
+            "got 1e30 at models[10]"
+        );
+        assert_eq!(
+            readable_numbers("up to 18446744073709551615; version 1.110.2"),
+            "up to 18446744073709551615; version 1.110.2"
+        );
     }
 }

@@ -27,6 +27,35 @@ use crate::error::{Error, Result};
 /// Inference-profile prefixes of Bedrock model ids.
 pub const PREFIXES: &[&str] = &["global", "us", "eu", "apac", "jp", "au", "us-gov"];
 
+/// LiteLLM's price file (about 1.5 MB in late 2026).
+pub const PRICE_FILE: crate::input::FileKind = crate::input::FileKind {
+    noun: "LiteLLM's model_prices_and_context_window.json",
+    plural: "price files",
+    max_bytes: 64 * 1024 * 1024,
+};
+
+/// Parses the price file's bytes, with the parser's line and column on error.
+pub fn parse_json(bytes: &[u8]) -> Result<Value> {
+    use crate::error::Diagnostic;
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(Error::from(Diagnostic::new(format!(
+            "is not UTF-8 text (invalid byte at offset {}); expected LiteLLM's JSON object of model entries",
+            e.valid_up_to()
+        ))));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::from(if bytes.iter().all(u8::is_ascii_whitespace) {
+            Diagnostic::new("file is empty; expected LiteLLM's JSON object of model entries")
+        } else {
+            Diagnostic::new(format!(
+                "not JSON: {}; expected LiteLLM's JSON object of model entries",
+                crate::input::strip_json_location(&e.to_string())
+            ))
+            .at(e.line(), e.column().max(1))
+        })
+    })
+}
+
 /// USD per token (as JSON) to USD per 1M tokens, by moving the decimal point.
 pub fn per_million(v: &Value) -> Option<f64> {
     let x = v.as_f64()?;
@@ -133,6 +162,22 @@ fn rates_from(e: &Value, suffix: &str) -> RatesSpec {
     }
 }
 
+/// Every price an entry lists is a number of USD per token, 0 or more: a
+/// price with a typo is refused, never read as absent.
+fn check_rates(key: &str, entry: &Value) -> Result<()> {
+    let Some(fields) = entry.as_object() else {
+        return Ok(());
+    };
+    for (field, v) in fields {
+        if field.contains("cost_per_token") && !v.is_null() && per_million(v).is_none() {
+            return Err(Error::input(format!(
+                "`{key}`.{field}: {v} is not a price; expected USD per token, a number 0 or more"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Builds a catalog from LiteLLM's JSON.
 pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
     let map = json
@@ -167,6 +212,7 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
         {
             continue;
         }
+        check_rates(key, entry)?;
         groups.entry(bare).or_default().push((prefix, entry));
     }
     if groups.is_empty() {
@@ -371,6 +417,12 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
             provisioned: None,
             notes: None,
         });
+    }
+    if models.is_empty() {
+        return Err(Error::input(format!(
+            "no model could be imported: {}",
+            notes.join("; ")
+        )));
     }
     Ok(Import {
         catalog: CatalogSpec {

@@ -133,6 +133,8 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
-        assert!(in_flight().temporary.is_empty());
+        // Other tests write files in parallel: only this directory's
+        // temporary files must be gone from the registry.
+        assert!(!in_flight().temporary.iter().any(|t| t.starts_with(&d)));
     }
 }

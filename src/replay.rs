@@ -23,8 +23,12 @@ use crate::catalog::{Catalog, TaskKind};
 use crate::error::{Diagnostic, Error, Result};
 use crate::pricing::{CacheOutcome, CallShape, Ttl, price_call};
 
-/// Largest log read, in bytes.
-pub const MAX_LOG_BYTES: u64 = 1024 * 1024 * 1024;
+/// Request logs: a month of invocation records fits well within this.
+pub const LOG_FILE: crate::input::FileKind = crate::input::FileKind {
+    noun: "a log file",
+    plural: "logs",
+    max_bytes: 1024 * 1024 * 1024,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -117,34 +121,7 @@ pub fn parse_timestamp(s: &str) -> Option<f64> {
 
 /// Reads a log. `task_tag` names the `requestMetadata` key with the task label.
 pub fn read(path: &Path, format: LogFormat, task_tag: &str, strict: bool) -> Result<Log> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(fail(
-            path,
-            None,
-            "is a directory; expected a log file".into(),
-        ));
-    }
-    if meta.len() > MAX_LOG_BYTES {
-        return Err(fail(
-            path,
-            None,
-            format!(
-                "file is {} bytes; logs may be at most {MAX_LOG_BYTES} bytes",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = crate::input::read_bounded(path, MAX_LOG_BYTES)
-        .map_err(|e| fail(path, None, format!("cannot read: {e}")))?
-        .ok_or_else(|| {
-            fail(
-                path,
-                None,
-                format!("holds more than {MAX_LOG_BYTES} bytes; logs may be at most that"),
-            )
-        })?;
+    let bytes = crate::input::read_file(path, &LOG_FILE)?;
     parse(path, &bytes, format, task_tag, strict)
 }
 
@@ -289,8 +266,13 @@ pub fn parse(
 }
 
 fn bedrock_record(text: &str, task_tag: &str) -> std::result::Result<Record, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "not a JSON object: {} (column {})",
+            crate::input::strip_json_location(&e.to_string()),
+            e.column()
+        )
+    })?;
     if !v.is_object() {
         return Err("not a JSON object".into());
     }

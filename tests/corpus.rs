@@ -1,8 +1,9 @@
 //! The bad-input corpus: every file under tests/corpus/KIND/ is refused
 //! with exactly the message in its `.expected` file, exit code 2, no panic,
 //! and a message that names the file (and the line, column and field where
-//! there is one). Plus inputs too big or too strange to commit: a 100 MB
-//! file, a directory, 100,000 levels of nesting.
+//! there is one). `tests/corpus/cli/` holds bad command lines instead (one
+//! argument per line in NAME.args). Plus inputs too big or too strange to
+//! commit: a 100 MB file, a directory, 100,000 levels of nesting.
 //!
 //! To add a case: drop the file in the right directory, run the command
 //! below by hand, check the message is one a user can act on, and save it
@@ -13,7 +14,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use common::{root, stderr, tiersim};
+use common::{root, stderr, stdout, tiersim};
 
 /// The command that reads each kind of file.
 fn command(kind: &str, rel: &str) -> Vec<String> {
@@ -21,6 +22,7 @@ fn command(kind: &str, rel: &str) -> Vec<String> {
         "scenarios" | "catalogs" | "profiles" => vec!["validate", rel],
         "evals" => vec!["calibrate", rel, "--task-kind", "reasoning"],
         "logs" => vec!["profile", rel, "--strict"],
+        "prices" => vec!["pricing", "import-litellm", rel],
         _ => panic!("unknown corpus kind {kind}"),
     };
     args.into_iter().map(String::from).collect()
@@ -54,7 +56,14 @@ fn check_message(rel: &str, err: &str) {
 #[test]
 fn every_corpus_file_is_refused_with_its_exact_message() {
     let mut total = 0;
-    for kind in ["scenarios", "catalogs", "profiles", "evals", "logs"] {
+    for kind in [
+        "scenarios",
+        "catalogs",
+        "profiles",
+        "evals",
+        "logs",
+        "prices",
+    ] {
         let files = corpus_files(kind);
         assert!(!files.is_empty(), "no {kind} in the corpus");
         for f in files {
@@ -80,6 +89,26 @@ fn every_corpus_file_is_refused_with_its_exact_message() {
         }
     }
     assert!(total >= 60, "the corpus has {total} files");
+}
+
+#[test]
+fn every_bad_command_line_is_refused_with_its_exact_message() {
+    let files = corpus_files("cli");
+    assert!(files.len() >= 30, "{} command lines", files.len());
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let args: Vec<&str> = text.lines().collect();
+        let o = tiersim(&args);
+        let err = stderr(&o);
+        let expected = std::fs::read_to_string(f.with_extension("expected"))
+            .unwrap_or_else(|_| panic!("{name}: no .expected file"));
+        assert_eq!(o.status.code(), Some(2), "{name}: exit code\n{err}");
+        assert_eq!(err, expected, "{name}");
+        assert!(!err.contains("panicked"), "{name}: panic\n{err}");
+        assert!(err.starts_with("error: "), "{name}: {err}");
+        assert!(stdout(&o).is_empty(), "{name}: wrote to stdout");
+    }
 }
 
 fn scratch(tag: &str) -> PathBuf {
@@ -113,7 +142,7 @@ fn a_100_mb_file_is_refused_before_it_is_read() {
     refused_quickly(
         &["run", p],
         &format!(
-            "error: {p}: file is 104857600 bytes; tiersim reads YAML files of at most 4194304 bytes (4 MiB)\n"
+            "error: {p}: file is 104857600 bytes; YAML files may be at most 4194304 bytes (4 MiB)\n"
         ),
     );
     // Logs and evaluation files have their own, larger limits.
@@ -125,7 +154,9 @@ fn a_100_mb_file_is_refused_before_it_is_read() {
     let l = log.to_str().unwrap();
     refused_quickly(
         &["profile", l],
-        &format!("error: {l}: file is 2147483648 bytes; logs may be at most 1073741824 bytes\n"),
+        &format!(
+            "error: {l}: file is 2147483648 bytes; logs may be at most 1073741824 bytes (1 GiB)\n"
+        ),
     );
     let eval = dir.join("huge.csv");
     std::fs::File::create(&eval)
@@ -136,7 +167,7 @@ fn a_100_mb_file_is_refused_before_it_is_read() {
     refused_quickly(
         &["calibrate", e],
         &format!(
-            "error: {e}: file is 314572800 bytes; evaluation files may be at most 268435456 bytes\n"
+            "error: {e}: file is 314572800 bytes; evaluation files may be at most 268435456 bytes (256 MiB)\n"
         ),
     );
 }
@@ -146,7 +177,11 @@ fn a_device_that_never_ends_is_read_only_up_to_the_limit() {
     // /dev/zero reports a size of 0 and never ends: the read is bounded.
     refused_quickly(
         &["run", "/dev/zero"],
-        "error: /dev/zero: holds more than 4194304 bytes; tiersim reads YAML files of at most 4 MiB\n",
+        "error: /dev/zero: holds more than 4194304 bytes; YAML files may be at most 4194304 bytes (4 MiB)\n",
+    );
+    refused_quickly(
+        &["pricing", "import-litellm", "/dev/zero"],
+        "error: /dev/zero: holds more than 67108864 bytes; price files may be at most 67108864 bytes (64 MiB)\n",
     );
 }
 
@@ -167,6 +202,12 @@ fn a_directory_is_not_a_file() {
     refused_quickly(
         &["calibrate", p],
         &format!("error: {p}: is a directory; expected an evaluation file\n"),
+    );
+    refused_quickly(
+        &["pricing", "import-litellm", p],
+        &format!(
+            "error: {p}: is a directory; expected LiteLLM's model_prices_and_context_window.json\n"
+        ),
     );
 }
 

@@ -7,8 +7,12 @@ use std::path::Path;
 
 use crate::error::{Diagnostic, Error, Result};
 
-/// Largest evaluation file read, in bytes.
-pub const MAX_EVAL_BYTES: u64 = 256 * 1024 * 1024;
+/// Evaluation files: per-item outcomes can be large, but not this large.
+pub const EVAL_FILE: crate::input::FileKind = crate::input::FileKind {
+    noun: "an evaluation file",
+    plural: "evaluation files",
+    max_bytes: 256 * 1024 * 1024,
+};
 
 /// One outcome: an item of a task answered by a model.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,36 +33,7 @@ fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| fail(path, None, format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(fail(
-            path,
-            None,
-            "is a directory; expected an evaluation file".into(),
-        ));
-    }
-    if meta.len() > MAX_EVAL_BYTES {
-        return Err(fail(
-            path,
-            None,
-            format!(
-                "file is {} bytes; evaluation files may be at most {MAX_EVAL_BYTES} bytes",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = crate::input::read_bounded(path, MAX_EVAL_BYTES)
-        .map_err(|e| fail(path, None, format!("cannot read: {e}")))?
-        .ok_or_else(|| {
-            fail(
-                path,
-                None,
-                format!(
-                    "holds more than {MAX_EVAL_BYTES} bytes; evaluation files may be at most that"
-                ),
-            )
-        })?;
+    let bytes = crate::input::read_file(path, &EVAL_FILE)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail(
             path,
@@ -198,8 +173,16 @@ fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<Vec<Outcome>> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| fail(path, Some(n + 1), format!("not a JSON object: {e}")))?;
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            Error::from(
+                Diagnostic::new(format!(
+                    "not a JSON object: {}; expected one JSON object per line",
+                    crate::input::strip_json_location(&e.to_string())
+                ))
+                .in_file(path)
+                .at(n + 1, e.column().max(1)),
+            )
+        })?;
         let get = |k: &str| v.get(k);
         let s = |k: &str| -> Result<String> {
             match get(k) {

@@ -85,14 +85,12 @@ pub fn load(path: &Path) -> Result<QualityProfile> {
                 ),
             );
         }
-        if !(b.beta.concentration.is_finite()
-            && b.beta.concentration > 0.0
-            && b.beta.concentration <= 1e6)
-        {
+        let (lo, hi) = crate::dist::BETA_CONCENTRATION;
+        if !(b.beta.concentration.is_finite() && (lo..=hi).contains(&b.beta.concentration)) {
             d.push(
                 format!("{path}.concentration"),
                 format!(
-                    "must be greater than 0 and at most 1e6, got {}",
+                    "must be at least {lo} and at most {hi:e}, got {}",
                     b.beta.concentration
                 ),
             );

@@ -87,16 +87,23 @@ fn policy_index(s: &Scenario, run: &Run, name: &str) -> Result<usize> {
         .iter()
         .position(|n| n == name)
         .ok_or_else(|| {
-            let mut msg = format!(
-                "--policy: `{name}` is not a policy of scenario `{}`",
-                s.name
-            );
-            if let Some(x) = suggest(name, run.policy_names.iter().map(String::as_str)) {
-                msg.push_str(&format!("; did you mean `{x}`?"));
-            }
-            msg.push_str(&format!(" Policies: {}", run.policy_names.join(", ")));
-            Error::input(msg)
+            let names: Vec<&str> = run.policy_names.iter().map(String::as_str).collect();
+            unknown_policy(name, s, &names)
         })
+}
+
+/// `--policy NAME` names no policy of the scenario.
+fn unknown_policy(name: &str, s: &Scenario, names: &[&str]) -> Error {
+    let mut msg = format!(
+        "--policy: `{name}` is not a policy of scenario `{}`",
+        s.name
+    );
+    match suggest(name, names.iter().copied()) {
+        Some(x) => msg.push_str(&format!("; did you mean `{x}`? Policies: ")),
+        None => msg.push_str("; policies: "),
+    }
+    msg.push_str(&names.join(", "));
+    Error::input(msg)
 }
 
 pub fn run(p: RunPlan) -> Result<()> {
@@ -209,15 +216,7 @@ pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim)
     let idx = match policy {
         Some(name) => s.policy_index(name).ok_or_else(|| {
             let names: Vec<&str> = s.policies.iter().map(|p| p.name.as_str()).collect();
-            let mut msg = format!(
-                "--policy: `{name}` is not a policy of scenario `{}`",
-                s.name
-            );
-            if let Some(x) = suggest(name, names.iter().copied()) {
-                msg.push_str(&format!("; did you mean `{x}`?"));
-            }
-            msg.push_str(&format!(" Policies: {}", names.join(", ")));
-            Error::input(msg)
+            unknown_policy(name, &s, &names)
         })?,
         None => {
             // The policy a founder would pick: cheapest within the budget.

@@ -115,10 +115,10 @@ pub struct CalibrateArgs {
     #[arg(long = "map", value_name = "EVAL=KEY")]
     pub map: Vec<String>,
     /// Logistic slope of the quality model (default: the catalog's, 0.1).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.1)]
     pub slope: f64,
     /// Fix the outcome correlation instead of fitting it (1: common random numbers).
-    #[arg(long, value_name = "RHO")]
+    #[arg(long, allow_negative_numbers = true, value_name = "RHO")]
     pub outcome_correlation: Option<f64>,
     /// Write the profile here instead of stdout.
     #[arg(long, short)]
@@ -137,20 +137,25 @@ pub struct SimFlags {
     pub set: Vec<String>,
     /// Replications: each draws every uncertain input once (default: the
     /// scenario's, else 200 when it has uncertain inputs, else 1).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Random seed (overrides the scenario's).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Simulate every request instead of the fast sampled path (slow at
     /// high volume; the reference the fast path is checked against).
     #[arg(long)]
     pub exact: bool,
     /// Fast path: sample requests per workload (more is slower and more precise).
-    #[arg(long, value_name = "N", conflicts_with = "exact")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "N",
+        conflicts_with = "exact"
+    )]
     pub samples: Option<usize>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Quantiles of the bands, e.g. 0.05,0.5,0.95.
     #[arg(long, value_name = "Q,Q,...", default_value = "0.1,0.5,0.9")]
@@ -182,7 +187,12 @@ pub struct SweepArgs {
     #[arg(long, required = true, value_name = "PATH=VALUES")]
     pub vary: Vec<String>,
     /// Quality budget for the break-even search, in percentage points.
-    #[arg(long, value_name = "PP", default_value_t = 2.0)]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "PP",
+        default_value_t = 2.0
+    )]
     pub max_quality_loss: f64,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
@@ -209,10 +219,10 @@ pub struct CreditsArgs {
     #[arg(long)]
     pub policy: Option<String>,
     /// Confidence for run-out months and amounts (0.5 to 0.999).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.9)]
     pub confidence: f64,
     /// Months the requested credits should cover (default: the horizon).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub months: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -249,7 +259,12 @@ pub struct RunArgs {
     pub monthly: bool,
     /// Quality budget for the recommendation, in percentage points of loss
     /// against the baseline.
-    #[arg(long, value_name = "PP", default_value_t = 2.0)]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "PP",
+        default_value_t = 2.0
+    )]
     pub max_quality_loss: f64,
     #[command(flatten)]
     pub sim: SimFlags,
@@ -300,13 +315,13 @@ pub struct QuoteArgs {
     /// Model key (e.g. claude-sonnet-4-5); `tiersim models` lists them.
     pub model: String,
     /// Input tokens of the call, the cacheable prefix included.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub input: u64,
     /// Output tokens of the call.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub output: u64,
     /// How many of the input tokens are a cacheable prefix.
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub cached_prefix: Option<u64>,
     /// Whether the prefix was found in the cache (default: miss).
     #[arg(long, value_enum)]

@@ -753,15 +753,8 @@ fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
             out.display()
         )));
     }
-    let bytes = std::fs::read(&a.file)
-        .map_err(|e| Error::from(Diagnostic::new(format!("cannot read: {e}")).in_file(&a.file)))?;
-    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::from(
-            Diagnostic::new(format!("not JSON: {e}"))
-                .in_file(&a.file)
-                .at(e.line(), e.column()),
-        )
-    })?;
+    let bytes = crate::input::read_file(&a.file, &crate::litellm::PRICE_FILE)?;
+    let json = crate::litellm::parse_json(&bytes).map_err(|e| e.in_file(&a.file))?;
     let base = load_catalog(Some(&a.priors_from))?;
     let imported = crate::litellm::import(
         &json,
@@ -776,9 +769,11 @@ fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
                     .into(),
             base: Some(&base),
         },
-    )?;
+    )
+    .map_err(|e| e.in_file(&a.file))?;
     // The result must be a valid catalog.
-    Catalog::from_spec(imported.catalog.clone(), "import".into())?;
+    Catalog::from_spec(imported.catalog.clone(), "import".into())
+        .map_err(|e| e.in_file(&a.file))?;
     let mut text = String::from("# Imported by `tiersim pricing import-litellm`.\n");
     for n in &imported.notes {
         text.push_str(&format!("# note: {n}\n"));

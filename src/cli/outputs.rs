@@ -86,7 +86,7 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
     dir.write("summary.json", r.document_json.as_bytes())?;
     let figures = chart::run::figures(s, r.projection, r.credits)?;
     write_figures(&mut dir, &figures)?;
-    let mut prov = provenance::of(
+    let prov = provenance::of(
         "run",
         s,
         inputs(s, r.scenario_path)?,
@@ -105,7 +105,6 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
         provenance: &prov,
     })?;
     dir.write("report.html", page.as_bytes())?;
-    prov.files.clear();
     finish(dir, prov, sim.quiet)
 }
 

@@ -309,6 +309,9 @@ fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
             "--quantiles must be in increasing order, e.g. 0.1,0.5,0.9",
         ));
     }
+    if let Some(dir) = &a.out {
+        crate::export::OutDir::check(dir, a.force)?;
+    }
     Ok(Sim {
         sets: a.set,
         replications: a.replications,

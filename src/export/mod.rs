@@ -30,16 +30,15 @@ pub struct OutDir {
 }
 
 impl OutDir {
-    /// Creates `path`, or takes it over if it is empty or tiersim's own;
-    /// refuses anything else unless `force`.
-    pub fn claim(path: &Path, force: bool) -> Result<OutDir> {
+    /// Checks, without writing anything, that [`OutDir::claim`] would take
+    /// `path`: the command line checks this before a long simulation, so a
+    /// bad `--out` fails at once rather than after the run.
+    pub fn check(path: &Path, force: bool) -> Result<()> {
         let shown = path.display();
         match std::fs::metadata(path) {
-            Ok(m) if !m.is_dir() => {
-                return Err(Error::input(format!(
-                    "--out {shown}: exists and is not a directory; name a new directory"
-                )));
-            }
+            Ok(m) if !m.is_dir() => Err(Error::input(format!(
+                "--out {shown}: exists and is not a directory; name a new directory"
+            ))),
             Ok(_) => {
                 let mut entries = std::fs::read_dir(path).map_err(|e| {
                     Error::failure(format!("--out {shown}: cannot read the directory: {e}"))
@@ -51,15 +50,22 @@ impl OutDir {
                         "--out {shown}: the directory exists, is not empty and was not created by tiersim (it has no {MARKER} file); name a new directory, or pass --force to write into it anyway"
                     )));
                 }
+                Ok(())
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(path).map_err(|e| {
-                    Error::failure(format!("--out {shown}: cannot create the directory: {e}"))
-                })?;
-            }
-            Err(e) => {
-                return Err(Error::failure(format!("--out {shown}: {e}")));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::failure(format!("--out {shown}: {e}"))),
+        }
+    }
+
+    /// Creates `path`, or takes it over if it is empty or tiersim's own;
+    /// refuses anything else unless `force`.
+    pub fn claim(path: &Path, force: bool) -> Result<OutDir> {
+        let shown = path.display();
+        OutDir::check(path, force)?;
+        if !path.is_dir() {
+            std::fs::create_dir_all(path).map_err(|e| {
+                Error::failure(format!("--out {shown}: cannot create the directory: {e}"))
+            })?;
         }
         write_atomic(
             &path.join(MARKER),

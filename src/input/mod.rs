@@ -3,6 +3,82 @@
 
 pub mod yaml;
 
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// A kind of file tiersim reads, and how much of one it will read.
+#[derive(Debug, Clone, Copy)]
+pub struct FileKind {
+    /// What a directory is not: "a YAML file", "a log file".
+    pub noun: &'static str,
+    /// What the limit is about: "YAML files", "logs".
+    pub plural: &'static str,
+    pub max_bytes: u64,
+}
+
+/// Scenarios, catalogs and quality profiles. Real ones are a few kilobytes;
+/// anything this large is a mistake, and refusing it early keeps memory
+/// bounded.
+pub const YAML_FILE: FileKind = FileKind {
+    noun: "a YAML file",
+    plural: "YAML files",
+    max_bytes: 4 * 1024 * 1024,
+};
+
+/// Reads a whole file the user named, refusing directories and files over
+/// `kind`'s limit with a message that names the file and the limit. The
+/// size in the metadata is checked before reading, and the read itself is
+/// bounded too (devices and pipes report a size of 0).
+pub fn read_file(path: &Path, kind: &FileKind) -> Result<Vec<u8>> {
+    let fail = |msg: String| Error::from(Diagnostic::new(msg).in_file(path));
+    let meta = std::fs::metadata(path).map_err(|e| fail(describe_io(&e)))?;
+    if meta.is_dir() {
+        return Err(fail(format!("is a directory; expected {}", kind.noun)));
+    }
+    let limit = format!(
+        "{} may be at most {} bytes ({})",
+        kind.plural,
+        kind.max_bytes,
+        binary_size(kind.max_bytes)
+    );
+    if meta.len() > kind.max_bytes {
+        return Err(fail(format!("file is {} bytes; {limit}", meta.len())));
+    }
+    read_bounded(path, kind.max_bytes)
+        .map_err(|e| fail(describe_io(&e)))?
+        .ok_or_else(|| fail(format!("holds more than {} bytes; {limit}", kind.max_bytes)))
+}
+
+/// An I/O error in words ("no such file"), without the OS error number
+/// where a plainer phrase exists.
+pub fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// serde_json ends its messages with " at line L column C", which the
+/// diagnostic reports in its own place.
+pub fn strip_json_location(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) if msg[i..].contains(" column ") => &msg[..i],
+        _ => msg,
+    }
+}
+
+/// 4194304 -> "4 MiB"; sizes that are not a whole number of KiB stay in bytes.
+fn binary_size(n: u64) -> String {
+    for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if n >= size && n % size == 0 {
+            return format!("{} {unit}", n / size);
+        }
+    }
+    format!("{n} bytes")
+}
+
 /// The closest candidate to `word` by edit distance, if it is close enough to
 /// be a likely typo ("did you mean ...?").
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -47,6 +123,13 @@ pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(binary_size(4 * 1024 * 1024), "4 MiB");
+        assert_eq!(binary_size(1 << 30), "1 GiB");
+        assert_eq!(binary_size(1536), "1536 bytes");
+    }
 
     #[test]
     fn suggests_near_misses_only() {

@@ -20,11 +20,6 @@ use serde::de::{
 
 use crate::error::{Diagnostic, Error, Result};
 
-/// Largest YAML input accepted, in bytes. Real scenarios and catalogs are a
-/// few kilobytes; anything this large is a mistake, and refusing it early
-/// keeps memory bounded.
-pub const MAX_YAML_BYTES: u64 = 4 * 1024 * 1024;
-
 /// Deepest nesting of flow collections (`[...]`, `{...}`) accepted. Real
 /// files nest a handful of levels; the parser slows down quadratically on
 /// deep flow nesting (100,000 levels take a minute), so deeper documents
@@ -64,44 +59,21 @@ impl Source {
 /// Reads a text file for parsing, refusing directories, oversized files and
 /// bytes that are not UTF-8 with a message that says which.
 pub fn read_source(path: &Path) -> Result<Source> {
-    let fail = |msg: String| Error::from(Diagnostic::new(msg).in_file(path));
-    let meta = std::fs::metadata(path).map_err(|e| fail(describe_io(&e)))?;
-    if meta.is_dir() {
-        return Err(fail("is a directory; expected a YAML file".into()));
-    }
-    if meta.len() > MAX_YAML_BYTES {
-        return Err(fail(format!(
-            "file is {} bytes; tiersim reads YAML files of at most {} bytes (4 MiB)",
-            meta.len(),
-            MAX_YAML_BYTES
-        )));
-    }
-    let bytes = crate::input::read_bounded(path, MAX_YAML_BYTES)
-        .map_err(|e| fail(describe_io(&e)))?
-        .ok_or_else(|| {
-            fail(format!(
-                "holds more than {MAX_YAML_BYTES} bytes; tiersim reads YAML files of at most 4 MiB"
-            ))
-        })?;
+    let bytes = crate::input::read_file(path, &crate::input::YAML_FILE)?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        fail(format!(
-            "is not UTF-8 text (invalid byte at offset {}); expected a YAML file",
-            e.utf8_error().valid_up_to()
-        ))
+        Error::from(
+            Diagnostic::new(format!(
+                "is not UTF-8 text (invalid byte at offset {}); expected a YAML file",
+                e.utf8_error().valid_up_to()
+            ))
+            .in_file(path),
+        )
     })?;
     Ok(Source {
         origin: Some(path.to_path_buf()),
         label: path.display().to_string(),
         text,
     })
-}
-
-fn describe_io(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => format!("cannot read: {e}"),
-    }
 }
 
 /// Checks what must hold before the parser sees a document: it is not
@@ -179,9 +151,13 @@ pub fn parse_value(src: &Source) -> Result<serde_yaml::Value> {
 /// Deserializes `T` from a YAML value that was edited after parsing. Errors
 /// are located in `src` by their field path where the path exists there.
 pub fn from_value<T: DeserializeOwned>(src: &Source, value: serde_yaml::Value) -> Result<T> {
-    serde_yaml::from_value::<T>(value).map_err(|e| {
+    // Deserializing from a value loses the field path of an error, so the
+    // edited document is written out and parsed as text, which keeps it.
+    let text = serde_yaml::to_string(&value)
+        .map_err(|e| Error::failure(format!("cannot re-read the edited document: {e}")))?;
+    serde_yaml::from_str::<T>(&text).map_err(|e| {
         let (path, message) = split_path(&strip_location(&e.to_string()));
-        let mut d = Diagnostic::new(message).in_file(&src.display_path());
+        let mut d = Diagnostic::new(tidy_message(&message)).in_file(&src.display_path());
         if let Some(p) = path {
             if let Some((l, c)) = locate(&src.text, &p) {
                 d = d.at(l, c);
@@ -231,7 +207,7 @@ fn parse_error(src: &Source, e: &serde_yaml::Error) -> Error {
 /// The parser puts " at line L column C" into its messages (at the end, and
 /// inside libyaml's "problem at ..., context at ..." messages); the location
 /// is reported separately, so every such phrase is removed.
-fn strip_location(msg: &str) -> String {
+pub fn strip_location(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
     while let Some(idx) = rest.find(" at line ") {
@@ -292,12 +268,69 @@ fn tidy_message(msg: &str) -> String {
             return format!("{head}expected {what}");
         }
     }
+    // A whole number too large for its field (beyond 64 bits, the parser
+    // reads it as a u128 and says so).
+    for (ty, max) in [("u32", u32::MAX as u64), ("u64", u64::MAX)] {
+        for (head, tail) in [
+            ("invalid value: integer `", "`"),
+            ("invalid type: integer `", "` as u128"),
+        ] {
+            if let Some(rest) = msg.strip_prefix(head)
+                && let Some(n) = rest.strip_suffix(&format!("{tail}, expected {ty}"))
+            {
+                return format!("number `{n}` is too large; expected a whole number up to {max}");
+            }
+        }
+    }
     let mut out = msg
         .replace("invalid type: floating point", "invalid type: number")
         .replace("invalid type: integer", "invalid type: number")
+        .replace(
+            "invalid type: unit value",
+            "invalid type: null (an empty value)",
+        )
         .replace("expected u32", "expected a whole number")
         .replace("expected u64", "expected a whole number")
         .replace("expected f64", "expected a number");
+    if out.contains("number `-") && out.ends_with("expected a whole number") {
+        out.push_str(", 0 or more");
+    }
+    // libyaml's scanner errors say what it found; add what to write instead.
+    for (found, hint) in [
+        (
+            "found a tab character",
+            "indent with spaces; YAML does not allow tabs for indentation",
+        ),
+        (
+            "found unexpected end of stream, while scanning a quoted scalar",
+            "a quoted string is not closed; add the closing quote",
+        ),
+        (
+            "mapping values are not allowed in this context",
+            "a `key: value` is where a plain value was expected; check the indentation, or quote a value that contains `: `",
+        ),
+        (
+            "did not find expected key",
+            "check the indentation: every field of a mapping starts in the same column",
+        ),
+        (
+            "did not find expected ',' or ']'",
+            "a `[` list is not closed with `]`",
+        ),
+        (
+            "did not find expected ',' or '}'",
+            "a `{` mapping is not closed with `}`",
+        ),
+        (
+            "found character that cannot start any token",
+            "quote a value that starts with `@`, a backquote or `%`",
+        ),
+    ] {
+        if out.contains(found) {
+            out = format!("{out}; {hint}");
+            break;
+        }
+    }
     // "unknown field `shar`, expected one of `name`, `share`" / "unknown variant ..."
     for kind in ["unknown field `", "unknown variant `"] {
         if let Some(rest) = out.strip_prefix(kind)
@@ -525,5 +558,31 @@ mod tests {
             )
         );
         assert_eq!(strip_location("bad thing at line 3 column 7"), "bad thing");
+    }
+
+    #[test]
+    fn tidies_parser_messages() {
+        assert_eq!(
+            tidy_message("invalid type: floating point `0.5`, expected u32"),
+            "invalid type: number `0.5`, expected a whole number"
+        );
+        assert_eq!(
+            tidy_message("invalid type: integer `-1`, expected u64"),
+            "invalid type: number `-1`, expected a whole number, 0 or more"
+        );
+        assert_eq!(
+            tidy_message("invalid value: integer `4294967296`, expected u32"),
+            "number `4294967296` is too large; expected a whole number up to 4294967295"
+        );
+        assert_eq!(
+            tidy_message("invalid type: unit value, expected f64"),
+            "invalid type: null (an empty value), expected a number"
+        );
+        assert_eq!(
+            tidy_message(
+                "found a tab character that violates indentation, while scanning a plain scalar"
+            ),
+            "found a tab character that violates indentation, while scanning a plain scalar; indent with spaces; YAML does not allow tabs for indentation"
+        );
     }
 }

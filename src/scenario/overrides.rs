@@ -34,8 +34,19 @@ pub fn parse(raw: &str) -> Result<Override> {
     if path.iter().any(String::is_empty) {
         return Err(bad("the path has an empty segment".into()));
     }
-    let value: Value = serde_yaml::from_str(value)
-        .map_err(|e| bad(format!("the value is not valid YAML: {e}")))?;
+    if let Some(seg) = path.iter().find(|s| s.contains('[')) {
+        let (list, index) = seg.split_once('[').unwrap_or((seg, ""));
+        return Err(bad(format!(
+            "name a list element with a dot, by name or index: `{list}.NAME` or `{list}.{}`, not `{seg}`",
+            index.trim_end_matches(']')
+        )));
+    }
+    let value: Value = serde_yaml::from_str(value).map_err(|e| {
+        bad(format!(
+            "the value is not valid YAML: {}",
+            crate::input::yaml::strip_location(&e.to_string())
+        ))
+    })?;
     Ok(Override {
         raw: raw.to_string(),
         path,
@@ -121,7 +132,23 @@ pub fn blame(mut err: Error, sets: &[String]) -> Error {
     // not possible (names need the list), so match by the raw path's shape:
     // a diagnostic path ends in the override's last segment and names the
     // same top-level field.
-    for d in &mut err.diagnostics {
+    'diagnostics: for d in &mut err.diagnostics {
+        // A field the file does not have, added by a --set.
+        for raw in sets {
+            let p = raw.split_once('=').map_or(raw.as_str(), |(p, _)| p);
+            if p.split('.').any(|seg| {
+                d.message
+                    .starts_with(&format!("unknown field `{}`", seg.trim()))
+            }) {
+                d.location = None;
+                d.file = None;
+                d.message = match d.path.take() {
+                    Some(path) => format!("--set {raw}: {path}: {}", d.message),
+                    None => format!("--set {raw}: {}", d.message),
+                };
+                continue 'diagnostics;
+            }
+        }
         let Some(path) = d.path.clone() else { continue };
         for raw in sets {
             let Some((p, _)) = raw.split_once('=') else {

@@ -128,7 +128,7 @@ impl Range {
 /// Formats a number for messages: integers without a fraction, large values
 /// in exponent form.
 pub fn fmt_num(x: f64) -> String {
-    if x.is_finite() && x.abs() >= 1e7 {
+    if x.is_finite() && (x.abs() >= 1e7 || (x != 0.0 && x.abs() < 1e-6)) {
         format!("{x:e}")
     } else if x.is_finite() && x.fract() == 0.0 {
         format!("{}", x as i64)
@@ -324,9 +324,12 @@ impl Quantity {
                         fmt_num(mean)
                     ));
                 }
-                if concentration <= 0.0 {
+                let (lo, hi) = crate::dist::BETA_CONCENTRATION;
+                if !(lo..=hi).contains(&concentration) {
                     return Err(format!(
-                        "beta.concentration must be greater than 0, got {}",
+                        "beta.concentration must be at least {} and at most {}, got {}",
+                        fmt_num(lo),
+                        fmt_num(hi),
                         fmt_num(concentration)
                     ));
                 }

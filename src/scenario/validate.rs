@@ -774,7 +774,10 @@ fn difficulty_def(cx: &mut Ctx<'_>, path: &str, d: &DifficultySpec) -> Difficult
             concentration: cx.param(
                 format!("{path}.beta.concentration"),
                 concentration,
-                Range::open_min(0.0, 1e6),
+                Range::closed(
+                    crate::dist::BETA_CONCENTRATION.0,
+                    crate::dist::BETA_CONCENTRATION.1,
+                ),
             ),
         },
         DifficultySpec::Uniform { min, max } => {

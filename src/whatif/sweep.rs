@@ -183,7 +183,19 @@ pub fn sweep(
             sets.push(format!("{}={}", v.path, v.values[i]));
             values.insert(v.path.clone(), v.values[i].clone());
         }
-        let scenario = Scenario::from_source(src, &sets)?;
+        let scenario = Scenario::from_source(src, &sets).map_err(|mut e| {
+            // The user typed --vary, not --set: say which value of it failed.
+            for d in &mut e.diagnostics {
+                for v in varies {
+                    if let Some(value) = values.get(&v.path) {
+                        let set = format!("--set {}={value}", v.path);
+                        let vary = format!("--vary {} at {value}", v.path);
+                        d.message = d.message.replace(&set, &vary);
+                    }
+                }
+            }
+            e
+        })?;
         let opts = options(&scenario);
         let run = engine::run(&scenario, &opts)?;
         let p = project(&scenario, &run);

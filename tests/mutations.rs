@@ -1,0 +1,354 @@
+//! Structure-aware mutation of every shipped scenario: each value in the
+//! file is replaced, in turn, by an edge case (zero, negative, huge, NaN,
+//! infinity, the wrong type, an empty list, a wild distribution), each field
+//! is deleted, and each list emptied. Every mutant must either be refused
+//! with a located message or run to a projection whose every number is
+//! finite and whose money is never negative. No mutant may panic.
+//!
+//! The byte-level fuzzer (fuzz/, by hand) rarely gets past the YAML parser
+//! into deep validation; this walks every field path of real files
+//! deterministically, in CI, so a new field without a range check, or an
+//! uncertain parameter that can be drawn out of range, fails here first.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde_yaml::Value;
+use tiersim::engine::Mode;
+use tiersim::input::yaml::Source;
+use tiersim::{RunOptions, Scenario};
+
+/// What each value is replaced with, as YAML.
+const REPLACEMENTS: &[&str] = &[
+    "0",
+    "-1",
+    "0.5",
+    "1e30",
+    "-1e30",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "1e-300",
+    "4294967296",
+    "\"x\"",
+    "[]",
+    "{}",
+    "~",
+    "{ normal: { mean: 1, sd: 1000 } }",
+    "{ uniform: { min: -1e9, max: 1e9 } }",
+    "{ lognormal: { median: 1, p90: 1e12 } }",
+    "{ triangular: { min: 0, mode: 0, max: 1e30 } }",
+    "{ beta: { mean: 0.999999, concentration: 1e-6 } }",
+];
+
+#[derive(Clone, Debug)]
+enum Seg {
+    Key(Value),
+    Index(usize),
+}
+
+/// Every node's path, depth first (the root excluded).
+fn paths(v: &Value, prefix: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                prefix.push(Seg::Key(k.clone()));
+                out.push(prefix.clone());
+                paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Sequence(s) => {
+            for (i, child) in s.iter().enumerate() {
+                prefix.push(Seg::Index(i));
+                out.push(prefix.clone());
+                paths(child, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn node_mut<'a>(mut v: &'a mut Value, path: &[Seg]) -> &'a mut Value {
+    for seg in path {
+        v = match seg {
+            Seg::Key(k) => v.as_mapping_mut().unwrap().get_mut(k).unwrap(),
+            Seg::Index(i) => &mut v.as_sequence_mut().unwrap()[*i],
+        };
+    }
+    v
+}
+
+fn show(path: &[Seg]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(Value::String(k)) => format!(".{k}"),
+            Seg::Key(k) => format!(".{k:?}"),
+            Seg::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+/// Every number in `v` is finite, and every amount of money is >= 0.
+fn check_numbers(v: &Value, at: &str, problems: &mut Vec<String>) {
+    match v {
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if !x.is_finite() {
+                problems.push(format!("{at} = {x}"));
+            }
+            let money = at.contains("usd") || at.contains("cost") || at.contains("by_component");
+            if money && !at.contains("savings") && x < 0.0 {
+                problems.push(format!("{at} = {x} (negative money)"));
+            }
+        }
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                let key = k.as_str().map_or_else(|| format!("{k:?}"), str::to_string);
+                check_numbers(child, &format!("{at}.{key}"), problems);
+            }
+        }
+        Value::Sequence(s) => {
+            for (i, child) in s.iter().enumerate() {
+                check_numbers(child, &format!("{at}[{i}]"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    mutants: usize,
+    refused: usize,
+    ran: usize,
+    failures: Vec<String>,
+}
+
+/// Loads one mutant and, if it loads, runs it briefly and checks the result.
+/// A refusal must name one of `labels`: the file that was mutated, or the
+/// scenario that refers to it.
+fn try_mutant(
+    labels: &[&str],
+    what: &str,
+    load: impl FnOnce() -> tiersim::Result<Scenario>,
+    tally: &mut Tally,
+) {
+    tally.mutants += 1;
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<String>, String> {
+        let s = load().map_err(|e| e.to_string())?;
+        let opts = RunOptions {
+            replications: 2,
+            mode: Mode::Fast { samples: 64 },
+            threads: Some(1),
+            adapt_samples: false,
+            ..RunOptions::default()
+        };
+        let run = tiersim::run(&s, &opts).map_err(|e| e.to_string())?;
+        let p = tiersim::project(&s, &run);
+        let v = serde_yaml::to_value(&p).expect("a projection serializes");
+        let mut problems = Vec::new();
+        check_numbers(&v, "projection", &mut problems);
+        for x in &p.policies {
+            if !(0.0..=1.0).contains(&x.quality) {
+                problems.push(format!("{}: quality {}", x.name, x.quality));
+            }
+        }
+        Ok(problems)
+    }));
+    match outcome {
+        Err(_) => tally.failures.push(format!("{what}: panicked")),
+        Ok(Err(msg)) => {
+            tally.refused += 1;
+            if !labels
+                .iter()
+                .any(|l| msg.starts_with(&format!("error: {l}")))
+            {
+                tally
+                    .failures
+                    .push(format!("{what}: message does not name the file: {msg}"));
+            }
+        }
+        Ok(Ok(problems)) => {
+            tally.ran += 1;
+            for p in problems {
+                tally.failures.push(format!("{what}: {p}"));
+            }
+        }
+    }
+}
+
+/// Every mutant of `doc` whose path passes `keep`: each node replaced by
+/// each edge value, and each node deleted. `each` gets a description and
+/// the mutant as YAML text.
+fn mutants(doc: &Value, keep: impl Fn(&[Seg]) -> bool, mut each: impl FnMut(String, String)) {
+    let mut all = Vec::new();
+    paths(doc, &mut Vec::new(), &mut all);
+    let replacements: Vec<Value> = REPLACEMENTS
+        .iter()
+        .map(|r| serde_yaml::from_str(r).unwrap())
+        .collect();
+    for path in all.iter().filter(|p| keep(p)) {
+        for (r, value) in REPLACEMENTS.iter().zip(&replacements) {
+            let mut m = doc.clone();
+            *node_mut(&mut m, path) = value.clone();
+            each(
+                format!("{} = {r}", show(path)),
+                serde_yaml::to_string(&m).unwrap(),
+            );
+        }
+        let mut m = doc.clone();
+        let (last, parent) = path.split_last().unwrap();
+        match (node_mut(&mut m, parent), last) {
+            (Value::Mapping(map), Seg::Key(k)) => {
+                map.remove(k);
+            }
+            (Value::Sequence(seq), Seg::Index(i)) => {
+                seq.remove(*i);
+            }
+            _ => unreachable!("a path's parent is the collection it indexes"),
+        }
+        each(
+            format!("{} deleted", show(path)),
+            serde_yaml::to_string(&m).unwrap(),
+        );
+    }
+}
+
+fn read(rel: &str) -> Value {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel))
+        .unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn report(tally: &Tally) {
+    eprintln!(
+        "{} mutants: {} refused, {} ran",
+        tally.mutants, tally.refused, tally.ran
+    );
+    assert!(
+        tally.failures.is_empty(),
+        "{} of {} mutants failed:\n{}",
+        tally.failures.len(),
+        tally.mutants,
+        tally.failures.join("\n")
+    );
+    // Both sides are exercised: most edge values are refused, and many
+    // mutants (in-range values, deleted optional fields) still run.
+    assert!(
+        tally.refused > tally.mutants / 2,
+        "{} refused",
+        tally.refused
+    );
+    assert!(tally.ran > tally.mutants / 20, "{} ran", tally.ran);
+}
+
+#[test]
+fn every_mutant_of_every_shipped_scenario_is_refused_or_runs_clean() {
+    let mut tally = Tally::default();
+    let mut files: Vec<String> =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .unwrap()
+            .map(|e| format!("scenarios/{}", e.unwrap().file_name().to_string_lossy()))
+            .filter(|f| f.ends_with(".yaml"))
+            .collect();
+    files.sort();
+    assert_eq!(files.len(), 4, "{files:?}");
+    for rel in &files {
+        mutants(
+            &read(rel),
+            |_| true,
+            |what, text| {
+                let src = Source::from_text(rel.as_str(), text);
+                try_mutant(
+                    &[rel.as_str()],
+                    &format!("{rel}: {what}"),
+                    || Scenario::from_source(&src, &[]),
+                    &mut tally,
+                );
+            },
+        );
+    }
+    report(&tally);
+}
+
+/// A scenario that reaches every kind of rate of the mutated models:
+/// long-context input, 1-hour and 5-minute cache writes and reads, batch,
+/// a cascade between the two models and a judge call.
+const CATALOG_SCENARIO: &str = "
+name: catalog-mutants
+horizon_months: 2
+catalog: ./catalog.yaml
+volume: { requests_per_month: 100000 }
+workloads:
+  - name: long
+    share: 0.5
+    task: rag
+    input_tokens: { uniform: { min: 150000, max: 250000 } }
+    output_tokens: 500
+    difficulty: { beta: { mean: 0.4, concentration: 5 } }
+    cache: { prefix_tokens: 5000, distinct_prefixes: 3, ttl: 1h }
+    batch_share: 0.3
+  - name: short
+    share: 0.5
+    task: classification
+    input_tokens: 800
+    output_tokens: 10
+    difficulty: 0.2
+    cache: { prefix_tokens: 2000, distinct_prefixes: 2 }
+policies:
+  - { name: pro, single: nova-pro }
+  - { name: sonnet, single: claude-sonnet-4-5 }
+  - name: cascade
+    cascade:
+      steps: [nova-pro, claude-sonnet-4-5]
+      gate: { recall: 0.8, false_alarm: 0.1, judge: { model: nova-pro, input_tokens: 300, output_tokens: 5 } }
+baseline: sonnet
+";
+
+#[test]
+fn every_mutant_of_the_bedrock_catalog_is_refused_or_runs_clean() {
+    // Every top-level field, and every field of the two models the
+    // scenario uses (the other twenty entries have the same shape).
+    let rel = "pricing/bedrock-2026-11.yaml";
+    let doc = read(rel);
+    let models = doc["models"].as_sequence().unwrap();
+    let index = |key: &str| {
+        models
+            .iter()
+            .position(|m| m["key"].as_str() == Some(key))
+            .unwrap()
+    };
+    let mutated = [index("nova-pro"), index("claude-sonnet-4-5")];
+    let dir = std::env::temp_dir().join(format!("tiersim-catalog-mutants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("scenario.yaml");
+    std::fs::write(&scenario, CATALOG_SCENARIO).unwrap();
+    let catalog = dir.join("catalog.yaml");
+    // As the scenario names it: relative to the scenario's directory.
+    let label = dir.join(".").join("catalog.yaml").display().to_string();
+    // A mutated model key leaves the scenario naming a model that is gone.
+    let scenario_label = scenario.display().to_string();
+    let mut tally = Tally::default();
+    mutants(
+        &doc,
+        |path| match path {
+            [Seg::Key(k)] => k.as_str() != Some("models"),
+            [Seg::Key(k), Seg::Index(i), ..] => k.as_str() == Some("models") && mutated.contains(i),
+            _ => false,
+        },
+        |what, text| {
+            std::fs::write(&catalog, text).unwrap();
+            // A catalog's errors name the catalog file, whether the scenario
+            // is loaded or the catalog checked on its own.
+            try_mutant(
+                &[&label, &scenario_label],
+                &format!("{rel}: {what}"),
+                || Scenario::load(&scenario, &[]),
+                &mut tally,
+            );
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    report(&tally);
+}
