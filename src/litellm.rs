@@ -49,7 +49,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value> {
         } else {
             Diagnostic::new(format!(
                 "not JSON: {}; expected LiteLLM's JSON object of model entries",
-                crate::input::strip_json_location(&e.to_string())
+                crate::input::json_message(&e)
             ))
             .at(e.line(), e.column().max(1))
         })

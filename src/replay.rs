@@ -269,7 +269,7 @@ fn bedrock_record(text: &str, task_tag: &str) -> std::result::Result<Record, Str
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "not a JSON object: {} (column {})",
-            crate::input::strip_json_location(&e.to_string()),
+            crate::input::json_message(&e),
             e.column()
         )
     })?;

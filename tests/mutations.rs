@@ -15,6 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde_yaml::Value;
 use tiersim::engine::Mode;
 use tiersim::input::yaml::Source;
+use tiersim::whatif::{credits, provisioned};
 use tiersim::{RunOptions, Scenario};
 
 /// What each value is replaced with, as YAML.
@@ -146,9 +147,19 @@ fn try_mutant(
         };
         let run = tiersim::run(&s, &opts).map_err(|e| e.to_string())?;
         let p = tiersim::project(&s, &run);
-        let v = serde_yaml::to_value(&p).expect("a projection serializes");
         let mut problems = Vec::new();
+        let v = serde_yaml::to_value(&p).expect("a projection serializes");
         check_numbers(&v, "projection", &mut problems);
+        // What `run` reports besides the projection: credit runways and
+        // provisioned-throughput verdicts.
+        let credits: Vec<_> = (0..run.policy_names.len())
+            .map(|i| credits::report(&s.credits, &run, i, 0.9, run.months))
+            .collect();
+        let v = serde_yaml::to_value(&credits).expect("credit reports serialize");
+        check_numbers(&v, "credits", &mut problems);
+        let verdicts = provisioned::verdicts(&s, &run, s.peak_to_average);
+        let v = serde_yaml::to_value(&verdicts).expect("verdicts serialize");
+        check_numbers(&v, "provisioned", &mut problems);
         for x in &p.policies {
             if !(0.0..=1.0).contains(&x.quality) {
                 problems.push(format!("{}: quality {}", x.name, x.quality));
@@ -306,6 +317,44 @@ policies:
 baseline: sonnet
 ";
 
+/// Mutates `rel` (a file a scenario refers to) at the paths `keep`
+/// selects, writing each mutant as `name` beside `scenario_text`, which
+/// refers to it by that name.
+fn mutate_referenced_file(
+    rel: &str,
+    name: &str,
+    scenario_text: &str,
+    keep: impl Fn(&[Seg]) -> bool,
+) -> Tally {
+    let dir = std::env::temp_dir().join(format!(
+        "tiersim-mutants-{}-{}",
+        name.replace('.', "-"),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("scenario.yaml");
+    std::fs::write(&scenario, scenario_text).unwrap();
+    let file = dir.join(name);
+    // As the scenario names it, relative to the scenario's directory
+    // (`./NAME` or `NAME`).
+    let dotted = dir.join(".").join(name).display().to_string();
+    let plain = file.display().to_string();
+    // A mutated model key leaves the scenario naming a model that is gone.
+    let scenario_label = scenario.display().to_string();
+    let mut tally = Tally::default();
+    mutants(&read(rel), keep, |what, text| {
+        std::fs::write(&file, text).unwrap();
+        try_mutant(
+            &[&dotted, &plain, &scenario_label],
+            &format!("{rel}: {what}"),
+            || Scenario::load(&scenario, &[]),
+            &mut tally,
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    tally
+}
+
 #[test]
 fn every_mutant_of_the_bedrock_catalog_is_refused_or_runs_clean() {
     // Every top-level field, and every field of the two models the
@@ -320,34 +369,66 @@ fn every_mutant_of_the_bedrock_catalog_is_refused_or_runs_clean() {
             .unwrap()
     };
     let mutated = [index("nova-pro"), index("claude-sonnet-4-5")];
-    let dir = std::env::temp_dir().join(format!("tiersim-catalog-mutants-{}", std::process::id()));
+    let tally = mutate_referenced_file(rel, "catalog.yaml", CATALOG_SCENARIO, |path| match path {
+        [Seg::Key(k)] => k.as_str() != Some("models"),
+        [Seg::Key(k), Seg::Index(i), ..] => k.as_str() == Some("models") && mutated.contains(i),
+        _ => false,
+    });
+    report(&tally);
+}
+
+#[test]
+fn every_mutant_of_a_catalog_with_provisioned_prices_is_refused_or_runs_clean() {
+    // The shipped catalogs carry no provisioned-throughput prices; the
+    // test fixture does, so its fields are mutated too.
+    let scenario = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pt-scenario.yaml"),
+    )
+    .unwrap();
+    let tally = mutate_referenced_file(
+        "tests/fixtures/pt-catalog.yaml",
+        "pt-catalog.yaml",
+        &scenario,
+        |_| true,
+    );
+    report(&tally);
+}
+
+const PROFILE_SCENARIO: &str = "
+name: profile-mutants
+horizon_months: 2
+quality: ./profile.yaml
+volume: { requests_per_month: 100000 }
+workloads:
+  - name: think
+    share: 1
+    task: reasoning
+    input_tokens: 2000
+    output_tokens: 300
+    difficulty: { beta: { mean: 0.4, concentration: 4 } }
+policies:
+  - { name: pro, single: nova-pro }
+  - { name: sonnet, single: claude-sonnet-4-5 }
+  - { name: cascade, cascade: { steps: [nova-pro, claude-sonnet-4-5], gate: { recall: 0.8, false_alarm: 0.1 } } }
+  - { name: oracle, oracle: [nova-pro, claude-sonnet-4-5] }
+baseline: sonnet
+";
+
+#[test]
+fn every_mutant_of_a_quality_profile_is_refused_or_runs_clean() {
+    let dir = std::env::temp_dir().join(format!("tiersim-profile-source-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let scenario = dir.join("scenario.yaml");
-    std::fs::write(&scenario, CATALOG_SCENARIO).unwrap();
-    let catalog = dir.join("catalog.yaml");
-    // As the scenario names it: relative to the scenario's directory.
-    let label = dir.join(".").join("catalog.yaml").display().to_string();
-    // A mutated model key leaves the scenario naming a model that is gone.
-    let scenario_label = scenario.display().to_string();
-    let mut tally = Tally::default();
-    mutants(
-        &doc,
-        |path| match path {
-            [Seg::Key(k)] => k.as_str() != Some("models"),
-            [Seg::Key(k), Seg::Index(i), ..] => k.as_str() == Some("models") && mutated.contains(i),
-            _ => false,
-        },
-        |what, text| {
-            std::fs::write(&catalog, text).unwrap();
-            // A catalog's errors name the catalog file, whether the scenario
-            // is loaded or the catalog checked on its own.
-            try_mutant(
-                &[&label, &scenario_label],
-                &format!("{rel}: {what}"),
-                || Scenario::load(&scenario, &[]),
-                &mut tally,
-            );
-        },
+    let profile = dir.join("profile.yaml");
+    std::fs::write(
+        &profile,
+        "slope: 0.1\noutcome_correlation: 0.8\nsource: test\ncapabilities:\n  nova-pro: { reasoning: 0.55 }\n  claude-sonnet-4-5: { reasoning: 0.8 }\ndifficulty:\n  reasoning: { beta: { mean: 0.4, concentration: 4 } }\n",
+    )
+    .unwrap();
+    let tally = mutate_referenced_file(
+        profile.to_str().unwrap(),
+        "profile.yaml",
+        PROFILE_SCENARIO,
+        |_| true,
     );
     let _ = std::fs::remove_dir_all(&dir);
     report(&tally);

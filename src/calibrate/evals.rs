@@ -177,7 +177,7 @@ fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<Vec<Outcome>> {
             Error::from(
                 Diagnostic::new(format!(
                     "not a JSON object: {}; expected one JSON object per line",
-                    crate::input::strip_json_location(&e.to_string())
+                    crate::input::json_message(&e)
                 ))
                 .in_file(path)
                 .at(n + 1, e.column().max(1)),

@@ -513,17 +513,38 @@ impl Catalog {
                 },
                 capability,
                 provisioned: m.provisioned.as_ref().map(|pt| {
-                    for (name, v) in [
-                        ("hourly_usd_per_unit", pt.hourly_usd_per_unit),
-                        ("input_tokens_per_minute", pt.input_tokens_per_minute),
-                        ("output_tokens_per_minute", pt.output_tokens_per_minute),
+                    // A unit's throughput is at least a token a minute: a
+                    // smaller one would need unboundedly many units.
+                    for (name, v, min, what) in [
+                        (
+                            "hourly_usd_per_unit",
+                            pt.hourly_usd_per_unit,
+                            0.0,
+                            "USD an hour",
+                        ),
+                        (
+                            "input_tokens_per_minute",
+                            pt.input_tokens_per_minute,
+                            1.0,
+                            "tokens a minute",
+                        ),
+                        (
+                            "output_tokens_per_minute",
+                            pt.output_tokens_per_minute,
+                            1.0,
+                            "tokens a minute",
+                        ),
                     ] {
-                        if !(v.is_finite() && v > 0.0 && v <= 1e12) {
+                        let low_ok = if min > 0.0 { v >= min } else { v > 0.0 };
+                        if !(v.is_finite() && low_ok && v <= 1e12) {
+                            let low = if min > 0.0 {
+                                format!("at least {min}")
+                            } else {
+                                "greater than 0".to_string()
+                            };
                             d.push(
                                 format!("{p}.provisioned.{name}"),
-                                format!(
-                                    "must be a number greater than 0 and at most 1e12, got {v}"
-                                ),
+                                format!("must be {low} and at most 1e12 {what}, got {v}"),
                             );
                         }
                     }

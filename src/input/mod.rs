@@ -60,13 +60,19 @@ pub fn describe_io(e: &std::io::Error) -> String {
     }
 }
 
-/// serde_json ends its messages with " at line L column C", which the
-/// diagnostic reports in its own place.
-pub fn strip_json_location(msg: &str) -> &str {
-    match msg.rfind(" at line ") {
+/// A JSON parser error in words: without the " at line L column C" that
+/// serde_json appends (a diagnostic reports the place in its own way), and
+/// with its nesting limit stated.
+pub fn json_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = match msg.rfind(" at line ") {
         Some(i) if msg[i..].contains(" column ") => &msg[..i],
-        _ => msg,
-    }
+        _ => msg.as_str(),
+    };
+    msg.replace(
+        "recursion limit exceeded",
+        "nested more than 128 levels deep",
+    )
 }
 
 /// 4194304 -> "4 MiB"; sizes that are not a whole number of KiB stay in bytes.
