@@ -1,9 +1,11 @@
-//! Structure-aware mutation of every shipped scenario: each value in the
-//! file is replaced, in turn, by an edge case (zero, negative, huge, NaN,
-//! infinity, the wrong type, an empty list, a wild distribution), each field
-//! is deleted, and each list emptied. Every mutant must either be refused
-//! with a located message or run to a projection whose every number is
-//! finite and whose money is never negative. No mutant may panic.
+//! Structure-aware mutation of every shipped scenario, of catalogs and of a
+//! quality profile: each value in the file is replaced, in turn, by an edge
+//! case (zero, negative, huge, tiny, NaN, infinity, the wrong type, an empty
+//! list, a wild distribution), and each field or list element is deleted.
+//! Every mutant must either be refused with a message naming the file, or
+//! run to results (projection, credit runways, provisioned-throughput
+//! verdicts, sensitivity) whose every number is finite and whose money is
+//! never negative. No mutant may panic.
 //!
 //! The byte-level fuzzer (fuzz/, by hand) rarely gets past the YAML parser
 //! into deep validation; this walks every field path of real files
@@ -15,7 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde_yaml::Value;
 use tiersim::engine::Mode;
 use tiersim::input::yaml::Source;
-use tiersim::whatif::{credits, provisioned};
+use tiersim::whatif::{credits, provisioned, sensitivity};
 use tiersim::{RunOptions, Scenario};
 
 /// What each value is replaced with, as YAML.
@@ -160,6 +162,19 @@ fn try_mutant(
         let verdicts = provisioned::verdicts(&s, &run, s.peak_to_average);
         let v = serde_yaml::to_value(&verdicts).expect("verdicts serialize");
         check_numbers(&v, "provisioned", &mut problems);
+        // Sensitivity pins each uncertain input at its 10th and 90th
+        // percentiles: the tails of a wild distribution are reached here.
+        if !s.uncertain_params().is_empty() {
+            let swings = sensitivity::sensitivity(&s, 0, 2, || RunOptions {
+                mode: Mode::Fast { samples: 64 },
+                threads: Some(1),
+                adapt_samples: false,
+                ..RunOptions::default()
+            })
+            .map_err(|e| e.to_string())?;
+            let v = serde_yaml::to_value(&swings).expect("sensitivity serializes");
+            check_numbers(&v, "sensitivity", &mut problems);
+        }
         for x in &p.policies {
             if !(0.0..=1.0).contains(&x.quality) {
                 problems.push(format!("{}: quality {}", x.name, x.quality));
