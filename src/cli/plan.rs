@@ -285,9 +285,10 @@ fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
         Mode::Exact
     } else {
         let samples = a.samples.unwrap_or(crate::engine::fast::DEFAULT_SAMPLES);
-        if !(16..=1 << 24).contains(&samples) {
+        if !(16..=crate::engine::fast::MAX_SAMPLES).contains(&samples) {
             return Err(Error::input(format!(
-                "--samples must be between 16 and 16777216, got {samples}"
+                "--samples must be between 16 and {}, got {samples}",
+                crate::engine::fast::MAX_SAMPLES
             )));
         }
         Mode::Fast { samples }

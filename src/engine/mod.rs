@@ -223,10 +223,11 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
         )));
     }
     if let Mode::Fast { samples } = opts.mode
-        && !(16..=1 << 24).contains(&samples)
+        && !(16..=fast::MAX_SAMPLES).contains(&samples)
     {
         return Err(Error::input(format!(
-            "samples per workload must be between 16 and 16777216, got {samples}"
+            "samples per workload must be between 16 and {}, got {samples}",
+            fast::MAX_SAMPLES
         )));
     }
     setup.policy_names = first
