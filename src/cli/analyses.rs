@@ -18,13 +18,7 @@ use crate::whatif::{compare as cmp, credits as cr, provisioned, sensitivity as s
 /// Replications to use: the flag, else the scenario's, else 200 when the
 /// scenario has uncertain inputs (enough for stable P10/P90), else 1.
 fn replications(sim: &Sim, s: &Scenario) -> u32 {
-    sim.replications
-        .or(s.replications)
-        .unwrap_or(if s.uncertain_params().is_empty() {
-            1
-        } else {
-            200
-        })
+    sim.replications.unwrap_or_else(|| s.default_replications())
 }
 
 fn load(path: &Path, sim: &Sim) -> Result<Scenario> {

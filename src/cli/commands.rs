@@ -360,7 +360,12 @@ fn validate(files: &[std::path::PathBuf], sets: &[String]) -> Result<()> {
                     )
                 })
             } else {
-                Scenario::from_source(&src, sets).map(|s| {
+                Scenario::from_source(&src, sets)
+                    .and_then(|s| {
+                        crate::engine::check_scenario_size(&s, s.default_replications())?;
+                        Ok(s)
+                    })
+                    .map(|s| {
                     format!(
                         "ok: {} (scenario {}: {} workloads, {} policies, {} months, catalog {})\n",
                         f.display(),

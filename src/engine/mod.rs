@@ -214,15 +214,26 @@ const BYTES_PER_LEDGER_CELL: f64 = 700.0;
 /// 1.7 GB.
 pub const MAX_REPLICATION_CELLS: u64 = 1 << 25;
 
+/// Checks that running `s` with `replications` (and its own policies)
+/// fits the size limits, as [`run`] does before allocating; `tiersim
+/// validate` uses it to refuse such a scenario without running it.
+pub fn check_scenario_size(s: &Scenario, replications: u32) -> Result<()> {
+    check_shape(
+        u64::from(s.horizon_months),
+        s.policies.len() as u64,
+        s.workloads.len() as u64,
+        s.catalog.models.len() as u64,
+        u64::from(replications.max(1)),
+    )
+    .map_err(|e| match &s.path {
+        Some(p) => e.in_file(p),
+        None => e,
+    })
+}
+
 /// Refuses a run whose results would not fit in memory, before anything
 /// is allocated, saying which sizes multiply up and what to lower.
-fn check_size(setup: &Setup<'_, '_>) -> Result<()> {
-    let (months, np, nw, nm) = (
-        setup.months as u64,
-        setup.np as u64,
-        setup.nw as u64,
-        setup.nm as u64,
-    );
+fn check_shape(months: u64, np: u64, nw: u64, nm: u64, reps: u64) -> Result<()> {
     let cells = months * np * nw * nm;
     if cells > MAX_LEDGER_CELLS {
         return Err(Error::input(format!(
@@ -230,7 +241,6 @@ fn check_size(setup: &Setup<'_, '_>) -> Result<()> {
             cells as f64 * BYTES_PER_LEDGER_CELL / 1e9
         )));
     }
-    let reps = u64::from(setup.reps);
     if reps * months * np > MAX_REPLICATION_CELLS {
         return Err(Error::input(format!(
             "{reps} replications x {months} months x {np} policies = {} per-replication results; at most {MAX_REPLICATION_CELLS} (about 1.7 GB): use at most {} replications",
@@ -295,7 +305,14 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
     }
     setup.np = setup.policy_names.len();
     drop(first);
-    check_size(&setup).map_err(|e| match &scenario.path {
+    check_shape(
+        setup.months as u64,
+        setup.np as u64,
+        setup.nw as u64,
+        setup.nm as u64,
+        u64::from(setup.reps),
+    )
+    .map_err(|e| match &scenario.path {
         Some(p) => e.in_file(p),
         None => e,
     })?;

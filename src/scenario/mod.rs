@@ -298,6 +298,17 @@ impl Scenario {
             .map_err(|e| overrides::blame(yaml::locate_all(src, e), sets))
     }
 
+    /// Replications when the command line names none: the scenario's own,
+    /// else 200 when it has uncertain inputs (for bands), else 1.
+    pub fn default_replications(&self) -> u32 {
+        self.replications
+            .unwrap_or(if self.uncertain_params().is_empty() {
+                1
+            } else {
+                200
+            })
+    }
+
     /// Every uncertain input, by path.
     /// Files besides the scenario that its results depend on.
     pub fn referenced_files(&self) -> &[PathBuf] {
