@@ -97,9 +97,13 @@ fn readable_numbers(msg: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
     while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
-        let len = rest[start..]
+        let mut len = rest[start..]
             .find(|c: char| !is_num(c))
             .unwrap_or(rest.len() - start);
+        // A full stop after a number ends the sentence.
+        if rest[start..start + len].ends_with('.') {
+            len -= 1;
+        }
         let token = &rest[start..start + len];
         out.push_str(&rest[..start]);
         match token.parse::<f64>() {
@@ -225,6 +229,10 @@ mod tests {
         assert_eq!(
             readable_numbers("got 1000000000000000000000000000000 at models[10]"),
             "got 1e30 at models[10]"
+        );
+        assert_eq!(
+            readable_numbers("got 1000000000000000000000000000000."),
+            "got 1e30."
         );
         assert_eq!(
             readable_numbers("up to 18446744073709551615; version 1.110.2"),

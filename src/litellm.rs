@@ -37,14 +37,14 @@ pub const PRICE_FILE: crate::input::FileKind = crate::input::FileKind {
 /// Parses the price file's bytes, with the parser's line and column on error.
 pub fn parse_json(bytes: &[u8]) -> Result<Value> {
     use crate::error::Diagnostic;
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(Error::from(Diagnostic::new(format!(
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::from(Diagnostic::new(format!(
             "is not UTF-8 text (invalid byte at offset {}); expected LiteLLM's JSON object of model entries",
             e.valid_up_to()
-        ))));
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::from(if bytes.iter().all(u8::is_ascii_whitespace) {
+        )))
+    })?;
+    serde_json::from_str(text).map_err(|e| {
+        Error::from(if text.trim().is_empty() {
             Diagnostic::new("file is empty; expected LiteLLM's JSON object of model entries")
         } else {
             Diagnostic::new(format!(

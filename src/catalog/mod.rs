@@ -515,36 +515,35 @@ impl Catalog {
                 provisioned: m.provisioned.as_ref().map(|pt| {
                     // A unit's throughput is at least a token a minute: a
                     // smaller one would need unboundedly many units.
-                    for (name, v, min, what) in [
+                    let (hourly, tpm_in, tpm_out) = (
+                        pt.hourly_usd_per_unit,
+                        pt.input_tokens_per_minute,
+                        pt.output_tokens_per_minute,
+                    );
+                    for (name, v, above_min, valid) in [
                         (
                             "hourly_usd_per_unit",
-                            pt.hourly_usd_per_unit,
-                            0.0,
-                            "USD an hour",
+                            hourly,
+                            hourly > 0.0,
+                            "greater than 0 and at most 1e12 USD an hour",
                         ),
                         (
                             "input_tokens_per_minute",
-                            pt.input_tokens_per_minute,
-                            1.0,
-                            "tokens a minute",
+                            tpm_in,
+                            tpm_in >= 1.0,
+                            "at least 1 and at most 1e12 tokens a minute",
                         ),
                         (
                             "output_tokens_per_minute",
-                            pt.output_tokens_per_minute,
-                            1.0,
-                            "tokens a minute",
+                            tpm_out,
+                            tpm_out >= 1.0,
+                            "at least 1 and at most 1e12 tokens a minute",
                         ),
                     ] {
-                        let low_ok = if min > 0.0 { v >= min } else { v > 0.0 };
-                        if !(v.is_finite() && low_ok && v <= 1e12) {
-                            let low = if min > 0.0 {
-                                format!("at least {min}")
-                            } else {
-                                "greater than 0".to_string()
-                            };
+                        if !(v.is_finite() && above_min && v <= 1e12) {
                             d.push(
                                 format!("{p}.provisioned.{name}"),
-                                format!("must be {low} and at most 1e12 {what}, got {v}"),
+                                format!("must be {valid}, got {v}"),
                             );
                         }
                     }

@@ -225,10 +225,15 @@ pub fn check_scenario_size(s: &Scenario, replications: u32) -> Result<()> {
         s.catalog.models.len() as u64,
         u64::from(replications.max(1)),
     )
-    .map_err(|e| match &s.path {
+    .map_err(|e| in_scenario_file(e, s))
+}
+
+/// Names the scenario's file in an error about the scenario as a whole.
+fn in_scenario_file(e: Error, s: &Scenario) -> Error {
+    match &s.path {
         Some(p) => e.in_file(p),
         None => e,
-    })
+    }
 }
 
 /// Refuses a run whose results would not fit in memory, before anything
@@ -312,10 +317,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
         setup.nm as u64,
         u64::from(setup.reps),
     )
-    .map_err(|e| match &scenario.path {
-        Some(p) => e.in_file(p),
-        None => e,
-    })?;
+    .map_err(|e| in_scenario_file(e, scenario))?;
     if let Some(t) = opts.threads {
         setup.pool = Some(
             rayon::ThreadPoolBuilder::new()

@@ -128,7 +128,7 @@ impl Range {
 /// Formats a number for messages: integers without a fraction, large values
 /// in exponent form.
 pub fn fmt_num(x: f64) -> String {
-    if x.is_finite() && (x.abs() >= 1e7 || (x != 0.0 && x.abs() < 1e-6)) {
+    if x.is_finite() && x.abs() >= 1e7 {
         format!("{x:e}")
     } else if x.is_finite() && x.fract() == 0.0 {
         format!("{}", x as i64)
