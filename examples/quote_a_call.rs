@@ -4,7 +4,7 @@
 //! Run with: cargo run --release --example quote_a_call
 
 use tiersim::catalog::Catalog;
-use tiersim::pricing::{CacheOutcome, CallShape, Ttl, price_call};
+use tiersim::catalog::pricing::{CacheOutcome, CallShape, Ttl, price_call};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let catalog = Catalog::load("bedrock-2026-11", None)?;

@@ -1,51 +1,45 @@
 //! tiersim: what LLM traffic will cost each month, what quality a routing
 //! policy gives up, and which policy is worth it — simulated offline.
 //!
-//! Data flows one way (DESIGN.md §1):
+//! Data flows one way, and so do the imports (ARCHITECTURE.md):
 //!
 //! ```text
-//! scenario (YAML) ─► Scenario ─► Instance (one replication's numbers)
-//!                                   │
-//!                  traffic (all randomness) ─► Request
-//!                                   │
-//!                  policy ─► Decision (calls made, answer accepted)
-//!                                   │
-//!                  engine + pricing ─► Ledger (token counts by price class)
-//!                                   │
-//!                  projection ─► reports (terminal, JSON)
+//! input ─► catalog ─► quality ─► logs ─► scenario ─► traffic ─► policy ─► sim ─► analysis ─► render
 //! ```
 //!
-//! The binary is a thin layer over this library; `examples/` show the
+//! A module may import the foundations ([`error`], [`calendar`],
+//! [`random`], [`stats`]) and the modules to its left, never one to its
+//! right. The binary (`src/main.rs`, `src/cli/`) is a thin layer over this
+//! library and the only place that knows about flags; `examples/` show the
 //! library in use, including a routing policy written outside the crate.
 
-pub mod calibrate;
-pub mod catalog;
-pub mod chart;
-pub mod cli;
-pub mod dist;
-pub mod engine;
+pub mod calendar;
 pub mod error;
-pub mod export;
-pub mod input;
-pub mod ledger;
-pub mod litellm;
-pub mod output;
-pub mod policy;
-pub mod pricing;
-pub mod projection;
-pub mod quality;
-pub mod replay;
-pub mod report;
-pub mod request;
-pub mod scenario;
-pub mod schema;
-pub mod traffic;
-pub mod whatif;
+pub mod random;
+pub mod stats;
 
+pub mod input;
+
+pub mod catalog;
+pub mod quality;
+
+pub mod logs;
+pub mod scenario;
+
+pub mod traffic;
+
+pub mod policy;
+
+pub mod sim;
+
+pub mod analysis;
+
+pub mod render;
+
+pub use analysis::projection::{Projection, project};
 pub use catalog::{Catalog, ModelId, TaskKind};
-pub use engine::{Mode, Run, RunOptions, run};
 pub use error::{Error, Result};
 pub use policy::{Context, Decision, Policy};
-pub use projection::{Projection, project};
-pub use request::Request;
 pub use scenario::Scenario;
+pub use sim::{Mode, Run, RunOptions, run};
+pub use traffic::Request;

@@ -18,7 +18,7 @@ mod common;
 
 use std::path::Path;
 
-use tiersim::projection::sd;
+use tiersim::stats::sd;
 use tiersim::{Mode, RunOptions, Scenario};
 
 const SHIPPED: &[&str] = &[

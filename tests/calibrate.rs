@@ -10,8 +10,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution};
 use tiersim::TaskKind;
-use tiersim::calibrate::{self, Options};
 use tiersim::project;
+use tiersim::quality::calibrate::{self, Options};
 use tiersim::quality::sigmoid;
 
 const MIXTRAL: &str = "mistralai/Mixtral-8x7B-Instruct-v0.1";

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{lognormal_mean, run, run_fast, scenario};
-use tiersim::engine::fast::hit_probability;
 use tiersim::project;
+use tiersim::sim::fast::hit_probability;
 
 const MONTH_S: f64 = 365.25 / 12.0 * 86_400.0;
 

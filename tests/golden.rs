@@ -20,7 +20,12 @@ const VOLATILE_PROVENANCE_KEYS: [&str; 3] = ["\"created_at\"", "\"command_line\"
 fn files_digest(dir: &Path) -> String {
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .expect("out dir readable")
-        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
     let mut out = String::new();
@@ -38,7 +43,11 @@ fn files_digest(dir: &Path) -> String {
         } else if name == "run.json" {
             let text = String::from_utf8(bytes).expect("run.json is UTF-8");
             text.lines()
-                .filter(|l| !VOLATILE_PROVENANCE_KEYS.iter().any(|k| l.trim_start().starts_with(k)))
+                .filter(|l| {
+                    !VOLATILE_PROVENANCE_KEYS
+                        .iter()
+                        .any(|k| l.trim_start().starts_with(k))
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
                 .into_bytes()
@@ -60,16 +69,26 @@ fn every_output_is_byte_identical_to_its_golden_file() {
     let cases = std::fs::read_to_string(golden.join("cases.txt")).expect("cases.txt");
     let mut failures = Vec::new();
     let mut count = 0;
-    for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in cases
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (name, args) = line.split_once(':').expect("`name: args`");
         let name = name.trim();
         count += 1;
-        let out_dir = std::env::temp_dir().join(format!("tiersim-golden-{}-{name}", std::process::id()));
+        let out_dir =
+            std::env::temp_dir().join(format!("tiersim-golden-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out_dir);
         let out_str = out_dir.to_string_lossy().into_owned();
         let args: Vec<String> = args
             .split_whitespace()
-            .map(|a| if a == "OUT" { out_str.clone() } else { a.to_string() })
+            .map(|a| {
+                if a == "OUT" {
+                    out_str.clone()
+                } else {
+                    a.to_string()
+                }
+            })
             .collect();
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = common::tiersim(&argv);
@@ -79,7 +98,10 @@ fn every_output_is_byte_identical_to_its_golden_file() {
             args.join(" "),
             common::stderr(&o)
         );
-        let mut produced = vec![(format!("{name}.out"), common::stdout(&o).replace(&out_str, "OUT"))];
+        let mut produced = vec![(
+            format!("{name}.out"),
+            common::stdout(&o).replace(&out_str, "OUT"),
+        )];
         if out_dir.exists() {
             produced.push((format!("{name}.files"), files_digest(&out_dir)));
             let _ = std::fs::remove_dir_all(&out_dir);
@@ -106,5 +128,9 @@ fn every_output_is_byte_identical_to_its_golden_file() {
         }
     }
     assert!(count >= 17, "cases.txt lists {count} cases");
-    assert!(failures.is_empty(), "golden outputs changed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden outputs changed:\n{}",
+        failures.join("\n")
+    );
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::{run, scenario};
 use tiersim::policy::Context;
-use tiersim::scenario::instance::{Draws, resolve};
+use tiersim::sim::instance::{Draws, resolve};
 use tiersim::traffic::Traffic;
 use tiersim::{Decision, project};
 
@@ -106,8 +106,8 @@ fn stronger_models_succeed_wherever_weaker_ones_do() {
         slope: inst.slope,
         pricing: &inst.pricing,
     };
-    let traffic = Traffic::new(&inst);
-    let mut rng = Traffic::rng(99);
+    let traffic = Traffic::new(&inst.workloads, inst.slope, inst.outcome_correlation);
+    let mut rng = tiersim::random::generator_from_seed(99);
     let ids: Vec<_> = s.catalog.ids().collect();
     let mut checked = 0u64;
     traffic.month(20_000, &mut rng, |req| {

@@ -15,9 +15,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_yaml::Value;
-use tiersim::engine::Mode;
+use tiersim::analysis::{credits, provisioned, sensitivity};
 use tiersim::input::yaml::Source;
-use tiersim::whatif::{credits, provisioned, sensitivity};
+use tiersim::sim::Mode;
 use tiersim::{RunOptions, Scenario};
 
 /// What each value is replaced with, as YAML.
@@ -164,7 +164,7 @@ fn try_mutant(
         check_numbers(&v, "provisioned", &mut problems);
         // Sensitivity pins each uncertain input at its 10th and 90th
         // percentiles: the tails of a wild distribution are reached here.
-        if !s.uncertain_params().is_empty() {
+        if !tiersim::sim::instance::uncertain_params(&s).is_empty() {
             let swings = sensitivity::sensitivity(&s, 0, 2, || RunOptions {
                 mode: Mode::Fast { samples: 64 },
                 threads: Some(1),

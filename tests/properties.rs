@@ -11,9 +11,9 @@ mod common;
 
 use common::scenario;
 use proptest::prelude::*;
-use tiersim::engine::Mode;
 use tiersim::policy::Context;
-use tiersim::scenario::instance::{Draws, resolve};
+use tiersim::sim::Mode;
+use tiersim::sim::instance::{Draws, resolve};
 use tiersim::traffic::Traffic;
 use tiersim::{Run, RunOptions, Scenario, project};
 
@@ -341,8 +341,8 @@ proptest! {
             slope: inst.slope,
             pricing: &inst.pricing,
         };
-        let traffic = Traffic::new(&inst);
-        let mut rng = Traffic::rng(seed);
+        let traffic = Traffic::new(&inst.workloads, inst.slope, inst.outcome_correlation);
+        let mut rng = tiersim::random::generator_from_seed(seed);
         let ids: Vec<_> = MODELS.iter().map(|m| s.catalog.find(m).unwrap()).collect();
         let mut violations = 0u64;
         traffic.month(2_000, &mut rng, |req| {

@@ -3,8 +3,9 @@
 mod common;
 
 use common::{root, scenario, stderr, stdout, tiersim};
-use tiersim::replay::{self, LogFormat};
-use tiersim::scenario::instance::{AtQuantile, CacheInst, resolve};
+use tiersim::logs::{self, LogFormat};
+use tiersim::sim::instance::{AtQuantile, resolve};
+use tiersim::traffic::CacheInst;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     root().join("tests/fixtures/logs").join(name)
@@ -16,7 +17,7 @@ fn bedrock_log_replays_to_the_expected_mix_and_tokens() {
     // 1,500-token prefix written once and read 15 times), 10 writing calls
     // (inputs 1,000/1,400, outputs 250/350), 4 unlabelled (500 in, 100 out),
     // plus a truncated line and a record without an output count.
-    let log = replay::read(
+    let log = logs::read(
         &fixture("bedrock-invocations.jsonl"),
         LogFormat::BedrockInvocationLog,
         "task",
@@ -30,7 +31,7 @@ fn bedrock_log_replays_to_the_expected_mix_and_tokens() {
         log.errors[1],
         (21, "missing output.outputTokenCount".to_string())
     );
-    let d = replay::derive(&log);
+    let d = logs::derive(&log);
     let w = |label: &str| d.workloads.iter().find(|w| w.label == label).unwrap();
     let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
     assert!((w("classification").share - 16.0 / 30.0).abs() < 1e-12);
@@ -45,7 +46,7 @@ fn bedrock_log_replays_to_the_expected_mix_and_tokens() {
     assert_eq!(w("writing").cached_share, 0.0);
 
     // --strict stops at the first malformed line.
-    let e = replay::read(
+    let e = logs::read(
         &fixture("bedrock-invocations.jsonl"),
         LogFormat::BedrockInvocationLog,
         "task",
@@ -102,9 +103,9 @@ fn profile_prices_the_log_at_catalog_rates() {
     // Two calls: Nova Micro 1,000 in / 10 out = $0.000035 + $0.0000014;
     // Sonnet 4.5 (global) 2,000 in + a 4,000-token cache read + 500 out =
     // $0.006 + $0.0012 + $0.0075. Total $0.0147364.
-    let log = replay::read(&fixture("two-calls.csv"), LogFormat::Csv, "task", false).unwrap();
+    let log = logs::read(&fixture("two-calls.csv"), LogFormat::Csv, "task", false).unwrap();
     let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
-    let r = replay::reconcile(&catalog, &log, "global");
+    let r = logs::reconcile(&catalog, &log, "global");
     assert!((r.by_model["nova-micro"] - 0.0000364).abs() < 1e-12);
     assert!((r.by_model["claude-sonnet-4-5"] - 0.0147).abs() < 1e-12);
     assert!((r.total_usd - 0.0147364).abs() < 1e-12);

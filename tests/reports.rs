@@ -218,7 +218,7 @@ fn check_html(html: &str, charts: usize, policies: &[&str]) {
             .map(|h| h.get(parser).unwrap().inner_text(parser).trim().to_string())
             .collect()
     };
-    assert_eq!(texts("h2"), tiersim::report::html::SECTIONS.to_vec());
+    assert_eq!(texts("h2"), tiersim::render::html::SECTIONS.to_vec());
     assert_eq!(dom.query_selector("svg").unwrap().count(), charts);
     assert_eq!(dom.query_selector("figure").unwrap().count(), charts);
     let table = dom
@@ -508,7 +508,7 @@ fn the_report_renders_in_a_real_browser() {
     assert!(o.status.success(), "chromium --dump-dom failed");
     let dom = String::from_utf8_lossy(&o.stdout);
     let log = String::from_utf8_lossy(&o.stderr);
-    for section in tiersim::report::html::SECTIONS {
+    for section in tiersim::render::html::SECTIONS {
         assert!(
             dom.contains(&format!(">{section}</h2>")),
             "rendered page lacks {section}"

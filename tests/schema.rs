@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use boon::{Compiler, Draft, SchemaIndex, Schemas};
 use common::root;
 use tiersim::TaskKind;
-use tiersim::calibrate::{self, Options};
-use tiersim::schema::{Kind, schema};
+use tiersim::quality::calibrate::{self, Options};
+use tiersim::scenario::schema::{Kind, schema};
 
 fn compile(kind: Kind) -> (Schemas, SchemaIndex) {
     let mut schemas = Schemas::new();

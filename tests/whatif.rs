@@ -5,8 +5,8 @@ mod common;
 
 use common::{root, run_fast, scenario, stdout, tiersim};
 use statrs::distribution::{ContinuousCDF, Normal};
+use tiersim::analysis::{credits, provisioned, sensitivity, sweep};
 use tiersim::input::yaml::Source;
-use tiersim::whatif::{credits, provisioned, sensitivity, sweep};
 use tiersim::{RunOptions, Scenario, project};
 
 /// Cost per request of 1,000 input and 100 output tokens on Nova Pro

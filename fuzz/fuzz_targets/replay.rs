@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiersim::replay::{self, LogFormat};
+use tiersim::logs::{self, LogFormat};
 
 fuzz_target!(|data: &[u8]| {
     let path = std::path::Path::new("fuzz.log");

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tiersim::engine::Mode;
+use tiersim::sim::Mode;
 use tiersim::input::yaml::Source;
 use tiersim::{RunOptions, Scenario};
 

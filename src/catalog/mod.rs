@@ -6,6 +6,8 @@
 //! (so `run` works from any directory) and any other catalog file can be
 //! named by path.
 
+pub mod litellm;
+pub mod pricing;
 pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,9 +16,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::pricing::{ModelPricing, Rates};
 use crate::error::{Diagnostics, Error, Result};
 use crate::input::yaml::{self, Source};
-use crate::pricing::{ModelPricing, Rates};
 pub use spec::CatalogSpec;
 
 /// Kinds of work a request can be; capabilities are given per kind.

@@ -6,19 +6,23 @@ use crate::cli::commands::emit;
 use crate::cli::outputs;
 use crate::cli::plan::{Output, RunPlan, Sim};
 use crate::cli::progress::Progress;
-use crate::engine::{self, Run, RunOptions};
-use crate::error::{Error, Result};
-use crate::input::{suggest, yaml};
-use crate::projection::{Projection, project_with};
-use crate::report::format::count;
-use crate::report::{cheapest_within, json, terminal, whatif as report};
-use crate::scenario::Scenario;
-use crate::whatif::{compare as cmp, credits as cr, provisioned, sensitivity as sens, sweep as sw};
+use tiersim::analysis::cheapest_within;
+use tiersim::analysis::projection::{Projection, project_with};
+use tiersim::analysis::{
+    compare as cmp, credits as cr, provisioned, sensitivity as sens, sweep as sw,
+};
+use tiersim::error::{Error, Result};
+use tiersim::input::{suggest, yaml};
+use tiersim::render::format::count;
+use tiersim::render::{json, terminal, whatif as report};
+use tiersim::scenario::Scenario;
+use tiersim::sim::{self, Run, RunOptions};
 
 /// Replications to use: the flag, else the scenario's, else 200 when the
 /// scenario has uncertain inputs (enough for stable P10/P90), else 1.
 fn replications(sim: &Sim, s: &Scenario) -> u32 {
-    sim.replications.unwrap_or_else(|| s.default_replications())
+    sim.replications
+        .unwrap_or_else(|| tiersim::sim::instance::default_replications(s))
 }
 
 fn load(path: &Path, sim: &Sim) -> Result<Scenario> {
@@ -43,7 +47,7 @@ fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
     let reps = replications(sim, s);
     let progress = Progress::new(sim.quiet, label);
     let tick = |d: u64, t: u64| progress.tick(d, t);
-    let run = engine::run(
+    let run = sim::run(
         s,
         &RunOptions {
             progress: Some(&tick),
@@ -67,7 +71,7 @@ fn notes(s: &Scenario, p: &Projection) -> Vec<String> {
             ));
         }
     }
-    let uncertain = s.uncertain_params().len();
+    let uncertain = tiersim::sim::instance::uncertain_params(s).len();
     if uncertain > 0 && p.replications == 1 {
         notes.push(format!(
             "{uncertain} scenario input(s) are distributions but only 1 replication ran; use --replications 200 for bands"
@@ -214,7 +218,7 @@ pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim)
         })?,
         None => {
             // The policy a founder would pick: cheapest within the budget.
-            let run = engine::run(&s, &options(sim, 1))?;
+            let run = sim::run(&s, &options(sim, 1))?;
             let p = project_with(&s, &run, &sim.quantiles);
             cheapest_within(&p, 2.0).unwrap_or(s.baseline)
         }

@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::catalog::{Catalog, DEFAULT_CATALOG};
 use crate::cli::analyses;
 use crate::cli::plan::{Output, Plan, QuotePlan};
-use crate::error::{Diagnostic, Error, Result};
-use crate::input::{suggest, yaml};
-use crate::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, price_call};
-use crate::report::format::{count, usd_precise};
-use crate::scenario::{Scenario, templates};
+use tiersim::catalog::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, price_call};
+use tiersim::catalog::{Catalog, DEFAULT_CATALOG};
+use tiersim::error::{Diagnostic, Error, Result};
+use tiersim::input::{suggest, yaml};
+use tiersim::render::format::{count, usd_precise};
+use tiersim::scenario::{Scenario, templates};
 
 pub fn execute(plan: Plan) -> Result<()> {
     match plan {
@@ -64,7 +64,7 @@ pub fn execute(plan: Plan) -> Result<()> {
             sim,
         } => analyses::compare(&scenarios, output, &sim),
         Plan::Calibrate(c) => calibrate(c),
-        Plan::Schema(kind) => emit(&crate::schema::schema(kind)),
+        Plan::Schema(kind) => emit(&tiersim::scenario::schema::schema(kind)),
         Plan::ShowModel {
             model,
             catalog,
@@ -92,19 +92,19 @@ pub fn execute(plan: Plan) -> Result<()> {
 /// `tiersim profile`: a log's workloads as scenario YAML, and its cost.
 fn profile_log(
     path: &Path,
-    format: crate::replay::LogFormat,
+    format: tiersim::logs::LogFormat,
     task_tag: &str,
     catalog: Option<&str>,
     profile: Option<&str>,
     strict: bool,
 ) -> Result<()> {
-    use crate::replay;
-    use crate::scenario::quantity::fmt_num;
+    use tiersim::logs;
+    use tiersim::scenario::quantity::fmt_num;
     let catalog = load_catalog(catalog)?;
-    let log = replay::read(path, format, task_tag, strict)?;
-    let d = replay::derive(&log);
-    let rec = replay::reconcile(&catalog, &log, profile.unwrap_or(&catalog.default_profile));
-    let q = |xs: &[f64], p: f64| crate::projection::quantile(xs, p).round();
+    let log = logs::read(path, format, task_tag, strict)?;
+    let d = logs::derive(&log);
+    let rec = logs::reconcile(&catalog, &log, profile.unwrap_or(&catalog.default_profile));
+    let q = |xs: &[f64], p: f64| tiersim::stats::quantile(xs, p).round();
     let mut s = String::new();
     s.push_str(&format!(
         "# Derived by `tiersim profile` from {}\n",
@@ -134,12 +134,12 @@ fn profile_log(
         "# The log's own traffic at {} ({}) prices: {}\n",
         catalog.name,
         catalog.as_of,
-        crate::report::format::usd_precise(rec.total_usd)
+        tiersim::render::format::usd_precise(rec.total_usd)
     ));
     for (m, c) in &rec.by_model {
         s.push_str(&format!(
             "#   {m}: {}\n",
-            crate::report::format::usd_precise(*c)
+            tiersim::render::format::usd_precise(*c)
         ));
     }
     if rec.unmatched_requests > 0 {
@@ -172,10 +172,10 @@ fn profile_log(
     }
     s.push_str("workloads:\n");
     for w in &d.workloads {
-        let kind = replay::kind_of(
+        let kind = logs::kind_of(
             &w.label,
             &Default::default(),
-            crate::catalog::TaskKind::Writing,
+            tiersim::catalog::TaskKind::Writing,
         );
         let tokens = |xs: &[f64]| {
             let (m, p) = (q(xs, 0.5).max(1.0), q(xs, 0.9).max(1.0));
@@ -215,7 +215,7 @@ fn profile_log(
 }
 
 fn calibrate(c: crate::cli::plan::CalibratePlan) -> Result<()> {
-    use crate::calibrate::{self, profile};
+    use tiersim::quality::calibrate::{self, profile};
     if let Some(out) = &c.out
         && out.exists()
         && !c.force
@@ -267,7 +267,7 @@ fn calibrate(c: crate::cli::plan::CalibratePlan) -> Result<()> {
     let text = profile::render(&profile, &header);
     match &c.out {
         Some(path) => {
-            crate::output::write_atomic(path, text.as_bytes())?;
+            tiersim::render::atomic::write_atomic(path, text.as_bytes())?;
             emit(&format!("{diagnostics}wrote {}\n", path.display()))
         }
         None => {
@@ -351,7 +351,7 @@ fn validate(files: &[std::path::PathBuf], sets: &[String]) -> Result<()> {
                     )
                 })
             } else if is_quality_profile(&src) {
-                crate::calibrate::profile::load(f).map(|p| {
+                tiersim::quality::calibrate::profile::load(f).map(|p| {
                     format!(
                         "ok: {} (quality profile: {} models, slope {})\n",
                         f.display(),
@@ -362,7 +362,7 @@ fn validate(files: &[std::path::PathBuf], sets: &[String]) -> Result<()> {
             } else {
                 Scenario::from_source(&src, sets)
                     .and_then(|s| {
-                        crate::engine::check_scenario_size(&s, s.default_replications())?;
+                        tiersim::sim::check_scenario_size(&s, tiersim::sim::instance::default_replications(&s))?;
                         Ok(s)
                     })
                     .map(|s| {
@@ -412,7 +412,7 @@ fn init(template: Option<&str>, output: Option<&Path>, force: bool) -> Result<()
                     path.display()
                 )));
             }
-            crate::output::write_atomic(path, text.as_bytes())?;
+            tiersim::render::atomic::write_atomic(path, text.as_bytes())?;
             eprintln!(
                 "wrote {} (template {name}); run it with: tiersim run {}",
                 path.display(),
@@ -489,7 +489,7 @@ fn quote(q: QuotePlan) -> Result<()> {
         notes.push(format!("{why}; the prefix is billed as plain input"));
     }
     if q.cache == Some(CacheOutcome::Miss)
-        && q.ttl == crate::pricing::Ttl::OneHour
+        && q.ttl == tiersim::catalog::pricing::Ttl::OneHour
         && !pricing.has_1h
     {
         notes.push(format!(
@@ -581,7 +581,7 @@ fn quote(q: QuotePlan) -> Result<()> {
                 s.push_str(&format!(
                     "  {label:<15}{:>12} tokens x ${}/1M = {}\n",
                     count(n as f64),
-                    crate::report::format::rate(rate),
+                    tiersim::render::format::rate(rate),
                     usd_precise(cost)
                 ));
             }
@@ -640,7 +640,7 @@ fn models(reference: Option<&str>, output: Output) -> Result<()> {
                     r.output,
                     format!("{}/{}", opt(r.batch_input), opt(r.batch_output)),
                     format!("{}/{}", opt(r.cache_write_5m), opt(r.cache_read)),
-                    crate::report::format::compact(m.context_window as f64),
+                    tiersim::render::format::compact(m.context_window as f64),
                     m.profiles.keys().cloned().collect::<Vec<_>>().join(",")
                 ));
             }
@@ -650,12 +650,12 @@ fn models(reference: Option<&str>, output: Output) -> Result<()> {
 }
 
 /// The catalog entry of one model, as written in a catalog file.
-pub fn model_spec(catalog: &Catalog, key: &str) -> Result<crate::catalog::spec::ModelSpec> {
+pub fn model_spec(catalog: &Catalog, key: &str) -> Result<tiersim::catalog::spec::ModelSpec> {
     let Some(id) = catalog.find(key) else {
         return Err(Error::input(catalog.unknown_model_message(key)));
     };
     let m = catalog.model(id);
-    let rates = |r: &crate::pricing::Rates| crate::catalog::spec::RatesSpec {
+    let rates = |r: &tiersim::catalog::pricing::Rates| tiersim::catalog::spec::RatesSpec {
         input: r.input,
         output: r.output,
         batch_input: r.batch_input,
@@ -664,7 +664,7 @@ pub fn model_spec(catalog: &Catalog, key: &str) -> Result<crate::catalog::spec::
         cache_write_1h: r.cache_write_1h,
         cache_read: r.cache_read,
     };
-    Ok(crate::catalog::spec::ModelSpec {
+    Ok(tiersim::catalog::spec::ModelSpec {
         key: m.key.clone(),
         provider_id: m.provider_id.clone(),
         name: m.name.clone(),
@@ -673,7 +673,7 @@ pub fn model_spec(catalog: &Catalog, key: &str) -> Result<crate::catalog::spec::
         price_source: m.price_source.clone(),
         rates: rates(&m.rates),
         long_context: m.long_context.as_ref().map(|(above, r)| {
-            crate::catalog::spec::LongContextSpec {
+            tiersim::catalog::spec::LongContextSpec {
                 above_input_tokens: *above,
                 input: r.input,
                 output: r.output,
@@ -690,19 +690,19 @@ pub fn model_spec(catalog: &Catalog, key: &str) -> Result<crate::catalog::spec::
         max_output: m.max_output,
         min_cache_tokens: m.supports_caching().then_some(m.min_cache_tokens),
         modalities: m.modalities.clone(),
-        latency: crate::catalog::spec::LatencySpec {
+        latency: tiersim::catalog::spec::LatencySpec {
             ttft_ms: m.latency.ttft_ms,
             output_tps: m.latency.output_tps,
             source: m.latency.source.clone(),
         },
-        quality: crate::catalog::TaskKind::ALL
+        quality: tiersim::catalog::TaskKind::ALL
             .iter()
             .map(|t| (*t, m.capability[t.index()]))
             .collect(),
         provisioned: m
             .provisioned
             .as_ref()
-            .map(|p| crate::catalog::spec::ProvisionedSpec {
+            .map(|p| tiersim::catalog::spec::ProvisionedSpec {
                 hourly_usd_per_unit: p.hourly_usd_per_unit,
                 input_tokens_per_minute: p.input_tokens_per_minute,
                 output_tokens_per_minute: p.output_tokens_per_minute,
@@ -717,7 +717,7 @@ fn show_model(key: &str, catalog: Option<&str>, output: Output) -> Result<()> {
     let catalog = load_catalog(catalog)?;
     let spec = model_spec(&catalog, key)?;
     match output {
-        Output::Json => emit(&crate::report::json::to_pretty(&spec)),
+        Output::Json => emit(&tiersim::render::json::to_pretty(&spec)),
         _ => {
             let yaml = serde_yaml::to_string(&spec)
                 .map_err(|e| Error::failure(format!("cannot write YAML: {e}")))?;
@@ -758,12 +758,12 @@ fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
             out.display()
         )));
     }
-    let bytes = crate::input::read_file(&a.file, &crate::litellm::PRICE_FILE)?;
-    let json = crate::litellm::parse_json(&bytes).map_err(|e| e.in_file(&a.file))?;
+    let bytes = tiersim::input::read_file(&a.file, &tiersim::catalog::litellm::PRICE_FILE)?;
+    let json = tiersim::catalog::litellm::parse_json(&bytes).map_err(|e| e.in_file(&a.file))?;
     let base = load_catalog(Some(&a.priors_from))?;
-    let imported = crate::litellm::import(
+    let imported = tiersim::catalog::litellm::import(
         &json,
-        &crate::litellm::ImportOptions {
+        &tiersim::catalog::litellm::ImportOptions {
             provider: a.provider.clone(),
             models: a.models.clone(),
             profile: a.profile.clone(),
@@ -792,7 +792,7 @@ fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
     }
     match &a.out {
         Some(path) => {
-            crate::output::write_atomic(path, text.as_bytes())?;
+            tiersim::render::atomic::write_atomic(path, text.as_bytes())?;
             eprintln!(
                 "wrote {} ({} models)",
                 path.display(),

@@ -4,6 +4,7 @@
 mod analyses;
 pub mod args;
 mod commands;
+mod interrupt;
 mod outputs;
 pub mod plan;
 mod progress;
@@ -14,12 +15,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::error::Error;
+use tiersim::error::Error;
 
 /// Runs the command line and returns the process exit code: 0 on success,
 /// 2 for bad input (flags, files, values), 1 for other failures.
 pub fn main() -> ExitCode {
-    crate::output::on_interrupt_remove_partial_files();
+    interrupt::on_interrupt_remove_partial_files();
     let cli = match args::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

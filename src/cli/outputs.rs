@@ -1,23 +1,23 @@
 //! `--out DIR`: what each command writes as files. The formats live in
-//! [`crate::export`], [`crate::chart`] and [`crate::report::html`]; this
+//! [`tiersim::render::export`], [`tiersim::render::chart`] and [`tiersim::render::html`]; this
 //! module only decides which files a command writes, and writes `run.json`
 //! last, listing them.
 
 use std::path::{Path, PathBuf};
 
-use crate::chart;
 use crate::cli::plan::{OutPlan, Sim};
-use crate::engine::Run;
-use crate::error::Result;
-use crate::export::provenance::{self, InputFile, Provenance};
-use crate::export::{OutDir, frames, summary};
-use crate::projection::Projection;
-use crate::report::{html, json};
-use crate::scenario::Scenario;
-use crate::whatif::compare::Comparison;
-use crate::whatif::credits::CreditReport;
-use crate::whatif::sensitivity::Sensitivity;
-use crate::whatif::sweep::{self as sw, Sweep, csv_field};
+use tiersim::analysis::compare::Comparison;
+use tiersim::analysis::credits::CreditReport;
+use tiersim::analysis::projection::Projection;
+use tiersim::analysis::sensitivity::Sensitivity;
+use tiersim::analysis::sweep::{self as sw, Sweep, csv_field};
+use tiersim::error::Result;
+use tiersim::render::chart;
+use tiersim::render::export::provenance::{self, InputFile, Provenance};
+use tiersim::render::export::{OutDir, frames, summary};
+use tiersim::render::{html, json};
+use tiersim::scenario::Scenario;
+use tiersim::sim::Run;
 
 /// The scenario file and the files it references (replayed log, quality
 /// profile), hashed for provenance.
@@ -225,7 +225,7 @@ pub fn compare(
     dir.write("compare.json", json::to_pretty(result).as_bytes())?;
     dir.write(
         "compare.csv",
-        crate::whatif::compare::csv(result).as_bytes(),
+        tiersim::analysis::compare::csv(result).as_bytes(),
     )?;
     let mut all_inputs = Vec::new();
     for (path, s, _) in scenarios {

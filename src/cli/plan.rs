@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use crate::cli::args::{self, CacheArg, Cli, Command, Format, SimFlags, TableFormat, TtlArg};
-use crate::engine::Mode;
-use crate::error::{Error, Result};
-use crate::pricing::{CacheOutcome, Ttl};
-use crate::scenario::MAX_REPLICATIONS;
-use crate::whatif::sweep::{self, Vary};
+use tiersim::analysis::sweep::{self, Vary};
+use tiersim::catalog::pricing::{CacheOutcome, Ttl};
+use tiersim::error::{Error, Result};
+use tiersim::scenario::MAX_REPLICATIONS;
+use tiersim::sim::Mode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -127,7 +127,7 @@ pub enum Plan {
         sim: Sim,
     },
     Calibrate(CalibratePlan),
-    Schema(crate::schema::Kind),
+    Schema(tiersim::scenario::schema::Kind),
     ShowModel {
         model: String,
         catalog: Option<String>,
@@ -136,7 +136,7 @@ pub enum Plan {
     ImportLitellm(args::ImportArgs),
     Profile {
         log: PathBuf,
-        format: crate::replay::LogFormat,
+        format: tiersim::logs::LogFormat,
         task_tag: String,
         catalog: Option<String>,
         profile: Option<String>,
@@ -148,7 +148,7 @@ pub enum Plan {
 pub struct CalibratePlan {
     pub evals: Vec<PathBuf>,
     pub published: Option<PathBuf>,
-    pub task_kinds: Vec<(String, crate::catalog::TaskKind)>,
+    pub task_kinds: Vec<(String, tiersim::catalog::TaskKind)>,
     pub model_map: std::collections::BTreeMap<String, String>,
     pub slope: f64,
     pub outcome_correlation: Option<f64>,
@@ -223,24 +223,24 @@ pub fn plan(cli: Cli) -> Result<Plan> {
         }
         Command::Calibrate(a) => Plan::Calibrate(calibrate_plan(a)?),
         Command::Schema(a) => Plan::Schema(match a.kind {
-            args::SchemaKind::Scenario => crate::schema::Kind::Scenario,
-            args::SchemaKind::Catalog => crate::schema::Kind::Catalog,
-            args::SchemaKind::Quality => crate::schema::Kind::Quality,
+            args::SchemaKind::Scenario => tiersim::scenario::schema::Kind::Scenario,
+            args::SchemaKind::Catalog => tiersim::scenario::schema::Kind::Catalog,
+            args::SchemaKind::Quality => tiersim::scenario::schema::Kind::Quality,
         }),
         Command::Profile(a) => Plan::Profile {
             format: match a.format {
-                Some(args::LogFormatArg::Csv) => crate::replay::LogFormat::Csv,
+                Some(args::LogFormatArg::Csv) => tiersim::logs::LogFormat::Csv,
                 Some(args::LogFormatArg::BedrockInvocationLog) => {
-                    crate::replay::LogFormat::BedrockInvocationLog
+                    tiersim::logs::LogFormat::BedrockInvocationLog
                 }
                 None if a
                     .log
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
                 {
-                    crate::replay::LogFormat::Csv
+                    tiersim::logs::LogFormat::Csv
                 }
-                None => crate::replay::LogFormat::BedrockInvocationLog,
+                None => tiersim::logs::LogFormat::BedrockInvocationLog,
             },
             log: a.log,
             task_tag: a.task_tag,
@@ -284,11 +284,11 @@ fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
     let mode = if a.exact {
         Mode::Exact
     } else {
-        let samples = a.samples.unwrap_or(crate::engine::fast::DEFAULT_SAMPLES);
-        if !(16..=crate::engine::fast::MAX_SAMPLES).contains(&samples) {
+        let samples = a.samples.unwrap_or(tiersim::sim::fast::DEFAULT_SAMPLES);
+        if !(16..=tiersim::sim::fast::MAX_SAMPLES).contains(&samples) {
             return Err(Error::input(format!(
                 "--samples must be between 16 and {}, got {samples}",
-                crate::engine::fast::MAX_SAMPLES
+                tiersim::sim::fast::MAX_SAMPLES
             )));
         }
         Mode::Fast { samples }
@@ -311,7 +311,7 @@ fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
         ));
     }
     if let Some(dir) = &a.out {
-        crate::export::OutDir::check(dir, a.force)?;
+        tiersim::render::export::OutDir::check(dir, a.force)?;
     }
     Ok(Sim {
         sets: a.set,
@@ -381,7 +381,7 @@ fn quote_plan(a: args::QuoteArgs) -> Result<QuotePlan> {
 }
 
 fn calibrate_plan(a: args::CalibrateArgs) -> Result<CalibratePlan> {
-    use crate::catalog::TaskKind;
+    use tiersim::catalog::TaskKind;
     if a.evals.is_empty() && a.published.is_none() {
         return Err(Error::input(
             "give evaluation files (long CSV/JSONL or wide CSV), or --published FILE",

@@ -9,7 +9,7 @@
 use crate::catalog::ModelId;
 use crate::policy::overhead::OverheadCost;
 use crate::policy::{Context, Decision, Policy};
-use crate::request::{Request, Stream};
+use crate::traffic::request::{Request, Stream};
 
 pub type GateCost = OverheadCost;
 

@@ -24,9 +24,9 @@ pub use rules::Rules;
 pub use single::Single;
 pub use split::Split;
 
+use crate::catalog::pricing::ModelPricing;
 use crate::catalog::{Catalog, ModelId, TaskKind};
-use crate::pricing::ModelPricing;
-use crate::request::Request;
+use crate::traffic::request::Request;
 
 /// A routing policy.
 pub trait Policy: Send + Sync {
@@ -78,7 +78,7 @@ impl Context<'_> {
             c > req.required_capability
         } else {
             let u = req
-                .uniform(crate::request::Stream::OUTCOME + m.0 as u32)
+                .uniform(crate::traffic::request::Stream::OUTCOME + m.0 as u32)
                 .clamp(1e-15, 1.0 - 1e-15);
             c > crate::quality::required_capability(req.difficulty, u, self.slope)
         }
@@ -102,8 +102,9 @@ impl Context<'_> {
         let p = &self.pricing[m.index()];
         let tier = p.tier(req.input_tokens);
         let mode = p.mode(req.batch);
-        (req.input_tokens as f64 * p.rate(tier, mode, crate::pricing::Component::Input)
-            + req.output_tokens as f64 * p.rate(tier, mode, crate::pricing::Component::Output))
+        (req.input_tokens as f64 * p.rate(tier, mode, crate::catalog::pricing::Component::Input)
+            + req.output_tokens as f64
+                * p.rate(tier, mode, crate::catalog::pricing::Component::Output))
             / 1e6
     }
 

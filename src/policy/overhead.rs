@@ -3,7 +3,7 @@
 
 use crate::catalog::ModelId;
 use crate::policy::Decision;
-use crate::request::Request;
+use crate::traffic::request::Request;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OverheadCost {

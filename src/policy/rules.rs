@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::policy::{Context, Decision, Policy};
-use crate::request::Request;
+use crate::traffic::request::Request;
 
 pub struct Rules {
     pub name: String,

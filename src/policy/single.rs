@@ -2,7 +2,7 @@
 
 use crate::catalog::ModelId;
 use crate::policy::{Context, Decision, Policy};
-use crate::request::Request;
+use crate::traffic::request::Request;
 
 #[derive(Debug, Clone)]
 pub struct Single {

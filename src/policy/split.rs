@@ -2,7 +2,7 @@
 
 use crate::catalog::ModelId;
 use crate::policy::{Context, Decision, Policy};
-use crate::request::{Request, Stream};
+use crate::traffic::request::{Request, Stream};
 
 #[derive(Debug, Clone)]
 pub struct Split {

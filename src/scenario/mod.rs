@@ -5,12 +5,12 @@
 //! rejected) → `--set` overrides → [`Scenario`] (validated: references
 //! resolved to catalog ids, every number range-checked, distributions
 //! checked to stay in range). Nothing past loading fails on user input.
-//! A [`Scenario`] may hold uncertain numbers; [`instance::Instance`] is one
-//! replication's concrete draw of them.
+//! A [`Scenario`] may hold uncertain numbers; `sim::instance::Instance` is
+//! one replication's concrete draw of them.
 
-pub mod instance;
 pub mod overrides;
 pub mod quantity;
+pub mod schema;
 pub mod spec;
 pub mod templates;
 mod validate;
@@ -18,16 +18,16 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::catalog::pricing::Ttl;
 use crate::catalog::{Catalog, Modality, ModelId, TaskKind};
 use crate::error::Result;
 use crate::input::yaml::{self, Source};
-use crate::pricing::Ttl;
 pub use quantity::Quantity;
 pub use spec::ScenarioSpec;
 
-/// Seconds in an average month (365.25 / 12 days): the window over which a
-/// month's requests arrive.
-pub const MONTH_SECONDS: f64 = 365.25 / 12.0 * 86_400.0;
+/// The peak-to-average traffic ratio provisioned units are sized for unless
+/// a scenario says otherwise.
+pub const DEFAULT_PEAK_TO_AVERAGE: f64 = 2.0;
 
 /// Largest monthly volume accepted: generous (a trillion requests) yet far
 /// from where counts would lose integer precision.
@@ -298,28 +298,9 @@ impl Scenario {
             .map_err(|e| overrides::blame(yaml::locate_all(src, e), sets))
     }
 
-    /// Replications when the command line names none: the scenario's own,
-    /// else 200 when it has uncertain inputs (for bands), else 1.
-    pub fn default_replications(&self) -> u32 {
-        self.replications
-            .unwrap_or(if self.uncertain_params().is_empty() {
-                1
-            } else {
-                200
-            })
-    }
-
-    /// Every uncertain input, by path.
     /// Files besides the scenario that its results depend on.
     pub fn referenced_files(&self) -> &[PathBuf] {
         &self.inputs
-    }
-
-    pub fn uncertain_params(&self) -> Vec<Param> {
-        instance::all_params(self)
-            .into_iter()
-            .filter(|p| !p.q.is_fixed())
-            .collect()
     }
 
     /// A field path as a reader (and `--set`) names it: list elements by

@@ -11,6 +11,7 @@
 //! including that every value the distribution can produce lies in the
 //! field's valid range, so drawing can never fail or leave the range.
 
+use crate::stats::dist::Z90;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -49,9 +50,6 @@ pub enum Quantity {
     #[serde(untagged)]
     Fixed(f64),
 }
-
-/// z-score of the 90th percentile of the standard normal.
-pub const Z90: f64 = 1.281_551_565_544_600_5;
 
 /// The valid range of a field, used to check what a quantity can produce.
 #[derive(Debug, Clone, Copy)]
@@ -324,7 +322,7 @@ impl Quantity {
                         fmt_num(mean)
                     ));
                 }
-                let (lo, hi) = crate::dist::BETA_CONCENTRATION;
+                let (lo, hi) = crate::stats::dist::BETA_CONCENTRATION;
                 if !(lo..=hi).contains(&concentration) {
                     return Err(format!(
                         "beta.concentration must be at least {} and at most {}, got {}",

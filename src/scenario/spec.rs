@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::pricing::Ttl;
 use crate::catalog::{Modality, TaskKind};
-use crate::pricing::Ttl;
 use crate::scenario::quantity::Quantity;
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -65,7 +65,7 @@ pub struct ScenarioSpec {
 pub struct TrafficSpec {
     /// The log file (relative to the scenario).
     pub replay: String,
-    pub format: crate::replay::LogFormat,
+    pub format: crate::logs::LogFormat,
     /// The `requestMetadata` key holding a request's task label.
     #[serde(default = "default_task_tag")]
     pub task_tag: String,

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::catalog::pricing::Ttl;
 use crate::catalog::{Catalog, DEFAULT_CATALOG, Modality, ModelId, TaskKind};
-use crate::dist::{MAX_TOKENS, TokenDist};
 use crate::error::{Diagnostics, Error, Result};
 use crate::input::suggest;
-use crate::pricing::Ttl;
 use crate::scenario::quantity::{Quantity, Range, fmt_num};
 use crate::scenario::spec::*;
 use crate::scenario::*;
+use crate::stats::dist::{MAX_TOKENS, TokenDist};
 
 const MAX_WORKLOADS: usize = 256;
 const MAX_POLICIES: usize = 64;
@@ -244,7 +244,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         Some(QualityRef::File(path)) => {
             let full = resolve_relative(base_dir, path);
             inputs.push(full.clone());
-            match crate::calibrate::profile::load(&full) {
+            match crate::quality::calibrate::profile::load(&full) {
                 Ok(p) => Some(p),
                 Err(e) => {
                     for d in e.diagnostics {
@@ -388,7 +388,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
 
     let peak_to_average = spec
         .peak_to_average
-        .unwrap_or(crate::whatif::provisioned::DEFAULT_PEAK_TO_AVERAGE);
+        .unwrap_or(crate::scenario::DEFAULT_PEAK_TO_AVERAGE);
     if !(peak_to_average.is_finite() && (1.0..=100.0).contains(&peak_to_average)) {
         cx.err(
             "peak_to_average",
@@ -775,8 +775,8 @@ fn difficulty_def(cx: &mut Ctx<'_>, path: &str, d: &DifficultySpec) -> Difficult
                 format!("{path}.beta.concentration"),
                 concentration,
                 Range::closed(
-                    crate::dist::BETA_CONCENTRATION.0,
-                    crate::dist::BETA_CONCENTRATION.1,
+                    crate::stats::dist::BETA_CONCENTRATION.0,
+                    crate::stats::dist::BETA_CONCENTRATION.1,
                 ),
             ),
         },
@@ -1220,8 +1220,8 @@ fn replayed_workloads(
         ));
     }
     let path = resolve_relative(base_dir, &t.replay);
-    let log = crate::replay::read(&path, t.format, &t.task_tag, t.strict)?;
-    let derived = crate::replay::derive(&log);
+    let log = crate::logs::read(&path, t.format, &t.task_tag, t.strict)?;
+    let derived = crate::logs::derive(&log);
     if log.malformed > 0 {
         let first = log
             .errors
@@ -1270,7 +1270,7 @@ fn replayed_workloads(
                     w.requests
                 )),
                 share: Quantity::Fixed(w.share),
-                task: crate::replay::kind_of(&w.label, &t.task_kinds, default),
+                task: crate::logs::kind_of(&w.label, &t.task_kinds, default),
                 modality: None,
                 input_tokens: TokenDistSpec::Empirical {
                     values: w.input_tokens.clone(),

@@ -1,0 +1,265 @@
+//! Terminal reports of the what-if commands: sweep, sensitivity, credits,
+//! compare, and the run report's credit and provisioned-throughput sections.
+
+use std::fmt::Write;
+
+use crate::analysis::compare::Comparison;
+use crate::analysis::credits::CreditReport;
+use crate::analysis::provisioned::Verdict;
+use crate::analysis::sensitivity::Sensitivity;
+use crate::analysis::sweep::Sweep;
+use crate::render::format::{pct, usd};
+use crate::render::table::{Align, Table, wrap_into};
+
+pub fn sweep(s: &Sweep) -> String {
+    let mut out = String::new();
+    let what = s
+        .varies
+        .iter()
+        .map(|v| format!("{} ({} values)", v.path, v.values.len()))
+        .collect::<Vec<_>>()
+        .join(" x ");
+    let _ = writeln!(
+        out,
+        "{} - sweep of {what}; {} months, {} replication(s) per point",
+        s.scenario, s.horizon_months, s.replications
+    );
+    let names: Vec<&str> = s.points[0]
+        .policies
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    for (title, f) in [
+        (
+            format!("Total cost over {} months", s.horizon_months),
+            Box::new(|x: &crate::analysis::sweep::PointPolicy| usd(x.total_cost_usd))
+                as Box<dyn Fn(&_) -> String>,
+        ),
+        (
+            format!("Quality loss vs {} (pp)", s.baseline),
+            Box::new(|x: &crate::analysis::sweep::PointPolicy| format!("{:.2}", x.quality_loss_pp)),
+        ),
+    ] {
+        for chunk in names.chunks(4) {
+            // Columns are named by the path's last segment; the title names the path.
+            let mut cols: Vec<(String, Align)> = s
+                .varies
+                .iter()
+                .map(|v| {
+                    (
+                        v.path.rsplit('.').next().unwrap_or(&v.path).to_string(),
+                        Align::Right,
+                    )
+                })
+                .collect();
+            for n in chunk {
+                cols.push((n.to_string(), Align::Right));
+            }
+            let refs: Vec<(&str, Align)> = cols.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+            let mut t = Table::new(&refs);
+            for p in &s.points {
+                let mut row: Vec<String> =
+                    s.varies.iter().map(|v| p.values[&v.path].clone()).collect();
+                for n in chunk {
+                    let x = p
+                        .policies
+                        .iter()
+                        .find(|x| x.name == *n)
+                        .expect("same policies");
+                    row.push(f(x));
+                }
+                t.row(row);
+            }
+            let _ = writeln!(out, "\n{title}");
+            t.render(&mut out);
+        }
+    }
+    out.push('\n');
+    if s.break_evens.is_empty() {
+        let _ = writeln!(
+            out,
+            "No break-even points in this range (no policy overtakes another on cost, no quality loss crosses {} pp).",
+            s.max_quality_loss_pp
+        );
+    } else {
+        out.push_str("Break-even points (linear interpolation between swept values):\n");
+        for b in &s.break_evens {
+            let _ = writeln!(out, "  {}", b.description);
+        }
+    }
+    out
+}
+
+pub fn sensitivity(s: &Sensitivity) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} - sensitivity of {}'s total cost; expected total with every input at its median: {}",
+        s.scenario,
+        s.policy,
+        usd(s.total_cost_at_medians_usd)
+    );
+    let _ = writeln!(
+        out,
+        "each input at its P{:.0} and P{:.0} with the others at their medians; variance share from {} replications\n",
+        s.low_quantile * 100.0,
+        s.high_quantile * 100.0,
+        s.replications
+    );
+    let mut t = Table::new(&[
+        ("input", Align::Left),
+        ("low", Align::Right),
+        ("high", Align::Right),
+        ("cost at low", Align::Right),
+        ("cost at high", Align::Right),
+        ("swing", Align::Right),
+        ("var. share", Align::Right),
+    ]);
+    for i in &s.inputs {
+        t.row(vec![
+            i.input.clone(),
+            format!("{:.4}", i.value_low),
+            format!("{:.4}", i.value_high),
+            usd(i.total_cost_at_low_usd),
+            usd(i.total_cost_at_high_usd),
+            usd(i.swing_usd),
+            pct(i.variance_share, 1),
+        ]);
+    }
+    t.render(&mut out);
+    out
+}
+
+/// Months as words: "month 7", or "lasts" (beyond the horizon).
+fn month(m: Option<u32>) -> String {
+    m.map_or("lasts".into(), |m| format!("month {m}"))
+}
+
+pub fn credits(reports: &[CreditReport], pools: &[crate::scenario::CreditPool]) -> String {
+    let mut out = String::new();
+    let Some(first) = reports.first() else {
+        return out;
+    };
+    let conf = format!("P{:.0}", first.confidence * 100.0);
+    if pools.is_empty() {
+        out.push_str("The scenario lists no credit pools: everything is paid out of pocket.\n");
+    } else {
+        let list: Vec<String> = pools
+            .iter()
+            .map(|p| {
+                let until = p
+                    .last_month
+                    .map_or(String::new(), |l| format!(" to month {l}"));
+                format!(
+                    "{} {} from month {}{until}",
+                    p.name,
+                    usd(p.amount_usd),
+                    p.start_month
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "Credit pools: {}", list.join("; "));
+    }
+    let mut t = Table::new(&[
+        ("policy", Align::Left),
+        ("runs out P50", Align::Right),
+        (&format!("at {conf}"), Align::Right),
+        ("out of pocket P50", Align::Right),
+        (conf.as_str(), Align::Right),
+        (
+            &format!("ask for ({} mo)", first.months_covered),
+            Align::Right,
+        ),
+    ]);
+    for r in reports {
+        t.row(vec![
+            r.policy.clone(),
+            month(r.runout_month_p50),
+            month(r.runout_month_at_confidence),
+            usd(r.out_of_pocket_p50_usd),
+            usd(r.out_of_pocket_at_confidence_usd),
+            usd(r.additional_credits_usd),
+        ]);
+    }
+    t.render(&mut out);
+    let text = format!(
+        "\"at {conf}\": with {:.0}% confidence the credits last at least until that month (\"lasts\": through \
+         the horizon). \"ask for\": credit \
+         beyond the pools that pays the first {} months at {:.0}% confidence (for {} the total need is {}).",
+        first.confidence * 100.0,
+        first.months_covered,
+        first.confidence * 100.0,
+        first.policy,
+        usd(first.required_credits_usd)
+    );
+    wrap_into(&mut out, "", &text, 100);
+    out
+}
+
+pub fn provisioned(verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    if verdicts.is_empty() {
+        return out;
+    }
+    out.push_str("Provisioned throughput:\n");
+    for v in verdicts {
+        let _ = writeln!(out, "  {}", v.description);
+    }
+    out
+}
+
+pub fn compare(c: &Comparison) -> String {
+    let mut out = String::new();
+    for (i, s) in c.scenarios.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "[{}] {} ({}, {} months, {} replication(s))",
+            i + 1,
+            s.label,
+            s.scenario,
+            s.horizon_months,
+            s.replications
+        );
+    }
+    out.push('\n');
+    let mut cols: Vec<(String, Align)> = vec![("policy".into(), Align::Left)];
+    for i in 0..c.scenarios.len() {
+        cols.push((format!("[{}] total", i + 1), Align::Right));
+        if i > 0 {
+            cols.push(("vs [1]".to_string(), Align::Right));
+        }
+    }
+    for i in 0..c.scenarios.len() {
+        cols.push((format!("[{}] quality", i + 1), Align::Right));
+    }
+    let refs: Vec<(&str, Align)> = cols.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+    let mut t = Table::new(&refs);
+    for r in &c.rows {
+        let mut row = vec![r.policy.clone()];
+        for (i, f) in r.scenarios.iter().enumerate() {
+            match f {
+                Some(f) => {
+                    row.push(usd(f.total_cost_usd));
+                    if i > 0 {
+                        row.push(
+                            f.cost_change_pct
+                                .map_or("-".into(), |p| format!("{p:+.1}%")),
+                        );
+                    }
+                }
+                None => {
+                    row.push("-".into());
+                    if i > 0 {
+                        row.push("-".into());
+                    }
+                }
+            }
+        }
+        for f in &r.scenarios {
+            row.push(f.as_ref().map_or("-".into(), |f| pct(f.quality, 2)));
+        }
+        t.row(row);
+    }
+    t.render(&mut out);
+    out
+}

@@ -1,0 +1,188 @@
+//! Booking a decision into a ledger: the calls' tokens by price class, the
+//! request's outcome, its latency. Shared by the exact and fast paths so the
+//! two cannot disagree on anything but how cache hits are decided.
+
+use crate::catalog::Catalog;
+use crate::catalog::pricing::{Component, Ttl};
+use crate::policy::{CallKind, Context, Decision};
+use crate::sim::instance::Instance;
+use crate::sim::ledger::{Ledger, MAIN, OVERHEAD};
+use crate::traffic::CacheInst;
+use crate::traffic::request::{Request, Stream};
+
+/// Per (workload, model) facts about caching, and per model latency, for one instance.
+pub(crate) struct Tables {
+    pub nm: usize,
+    /// Prefix cached on this model for on-demand calls.
+    pub cacheable: Vec<bool>,
+    /// Effective TTL in seconds.
+    pub ttl_s: Vec<f64>,
+    /// Component a miss writes (5-minute or 1-hour write).
+    pub write_slot: Vec<usize>,
+    /// Pinned hit rate per workload (NaN when hits come from traffic).
+    pub pinned: Vec<f64>,
+    /// Distinct prefixes per workload.
+    pub distinct: Vec<usize>,
+    /// (time to first token in ms, ms per output token) per model.
+    pub latency: Vec<(f64, f64)>,
+}
+
+impl Tables {
+    pub fn new(inst: &Instance, catalog: &Catalog) -> Tables {
+        let nw = inst.workloads.len();
+        let nm = catalog.models.len();
+        let mut t = Tables {
+            nm,
+            cacheable: vec![false; nw * nm],
+            ttl_s: vec![0.0; nw * nm],
+            write_slot: vec![Component::CacheWrite5m as usize; nw * nm],
+            pinned: vec![f64::NAN; nw],
+            distinct: vec![1; nw],
+            latency: catalog
+                .models
+                .iter()
+                .map(|m| (m.latency.ttft_ms, 1000.0 / m.latency.output_tps))
+                .collect(),
+        };
+        for (w, wl) in inst.workloads.iter().enumerate() {
+            let ttl = match wl.cache {
+                CacheInst::None => continue,
+                CacheInst::Traffic { distinct, ttl } => {
+                    t.distinct[w] = distinct as usize;
+                    ttl
+                }
+                CacheInst::Pinned { hit_rate, ttl } => {
+                    t.pinned[w] = hit_rate;
+                    ttl
+                }
+            };
+            for (m, pr) in inst.pricing.iter().enumerate() {
+                let i = w * nm + m;
+                t.cacheable[i] = pr.caches(wl.prefix_tokens, false);
+                let eff = pr.effective_ttl(ttl);
+                t.ttl_s[i] = eff.seconds();
+                if eff == Ttl::OneHour {
+                    t.write_slot[i] = Component::CacheWrite1h as usize;
+                }
+            }
+        }
+        t
+    }
+}
+
+/// How a cacheable call learns whether its prefix was cached.
+pub(crate) enum CacheMode<'a> {
+    /// Simulate the cache: last send time per (workload × model, prefix).
+    Simulate(&'a mut [Vec<f64>]),
+    /// Leave it to the fast path's closed form (counted in `Cell::deferred`).
+    Defer,
+}
+
+/// Books one policy's decision for one request, counted `weight` times
+/// (1 in exact mode; the probability of the outcome pattern in the fast path).
+#[inline]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn book(
+    t: &Tables,
+    inst: &Instance,
+    ctx: &Context<'_>,
+    led: &mut Ledger,
+    dec: &Decision,
+    req: &Request,
+    cache: &mut CacheMode<'_>,
+    weight: f64,
+) {
+    let w = req.workload as usize;
+    let mut latency_ms = 0.0;
+    let mut mains = 0u32;
+    for call in dec.calls() {
+        let m = call.model.index();
+        let pr = &inst.pricing[m];
+        let mode = (req.batch && pr.batch) as usize;
+        let (ttft, ms_per_token) = t.latency[m];
+        let cell = led.cell_mut(w, m);
+        match call.kind {
+            CallKind::Main => {
+                mains += 1;
+                cell.calls += weight;
+                let tier = (req.input_tokens > pr.long_above) as usize;
+                let i = w * t.nm + m;
+                if t.cacheable[i] && mode == 0 {
+                    let fresh = (req.input_tokens - req.prefix_tokens) as f64;
+                    let hit = match cache {
+                        CacheMode::Defer => {
+                            cell.deferred[tier] += weight;
+                            None
+                        }
+                        CacheMode::Simulate(last_sent) => Some(if t.pinned[w].is_nan() {
+                            let slots = &mut last_sent[i];
+                            if slots.is_empty() {
+                                *slots = vec![f64::NEG_INFINITY; t.distinct[w]];
+                            }
+                            let slot = &mut slots[req.prefix_id as usize];
+                            let hit = req.time_s - *slot < t.ttl_s[i];
+                            *slot = req.time_s;
+                            hit
+                        } else {
+                            req.uniform(Stream::PINNED_CACHE) < t.pinned[w]
+                        }),
+                    };
+                    let tokens = &mut cell.tokens[MAIN][tier][mode];
+                    tokens[Component::Input as usize] += weight * fresh;
+                    let prefix = req.prefix_tokens as f64;
+                    match hit {
+                        Some(true) => {
+                            tokens[Component::CacheRead as usize] += weight * prefix;
+                            cell.cache_hits += weight;
+                        }
+                        Some(false) => {
+                            tokens[t.write_slot[i]] += weight * prefix;
+                            cell.cache_misses += weight;
+                        }
+                        None => {}
+                    }
+                    cell.tokens[MAIN][tier][mode][Component::Output as usize] +=
+                        weight * req.output_tokens as f64;
+                } else {
+                    let tokens = &mut cell.tokens[MAIN][tier][mode];
+                    tokens[Component::Input as usize] += weight * req.input_tokens as f64;
+                    tokens[Component::Output as usize] += weight * req.output_tokens as f64;
+                }
+                latency_ms += ttft + req.output_tokens as f64 * ms_per_token;
+            }
+            CallKind::Overhead {
+                input_tokens,
+                output_tokens,
+            } => {
+                cell.overhead_calls += weight;
+                let tier = (input_tokens > pr.long_above) as usize;
+                let tokens = &mut cell.tokens[OVERHEAD][tier][mode];
+                tokens[Component::Input as usize] += weight * input_tokens as f64;
+                tokens[Component::Output as usize] += weight * output_tokens as f64;
+                latency_ms += ttft + output_tokens as f64 * ms_per_token;
+            }
+        }
+    }
+    let counts = &mut led.per_workload[w];
+    counts.requests += weight;
+    counts.skips += weight * dec.skips() as f64;
+    counts.fixed_overhead_usd += weight * dec.fixed_overhead_usd();
+    if mains > 1 {
+        counts.escalated += weight;
+    }
+    match dec.accepted() {
+        Some(c) => {
+            counts.served += weight;
+            if req.batch && inst.pricing[c.model.index()].batch {
+                counts.batch += weight;
+            }
+            if ctx.succeeds(c.model, req) {
+                counts.succeeded += weight;
+            }
+            if !req.batch {
+                led.latency[w].add(latency_ms, weight);
+            }
+        }
+        None => counts.unserved += weight,
+    }
+}

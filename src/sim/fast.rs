@@ -1,0 +1,684 @@
+//! Fast mode: run time that does not depend on traffic volume.
+//!
+//! **Method.** For each workload, a fixed stratified sample of `k`
+//! requests (Latin hypercube over the input-token, output-token,
+//! difficulty, outcome and batch dimensions, each mapped through its
+//! inverse CDF) is routed once through every policy. Routing does not
+//! depend on the month — only volume does, through the cache — so the
+//! sample's ledger, scaled by `volume × share / k`, is each month's
+//! expected ledger. What does depend on volume is resolved per month in
+//! closed form: calls whose prefix could be cached are booked as *deferred*
+//! and split into reads and writes with the Poisson hit probability of the
+//! traffic that policy sends to that model that month, including each
+//! month's cold start (`hit_probability`).
+//!
+//! **Why this design.** A month of millions of requests has per-request
+//! noise far below the uncertainty in the parameters (its coefficient of
+//! variation is under 0.1% at 1M requests); what users need is the expected
+//! month, repeated over many replications of uncertain inputs. Sampling a
+//! bounded set of requests keeps every policy a black box (any custom
+//! `Policy` works unchanged, with the same common random numbers), unlike
+//! integrating difficulty out analytically, which would need each policy's
+//! decision rule in closed form. Stratification removes most of the
+//! variance that tokens and difficulty contribute.
+//!
+//! **Replications.** The sample's uniforms are the same in every
+//! replication, so replications differ only by their parameter draws; when
+//! a replication draws nothing that changes routing (only volume, growth,
+//! shares or cache sizes are uncertain), the evaluated sample is reused and
+//! a replication costs a few hundred multiplications per month. To give a
+//! replication the spread an exact simulation of `V` requests would have,
+//! each month adds normal noise with the variance of a sum of `V` requests
+//! (`V × Var[cost per request]`, the per-request variance estimated from
+//! the sample over the workload mixture), the same draw for every policy as
+//! exact mode's policies share their requests.
+//!
+//! **Sampling error.** The sample is fixed, so its error is a bias shared by
+//! every replication and month; its standard error,
+//! `V · sqrt(Σ share² · Var_w / k)`, is reported with every figure (the
+//! stratification makes the true error smaller still). Memory is flat in
+//! volume: nothing per request is stored beyond the `k`-request sample.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+
+use crate::calendar::MONTH_SECONDS;
+use crate::catalog::Catalog;
+use crate::catalog::pricing::{CacheOutcome, CallShape, Component, Ttl, price_call};
+use crate::policy::{CallKind, Context, Decision};
+use crate::quality::{p_success, required_capability};
+use crate::random::Stream;
+use crate::sim::book::{CacheMode, Tables, book};
+use crate::sim::instance::Instance;
+use crate::sim::ledger::{Costs, Group, Ledger, MAIN};
+use crate::sim::{RepMonth, Run, Setup};
+use crate::traffic::request::Request;
+use crate::traffic::stratified_sample;
+
+/// Sample requests per workload when none is asked for.
+pub const DEFAULT_SAMPLES: usize = 32_768;
+
+/// Most sample requests per workload: 128 times the default. Evaluating a
+/// sample holds its requests while it runs, on every thread at once
+/// (measured on support-platform with 2 threads: 2^24 samples peaked at
+/// 3.5 GB, this maximum at 0.9 GB), so this keeps memory to about 450 MB a
+/// thread.
+pub const MAX_SAMPLES: usize = 1 << 22;
+
+/// Independent hypercubes the sample is made of; the spread of their means
+/// gives the sampling error.
+pub const BLOCKS: usize = 16;
+
+/// One workload's sample, routed through every policy, per request.
+pub struct Evaluated {
+    pub k: usize,
+    /// Per policy: the sample's one-workload ledger divided by `k` (so
+    /// scaling by a month's requests gives that month's counts), without
+    /// the cached prefixes, which depend on volume.
+    pub ledgers: Vec<Ledger>,
+    /// Per policy: those ledgers priced.
+    pub costs: Vec<Costs>,
+    /// Per policy: cost per request of everything but the cached prefixes (USD).
+    pub unit_cost: Vec<f64>,
+    /// Per policy: per-request moments of the cost, written `A + (1 − h)·S`
+    /// with `A` the cost if every cacheable prefix hit the cache and `S` the
+    /// extra cost if every one missed (USD): E[A], E[A²], E[S], E[S²], E[A·S].
+    pub moments: Vec<[f64; 5]>,
+    /// Per policy: successes and escalations per request.
+    pub success: Vec<f64>,
+    pub escalation: Vec<f64>,
+    /// Per policy: (model, cacheable calls per request by tier).
+    pub deferred: Vec<Vec<(usize, [f64; 2])>>,
+    /// Per policy, per block: mean A, mean S and success rate of the block's
+    /// requests (see `moments`).
+    pub blocks: Vec<Vec<[f64; 3]>>,
+}
+
+/// Routes workload `w`'s sample through every policy of the instance;
+/// `seed` is the scenario's seed.
+pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u64) -> Evaluated {
+    let nw = inst.workloads.len();
+    let nm = catalog.models.len();
+    let np = inst.policies.len();
+    let ctx = Context {
+        catalog,
+        capability: &inst.capability,
+        slope: inst.slope,
+        pricing: &inst.pricing,
+    };
+    let tables = Tables::new(inst, catalog);
+    let block = (k / BLOCKS).max(1);
+    let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
+    let sample = stratified_sample(&inst.workloads[w], w, inst.slope, BLOCKS, block, &mut rng);
+    let k = sample.len();
+    let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
+    let mut full = vec![Ledger::new(nw, nm); np];
+    let mut moments = vec![[0.0; 5]; np];
+    let mut dec = Decision::default();
+    // The outcome uniform is integrated out: model m succeeds iff u < p_m(d),
+    // so the distinct capabilities for the task cut [0, 1] into intervals on
+    // which every model's outcome is fixed; each interval is evaluated once,
+    // weighted by its length.
+    let task = inst.workloads[w].task.index();
+    let mut caps: Vec<f64> = inst.capability.iter().map(|c| c[task]).collect();
+    caps.sort_by(f64::total_cmp);
+    caps.dedup();
+    let mut cuts: Vec<f64> = Vec::with_capacity(caps.len() + 2);
+    let rho = inst.outcome_correlation;
+    let mut cases: Vec<(Request, f64)> = Vec::with_capacity(caps.len() + 2);
+    for (n, base) in sample.iter().enumerate() {
+        let b = n / block;
+        let d = base.difficulty;
+        cuts.clear();
+        cuts.push(0.0);
+        cuts.extend(caps.iter().map(|&c| p_success(c, d, inst.slope)));
+        cuts.push(1.0);
+        // Capabilities ascend, so the cut points do too. Requests whose
+        // outcomes are common (share rho) take one evaluation per interval;
+        // the others, where each model draws its own outcome, one more.
+        cases.clear();
+        if rho > 0.0 {
+            for pair in cuts.windows(2) {
+                let weight = rho * (pair[1] - pair[0]);
+                if weight < 1e-12 {
+                    continue;
+                }
+                let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+                cases.push((
+                    Request {
+                        required_capability: required_capability(d, u, inst.slope),
+                        common: true,
+                        ..*base
+                    },
+                    weight,
+                ));
+            }
+        }
+        if rho < 1.0 {
+            cases.push((
+                Request {
+                    common: false,
+                    ..*base
+                },
+                1.0 - rho,
+            ));
+        }
+        for (req, weight) in &cases {
+            let (req, weight) = (req, *weight);
+            for (p, policy) in inst.policies.iter().enumerate() {
+                dec.clear();
+                policy.route(req, &ctx, &mut dec);
+                book(
+                    &tables,
+                    inst,
+                    &ctx,
+                    &mut full[p],
+                    &dec,
+                    req,
+                    &mut CacheMode::Defer,
+                    weight,
+                );
+                let (a, x) = request_cost(inst, &tables, &dec, req);
+                let mo = &mut moments[p];
+                mo[0] += weight * a;
+                mo[1] += weight * a * a;
+                mo[2] += weight * x;
+                mo[3] += weight * x * x;
+                mo[4] += weight * a * x;
+                let bl = &mut blocks[p][b];
+                bl[0] += weight * a / block as f64;
+                bl[1] += weight * x / block as f64;
+                if let Some(c) = dec.accepted()
+                    && ctx.succeeds(c.model, req)
+                {
+                    bl[2] += weight / block as f64;
+                }
+            }
+        }
+    }
+    let kf = k as f64;
+    let mut ledgers = Vec::with_capacity(np);
+    let mut deferred = Vec::with_capacity(np);
+    for l in &full {
+        let mut one = l.extract(w);
+        one.scale(1.0 / kf);
+        let mut d = Vec::new();
+        for (m, cell) in one.cells.iter_mut().enumerate() {
+            if cell.deferred[0] + cell.deferred[1] > 0.0 {
+                d.push((m, cell.deferred));
+                cell.deferred = [0.0, 0.0];
+            }
+        }
+        deferred.push(d);
+        ledgers.push(one);
+    }
+    let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
+    Evaluated {
+        k,
+        unit_cost: costs.iter().map(Costs::total).collect(),
+        moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
+        success: ledgers
+            .iter()
+            .map(|l| l.per_workload[0].succeeded)
+            .collect(),
+        escalation: ledgers
+            .iter()
+            .map(|l| l.per_workload[0].escalated)
+            .collect(),
+        ledgers,
+        costs,
+        deferred,
+        blocks,
+    }
+}
+
+/// The cost of one decision in USD, split as (cost if every cacheable
+/// prefix hit the cache, extra cost if every one missed): used only for the
+/// per-request variance.
+fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (f64, f64) {
+    let w = req.workload as usize;
+    let mut all_hit = dec.fixed_overhead_usd();
+    let mut miss_extra = 0.0;
+    for call in dec.calls() {
+        let m = call.model.index();
+        let pricing = &inst.pricing[m];
+        let shape = match call.kind {
+            CallKind::Main => {
+                let cacheable = t.cacheable[w * t.nm + m]
+                    && pricing.mode(req.batch) == crate::catalog::pricing::Mode::OnDemand;
+                if cacheable {
+                    let tier = pricing.tier(req.input_tokens) as usize;
+                    let rates = &pricing.per_million[tier][0];
+                    miss_extra += req.prefix_tokens as f64
+                        * (rates[t.write_slot[w * t.nm + m]]
+                            - rates[Component::CacheRead as usize])
+                        / 1e6;
+                }
+                CallShape {
+                    input_tokens: req.input_tokens,
+                    output_tokens: req.output_tokens,
+                    prefix_tokens: req.prefix_tokens,
+                    cache: cacheable.then_some(CacheOutcome::Hit),
+                    ttl: Ttl::FiveMinutes,
+                    batch: req.batch,
+                }
+            }
+            CallKind::Overhead {
+                input_tokens,
+                output_tokens,
+            } => CallShape {
+                input_tokens,
+                output_tokens,
+                prefix_tokens: 0,
+                cache: None,
+                ttl: Ttl::FiveMinutes,
+                batch: req.batch,
+            },
+        };
+        all_hit += price_call(pricing, &shape).total();
+    }
+    (all_hit, miss_extra)
+}
+
+/// Sample variance (0 for fewer than two values).
+fn variance(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mean = xs.iter().sum::<f64>() / n;
+    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
+}
+
+/// Share of cacheable calls that hit, for Poisson arrivals at `lambda` per
+/// second over a month of `horizon` seconds, starting cold, with a TTL of
+/// `ttl` seconds refreshed by every call: a call at time t misses iff no
+/// call came in the previous min(t, T), so
+/// `E[misses] = (1 − e^{−λT}) + λ(M − T)e^{−λT}` out of `λM` calls.
+pub fn hit_probability(lambda: f64, ttl: f64, horizon: f64) -> f64 {
+    let m = horizon;
+    let t = ttl.min(m);
+    let lm = lambda * m;
+    if lm.is_nan() || lm <= 1e-12 {
+        return 0.0;
+    }
+    let misses = -(-lambda * t).exp_m1() + lambda * (m - t) * (-lambda * t).exp();
+    (1.0 - misses / lm).clamp(0.0, 1.0)
+}
+
+/// Cache reads and writes booked for one (policy, workload, model) in one
+/// replication's month.
+struct CacheBook {
+    policy: usize,
+    workload: usize,
+    model: usize,
+    write_slot: usize,
+    read: [f64; 2],
+    write: [f64; 2],
+    hits: f64,
+    misses: f64,
+    read_usd: f64,
+    write_usd: f64,
+}
+
+/// One replication's month.
+struct Item {
+    reps: Vec<RepMonth>,
+    cost_se: Vec<f64>,
+    quality_se: Vec<f64>,
+    cache: Vec<CacheBook>,
+}
+
+/// Computes one replication's month from its evaluated samples.
+fn month(
+    inst: &Instance,
+    t: &Tables,
+    evals: &[Arc<Evaluated>],
+    m: usize,
+    seed: u64,
+    np: usize,
+) -> Item {
+    let v = inst.volumes[m];
+    let mut cache = Vec::new();
+    let mut reps = Vec::with_capacity(np);
+    let mut cost_se = Vec::with_capacity(np);
+    let mut quality_se = Vec::with_capacity(np);
+    // The same draws for every policy: exact mode's policies share their
+    // requests, so their noise moves together.
+    let mut rng = Stream::Noise {
+        replication: inst.replication,
+        month: m as u64,
+    }
+    .generator(seed);
+    let z_cost: f64 = StandardNormal.sample(&mut rng);
+    let z_quality: f64 = StandardNormal.sample(&mut rng);
+    for p in 0..np {
+        let (mut cost, mut succ, mut esc) = (0.0, 0.0, 0.0);
+        let (mut m1, mut m2, mut se2, mut q_se2) = (0.0, 0.0, 0.0, 0.0);
+        // Cache streams: (workload, calls, λT or NaN if pinned, miss rate, swing).
+        let mut streams: Vec<(usize, f64, f64, f64, f64)> = Vec::new();
+        let mut a_w = vec![0.0; evals.len()];
+        for (w, ev) in evals.iter().enumerate() {
+            let share = inst.workloads[w].share;
+            let s = v * share;
+            cost += s * ev.unit_cost[p];
+            succ += s * ev.success[p];
+            esc += s * ev.escalation[p];
+            let nb = ev.blocks[p].len() as f64;
+            let prefix = inst.workloads[w].prefix_tokens as f64;
+            let (mut calls_all, mut hits_all) = (0.0, 0.0);
+            for &(model, d) in &ev.deferred[p] {
+                let i = w * t.nm + model;
+                let calls = s * (d[0] + d[1]);
+                let hit = if t.pinned[w].is_nan() {
+                    hit_probability(
+                        calls / (t.distinct[w] as f64 * MONTH_SECONDS),
+                        t.ttl_s[i],
+                        MONTH_SECONDS,
+                    )
+                } else {
+                    t.pinned[w]
+                };
+                let rates = &inst.pricing[model].per_million;
+                let mut b = CacheBook {
+                    policy: p,
+                    workload: w,
+                    model,
+                    write_slot: t.write_slot[i],
+                    read: [0.0; 2],
+                    write: [0.0; 2],
+                    hits: calls * hit,
+                    misses: calls * (1.0 - hit),
+                    read_usd: 0.0,
+                    write_usd: 0.0,
+                };
+                for tier in 0..2 {
+                    b.read[tier] = s * d[tier] * prefix * hit;
+                    b.write[tier] = s * d[tier] * prefix * (1.0 - hit);
+                    b.read_usd +=
+                        b.read[tier] * rates[tier][0][Component::CacheRead as usize] / 1e6;
+                    b.write_usd += b.write[tier] * rates[tier][0][b.write_slot] / 1e6;
+                }
+                cost += b.read_usd + b.write_usd;
+                calls_all += calls;
+                hits_all += calls * hit;
+                let swing: f64 = (0..2)
+                    .map(|tier| {
+                        d[tier]
+                            * prefix
+                            * (rates[tier][0][b.write_slot]
+                                - rates[tier][0][Component::CacheRead as usize])
+                    })
+                    .sum::<f64>()
+                    / (d[0] + d[1])
+                    / 1e6;
+                let x = if t.pinned[w].is_nan() {
+                    calls / (t.distinct[w] as f64 * MONTH_SECONDS) * t.ttl_s[i]
+                } else {
+                    f64::NAN
+                };
+                streams.push((w, calls, x, 1.0 - hit, swing));
+                cache.push(b);
+            }
+            // Per-request moments with the workload's call-weighted miss rate.
+            let miss = if calls_all > 0.0 {
+                1.0 - hits_all / calls_all
+            } else {
+                0.0
+            };
+            let [a1, a2, s1, s2, as_] = ev.moments[p];
+            a_w[w] = a1 + miss * s1;
+            let w1 = a1 + miss * s1;
+            let w2 = a2 + 2.0 * miss * as_ + miss * miss * s2;
+            m1 += share * w1;
+            m2 += share * w2;
+            // Sampling error from the spread of the blocks' means.
+            let means: Vec<f64> = ev.blocks[p].iter().map(|b| b[0] + miss * b[1]).collect();
+            let rates: Vec<f64> = ev.blocks[p].iter().map(|b| b[2]).collect();
+            se2 += share * share * variance(&means) / nb;
+            q_se2 += share * share * variance(&rates) / nb;
+        }
+        // The per-request variance counts each cacheable call at its mean
+        // miss rate. What hits and misses add, per (workload, model) stream
+        // of n calls with swing S = prefix × (write − read rate):
+        // - pinned rate: independent outcomes, n·S²·q(1 − q);
+        // - from traffic (Poisson arrivals, x = λT, q = e^{−x}): misses are
+        //   the calls whose gap since the previous one exceeds T; their
+        //   count varies less than independent outcomes would
+        //   (n·q(1 − q − x²q) given the calls), and it falls as the stream's
+        //   calls rise (slope q(1 − x) instead of q), which correlates it
+        //   with the rest of the month's cost: S²·n·q²(x² − 2x)(1 − ρ) and
+        //   −2·S·q·x·n·(Ā_w − Ā), ρ being the stream's share of requests
+        //   and Ā_w, Ā the mean cost of its workload's and of all requests.
+        let mut cache_var = 0.0;
+        for &(w, n, x, q_mean, swing) in &streams {
+            if x.is_nan() {
+                cache_var += n * swing * swing * q_mean * (1.0 - q_mean);
+            } else {
+                let q = (-x).exp();
+                let rho = if v > 0.0 { (n / v).min(1.0) } else { 0.0 };
+                cache_var += swing * swing * n * q * (1.0 - q - x * x * q)
+                    + swing * swing * n * q * q * (x * x - 2.0 * x) * (1.0 - rho)
+                    - 2.0 * swing * q * x * n * (a_w[w] - m1);
+            }
+        }
+        let q = if v > 0.0 { succ / v } else { 0.0 };
+        let cost_sd = (v * (m2 - m1 * m1).max(0.0) + cache_var).max(0.0).sqrt();
+        let success_sd = (v * q * (1.0 - q)).max(0.0).sqrt();
+        reps.push(RepMonth {
+            requests: v,
+            cost_usd: (cost + z_cost * cost_sd).max(0.0),
+            succeeded: (succ + z_quality * success_sd).clamp(0.0, v),
+            escalated: esc,
+        });
+        cost_se.push(v * se2.sqrt());
+        quality_se.push(q_se2.sqrt());
+    }
+    Item {
+        reps,
+        cost_se,
+        quality_se,
+        cache,
+    }
+}
+
+/// A workload and the fingerprint of what its routing depends on.
+type SampleKey = (usize, Vec<u64>);
+
+/// Runs every replication: evaluates each distinct sample once, then every
+/// (replication, month) in parallel, folding results in order.
+pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
+    let (np, nw, months, reps) = (setup.np, setup.nw, setup.months, setup.reps);
+    let scenario = setup.scenario;
+    let mut out = setup.empty_run();
+    // When many replications change what routing depends on, each needs its
+    // own evaluated sample: spread a budget of 16 full samples per workload
+    // over them (at least 2,048 requests each), unless the caller fixed the
+    // sample size. The smaller samples' error is reported like any other.
+    let samples_for: Vec<usize> = (0..nw)
+        .map(|w| {
+            if !setup.opts.adapt_samples {
+                return samples;
+            }
+            let mut seen: std::collections::HashSet<Vec<u64>> = std::collections::HashSet::new();
+            for r in 0..reps {
+                seen.insert(fingerprint(&setup.instance(r as u64), w));
+                if seen.len() > 16 * 64 {
+                    break;
+                }
+            }
+            let distinct = seen.len().max(1);
+            if distinct <= 16 {
+                samples
+            } else {
+                (samples * 16 / distinct).clamp(2048.min(samples), samples)
+            }
+        })
+        .collect();
+    let k = 1.0 / reps as f64;
+    let mut evaluated: HashMap<SampleKey, Arc<Evaluated>> = HashMap::new();
+    let chunk = 64u32;
+    let mut start = 0u32;
+    while start < reps {
+        let end = (start + chunk).min(reps);
+        let insts: Vec<Instance> = (start..end).map(|r| setup.instance(r as u64)).collect();
+        let tables: Vec<Tables> = insts
+            .iter()
+            .map(|i| Tables::new(i, &scenario.catalog))
+            .collect();
+
+        // Evaluate each distinct (workload, fingerprint) once.
+        let keys: Vec<Vec<(usize, Vec<u64>)>> = insts
+            .iter()
+            .map(|inst| (0..nw).map(|w| (w, fingerprint(inst, w))).collect())
+            .collect();
+        let mut todo: Vec<(usize, (usize, Vec<u64>))> = Vec::new();
+        for (i, ks) in keys.iter().enumerate() {
+            for key in ks {
+                if !evaluated.contains_key(key) && !todo.iter().any(|t| t.1 == *key) {
+                    todo.push((i, key.clone()));
+                }
+            }
+        }
+        let fresh: Vec<(SampleKey, Arc<Evaluated>)> = setup.install(|| {
+            todo.par_iter()
+                .map(|(i, key)| {
+                    let w = key.0;
+                    let ev = evaluate(
+                        &insts[*i],
+                        &scenario.catalog,
+                        w,
+                        samples_for[w],
+                        scenario.seed,
+                    );
+                    (key.clone(), Arc::new(ev))
+                })
+                .collect()
+        });
+        let used: std::collections::HashSet<&(usize, Vec<u64>)> = keys.iter().flatten().collect();
+        evaluated.retain(|key, _| used.contains(key));
+        evaluated.extend(fresh);
+        let per_inst: Vec<Vec<Arc<Evaluated>>> = keys
+            .iter()
+            .map(|ks| ks.iter().map(|key| evaluated[key].clone()).collect())
+            .collect();
+
+        let items: Vec<(usize, usize)> = (0..insts.len())
+            .flat_map(|i| (0..months).map(move |m| (i, m)))
+            .collect();
+        let results: Vec<Item> = setup.install(|| {
+            items
+                .par_iter()
+                .map(|&(i, m)| {
+                    let inst = &insts[i];
+                    let item = month(inst, &tables[i], &per_inst[i], m, scenario.seed, np);
+                    setup.tick();
+                    item
+                })
+                .collect()
+        });
+
+        // Fold in order. The volume-independent parts of the ledgers are
+        // added once per distinct sample at the end of the chunk, with the
+        // summed scale of every replication that used it.
+        let mut coef: Vec<(Arc<Evaluated>, usize, Vec<f64>)> = Vec::new();
+        let mut it = results.into_iter();
+        for (i, inst) in insts.iter().enumerate() {
+            let mut row = Vec::with_capacity(months);
+            for m in 0..months {
+                let item = it.next().expect("one result per item");
+                for p in 0..np {
+                    out.cost_se[m][p] += k * item.cost_se[p];
+                    out.quality_se[m][p] += k * item.quality_se[p];
+                }
+                for b in &item.cache {
+                    let led = &mut out.ledgers[m][b.policy];
+                    let cell = led.cell_mut(b.workload, b.model);
+                    for tier in 0..2 {
+                        let tok = &mut cell.tokens[MAIN][tier][0];
+                        tok[Component::CacheRead as usize] += k * b.read[tier];
+                        tok[b.write_slot] += k * b.write[tier];
+                    }
+                    cell.cache_hits += k * b.hits;
+                    cell.cache_misses += k * b.misses;
+                    let c = &mut out.costs[m][b.policy].cells[b.workload * setup.nm + b.model];
+                    c[Group::CacheRead as usize] += k * b.read_usd;
+                    c[Group::CacheWrite as usize] += k * b.write_usd;
+                }
+                row.push(item.reps);
+                out.volumes[m] += k * inst.volumes[m];
+            }
+            for (w, ev) in per_inst[i].iter().enumerate() {
+                let j = match coef
+                    .iter()
+                    .position(|(e, ww, _)| *ww == w && Arc::ptr_eq(e, ev))
+                {
+                    Some(j) => j,
+                    None => {
+                        coef.push((ev.clone(), w, vec![0.0; months]));
+                        coef.len() - 1
+                    }
+                };
+                for m in 0..months {
+                    coef[j].2[m] += k * inst.volumes[m] * inst.workloads[w].share;
+                }
+            }
+            out.reps.push(row);
+            out.drawn.push(inst.drawn.clone());
+        }
+        for (ev, w, c) in &coef {
+            for (m, &scale) in c.iter().enumerate() {
+                for p in 0..np {
+                    out.ledgers[m][p].add_single_scaled(&ev.ledgers[p], *w, scale);
+                    out.costs[m][p].add_single_scaled(&ev.costs[p], *w, scale);
+                }
+            }
+        }
+        start = end;
+    }
+    out
+}
+
+/// What workload `w`'s routing depends on in this replication: the drawn
+/// values of every uncertain input except those that only scale traffic
+/// (volume, growth, shares) or only size caches. Two replications with the
+/// same fingerprint route the workload's sample identically.
+fn fingerprint(inst: &Instance, w: usize) -> Vec<u64> {
+    let own = format!("workloads[{w}].");
+    inst.drawn
+        .iter()
+        .filter(|(path, _)| {
+            if path.starts_with("volume.") {
+                return false;
+            }
+            if let Some(rest) = path.strip_prefix("workloads[") {
+                let mine = path.starts_with(&own);
+                let scale_only = rest.ends_with("].share")
+                    || rest.contains("].cache.distinct_prefixes")
+                    || rest.contains("].cache.hit_rate");
+                return mine && !scale_only;
+            }
+            true
+        })
+        .map(|(_, v)| v.to_bits())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_probability_limits() {
+        // A long month: the cold start vanishes and 1 - exp(-λT) remains.
+        let lt: f64 = 1.0;
+        let p = hit_probability(lt / 300.0, 300.0, 1e12);
+        assert!((p - (1.0 - (-lt).exp())).abs() < 1e-9);
+        // One call per prefix per month on average: mostly misses.
+        assert!(hit_probability(1.0 / MONTH_SECONDS, 300.0, MONTH_SECONDS) < 0.001);
+        assert_eq!(hit_probability(0.0, 300.0, MONTH_SECONDS), 0.0);
+    }
+}

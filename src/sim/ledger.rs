@@ -1,0 +1,434 @@
+//! The ledger: what one policy did in one month, as counts.
+//!
+//! Per (workload, model) cell it holds calls and token counts per price
+//! class (`[purpose][tier][mode][component]`, purpose being the answer calls
+//! or the overhead of gates and classifiers); per workload, request outcome
+//! counts; and a latency histogram. It holds no money: [`Ledger::price`]
+//! turns counts into dollars with one multiplication per class, so costs
+//! never accumulate rounding call by call. Counts are f64 holding integers
+//! in exact mode (exact below 2^53 ≈ 9.0e15 per counter).
+
+use serde::Serialize;
+
+use crate::catalog::pricing::{Component, ModelPricing, N_COMPONENTS};
+use crate::stats::Sum;
+
+/// Answer calls or overhead (judges, classifiers).
+pub const MAIN: usize = 0;
+pub const OVERHEAD: usize = 1;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    pub calls: f64,
+    pub overhead_calls: f64,
+    /// Tokens by `[purpose][tier][mode][component]`.
+    pub tokens: [[[[f64; N_COMPONENTS]; 2]; 2]; 2],
+    pub cache_hits: f64,
+    pub cache_misses: f64,
+    /// Answer calls whose prefix was cacheable but whose hit or miss is left
+    /// to the fast path's closed form, by tier (0 in exact mode and after
+    /// the fast path resolves them).
+    pub deferred: [f64; 2],
+}
+
+impl Cell {
+    fn add(&mut self, o: &Cell, k: f64) {
+        self.deferred[0] += k * o.deferred[0];
+        self.deferred[1] += k * o.deferred[1];
+        self.calls += k * o.calls;
+        self.overhead_calls += k * o.overhead_calls;
+        self.cache_hits += k * o.cache_hits;
+        self.cache_misses += k * o.cache_misses;
+        for p in 0..2 {
+            for t in 0..2 {
+                for m in 0..2 {
+                    for c in 0..N_COMPONENTS {
+                        self.tokens[p][t][m][c] += k * o.tokens[p][t][m][c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tokens of one component over tiers and modes.
+    pub fn component_tokens(&self, purpose: usize, c: Component) -> f64 {
+        let mut s = 0.0;
+        for t in 0..2 {
+            for m in 0..2 {
+                s += self.tokens[purpose][t][m][c as usize];
+            }
+        }
+        s
+    }
+}
+
+/// Request outcomes of one workload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub requests: f64,
+    /// Requests some model took.
+    pub served: f64,
+    /// Requests whose accepted answer was acceptable.
+    pub succeeded: f64,
+    /// Requests no model could take (context, output limit, modality).
+    pub unserved: f64,
+    /// Requests that made more than one answer call.
+    pub escalated: f64,
+    /// Models passed over because they could not take a request.
+    pub skips: f64,
+    /// Requests whose answer was billed at batch rates.
+    pub batch: f64,
+    /// Fixed per-check overhead (gates priced in USD), in USD.
+    pub fixed_overhead_usd: f64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts, k: f64) {
+        self.requests += k * o.requests;
+        self.served += k * o.served;
+        self.succeeded += k * o.succeeded;
+        self.unserved += k * o.unserved;
+        self.escalated += k * o.escalated;
+        self.skips += k * o.skips;
+        self.batch += k * o.batch;
+        self.fixed_overhead_usd += k * o.fixed_overhead_usd;
+    }
+}
+
+/// Log-spaced latency histogram: 50 buckets per decade from 1 ms to 1e8 ms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    pub counts: Vec<f64>,
+}
+
+const PER_DECADE: f64 = 50.0;
+const BUCKETS: usize = 400;
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            counts: vec![0.0; BUCKETS],
+        }
+    }
+}
+
+impl Histogram {
+    #[inline]
+    pub fn add(&mut self, ms: f64, k: f64) {
+        let i = if ms <= 1.0 {
+            0
+        } else {
+            ((ms.log10() * PER_DECADE) as usize).min(BUCKETS - 1)
+        };
+        self.counts[i] += k;
+    }
+
+    fn merge(&mut self, o: &Histogram, k: f64) {
+        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            *a += k * b;
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.counts.iter().sum()
+    }
+
+    /// The q-quantile in ms (geometric midpoint of its bucket), or `None` if empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.total();
+        if total <= 0.0 {
+            return None;
+        }
+        let target = q.clamp(0.0, 1.0) * total;
+        let mut acc = 0.0;
+        for (i, c) in self.counts.iter().enumerate() {
+            acc += c;
+            if acc >= target && *c > 0.0 {
+                return Some(10f64.powf((i as f64 + 0.5) / PER_DECADE));
+            }
+        }
+        None
+    }
+}
+
+/// One policy's month (or a sum of them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ledger {
+    pub n_models: usize,
+    /// Cells by `workload * n_models + model`.
+    pub cells: Vec<Cell>,
+    pub per_workload: Vec<Counts>,
+    /// Latency of on-demand requests, per workload.
+    pub latency: Vec<Histogram>,
+}
+
+impl Ledger {
+    pub fn new(n_workloads: usize, n_models: usize) -> Ledger {
+        Ledger {
+            n_models,
+            cells: vec![Cell::default(); n_workloads * n_models],
+            per_workload: vec![Counts::default(); n_workloads],
+            latency: vec![Histogram::default(); n_workloads],
+        }
+    }
+
+    pub fn n_workloads(&self) -> usize {
+        self.per_workload.len()
+    }
+
+    #[inline]
+    pub fn cell_mut(&mut self, workload: usize, model: usize) -> &mut Cell {
+        &mut self.cells[workload * self.n_models + model]
+    }
+
+    pub fn cell(&self, workload: usize, model: usize) -> &Cell {
+        &self.cells[workload * self.n_models + model]
+    }
+
+    /// Adds `k` times another ledger (k = 1 to sum, 1/R to average).
+    pub fn add_scaled(&mut self, o: &Ledger, k: f64) {
+        for (a, b) in self.cells.iter_mut().zip(&o.cells) {
+            a.add(b, k);
+        }
+        for (a, b) in self.per_workload.iter_mut().zip(&o.per_workload) {
+            a.add(b, k);
+        }
+        for (a, b) in self.latency.iter_mut().zip(&o.latency) {
+            a.merge(b, k);
+        }
+    }
+
+    /// Adds `k` times workload `w`'s part of another ledger.
+    pub fn add_workload_scaled(&mut self, o: &Ledger, w: usize, k: f64) {
+        let nm = self.n_models;
+        for m in 0..nm {
+            self.cells[w * nm + m].add(&o.cells[w * nm + m], k);
+        }
+        self.per_workload[w].add(&o.per_workload[w], k);
+        self.latency[w].merge(&o.latency[w], k);
+    }
+
+    /// Workload `w`'s part of this ledger as a one-workload ledger.
+    pub fn extract(&self, w: usize) -> Ledger {
+        let nm = self.n_models;
+        Ledger {
+            n_models: nm,
+            cells: self.cells[w * nm..(w + 1) * nm].to_vec(),
+            per_workload: vec![self.per_workload[w].clone()],
+            latency: vec![self.latency[w].clone()],
+        }
+    }
+
+    /// Adds `k` times a one-workload ledger into workload `w`.
+    pub fn add_single_scaled(&mut self, o: &Ledger, w: usize, k: f64) {
+        let nm = self.n_models;
+        for m in 0..nm {
+            self.cells[w * nm + m].add(&o.cells[m], k);
+        }
+        self.per_workload[w].add(&o.per_workload[0], k);
+        self.latency[w].merge(&o.latency[0], k);
+    }
+
+    /// Multiplies every count by `k`.
+    pub fn scale(&mut self, k: f64) {
+        let copy = self.clone();
+        *self = Ledger::new(self.n_workloads(), self.n_models);
+        self.add_scaled(&copy, k);
+    }
+
+    /// Latency of all workloads together.
+    pub fn latency_total(&self) -> Histogram {
+        let mut h = Histogram::default();
+        for l in &self.latency {
+            h.merge(l, 1.0);
+        }
+        h
+    }
+
+    pub fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for c in &self.per_workload {
+            t.add(c, 1.0);
+        }
+        t
+    }
+
+    /// Prices the ledger under `pricing` (one entry per model).
+    pub fn price(&self, pricing: &[ModelPricing]) -> Costs {
+        let nw = self.n_workloads();
+        let mut cells = vec![[0.0; N_GROUPS]; self.cells.len()];
+        for w in 0..nw {
+            for (m, pr) in pricing.iter().enumerate().take(self.n_models) {
+                let cell = self.cell(w, m);
+                let out = &mut cells[w * self.n_models + m];
+                for tier in 0..2 {
+                    for mode in 0..2 {
+                        let rates = &pr.per_million[tier][mode];
+                        let main = &cell.tokens[MAIN][tier][mode];
+                        let ovh = &cell.tokens[OVERHEAD][tier][mode];
+                        out[Group::Input as usize] += main[0] * rates[0] / 1e6;
+                        out[Group::CacheWrite as usize] +=
+                            (main[1] * rates[1] + main[2] * rates[2]) / 1e6;
+                        out[Group::CacheRead as usize] += main[3] * rates[3] / 1e6;
+                        out[Group::Output as usize] += main[4] * rates[4] / 1e6;
+                        let mut o = 0.0;
+                        for c in 0..N_COMPONENTS {
+                            o += ovh[c] * rates[c];
+                        }
+                        out[Group::Overhead as usize] += o / 1e6;
+                    }
+                }
+            }
+        }
+        Costs {
+            n_models: self.n_models,
+            cells,
+            fixed_overhead: self
+                .per_workload
+                .iter()
+                .map(|c| c.fixed_overhead_usd)
+                .collect(),
+        }
+    }
+}
+
+/// Where the money goes, as reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    Input = 0,
+    CacheWrite = 1,
+    CacheRead = 2,
+    Output = 3,
+    /// Gates, judges and classifiers.
+    Overhead = 4,
+}
+
+pub const N_GROUPS: usize = 5;
+
+impl Group {
+    pub const ALL: [Group; N_GROUPS] = [
+        Group::Input,
+        Group::CacheWrite,
+        Group::CacheRead,
+        Group::Output,
+        Group::Overhead,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Input => "input",
+            Group::CacheWrite => "cache_write",
+            Group::CacheRead => "cache_read",
+            Group::Output => "output",
+            Group::Overhead => "overhead",
+        }
+    }
+}
+
+/// A priced ledger: USD per (workload, model) cell and group, plus fixed
+/// overhead per workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Costs {
+    pub n_models: usize,
+    pub cells: Vec<[f64; N_GROUPS]>,
+    pub fixed_overhead: Vec<f64>,
+}
+
+impl Costs {
+    pub fn zero(n_workloads: usize, n_models: usize) -> Costs {
+        Costs {
+            n_models,
+            cells: vec![[0.0; N_GROUPS]; n_workloads * n_models],
+            fixed_overhead: vec![0.0; n_workloads],
+        }
+    }
+
+    pub fn add_scaled(&mut self, o: &Costs, k: f64) {
+        for (a, b) in self.cells.iter_mut().zip(&o.cells) {
+            for g in 0..N_GROUPS {
+                a[g] += k * b[g];
+            }
+        }
+        for (a, b) in self.fixed_overhead.iter_mut().zip(&o.fixed_overhead) {
+            *a += k * b;
+        }
+    }
+
+    /// Adds `k` times one-workload costs into workload `w`.
+    pub fn add_single_scaled(&mut self, o: &Costs, w: usize, k: f64) {
+        let nm = self.n_models;
+        for m in 0..nm {
+            for g in 0..N_GROUPS {
+                self.cells[w * nm + m][g] += k * o.cells[m][g];
+            }
+        }
+        self.fixed_overhead[w] += k * o.fixed_overhead[0];
+    }
+
+    /// Total USD (compensated sum).
+    pub fn total(&self) -> f64 {
+        let mut s = Sum::default();
+        for c in &self.cells {
+            for v in c {
+                s.add(*v);
+            }
+        }
+        for v in &self.fixed_overhead {
+            s.add(*v);
+        }
+        s.value()
+    }
+
+    pub fn by_group(&self) -> [f64; N_GROUPS] {
+        let mut out = [Sum::default(); N_GROUPS];
+        for c in &self.cells {
+            for g in 0..N_GROUPS {
+                out[g].add(c[g]);
+            }
+        }
+        for v in &self.fixed_overhead {
+            out[Group::Overhead as usize].add(*v);
+        }
+        out.map(|s| s.value())
+    }
+
+    pub fn by_model(&self) -> Vec<f64> {
+        let mut out = vec![Sum::default(); self.n_models];
+        for (i, c) in self.cells.iter().enumerate() {
+            out[i % self.n_models].add(c.iter().sum());
+        }
+        out.into_iter().map(|s| s.value()).collect()
+    }
+
+    pub fn by_workload(&self) -> Vec<f64> {
+        let nw = self.fixed_overhead.len();
+        (0..nw)
+            .map(|w| {
+                let mut s = Sum::default();
+                for m in 0..self.n_models {
+                    s.add(self.cells[w * self.n_models + m].iter().sum());
+                }
+                s.add(self.fixed_overhead[w]);
+                s.value()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_land_in_the_right_bucket() {
+        let mut h = Histogram::default();
+        for i in 1..=1000 {
+            h.add(i as f64, 1.0);
+        }
+        // True median 500 ms; buckets are 10^(1/50) ≈ 4.7% wide.
+        let p50 = h.quantile(0.5).unwrap();
+        assert!((p50 / 500.0 - 1.0).abs() < 0.05, "{p50}");
+        let p95 = h.quantile(0.95).unwrap();
+        assert!((p95 / 950.0 - 1.0).abs() < 0.05, "{p95}");
+    }
+}
