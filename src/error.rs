@@ -1,22 +1,112 @@
-//! Errors and the two exit codes.
+//! Errors, split by the phase that found them, and the exit code each
+//! phase gives.
 //!
-//! Anything the user typed or wrote in a file that tiersim cannot use is an
-//! [`ErrorKind::Input`] error (exit code 2); anything else that goes wrong
-//! (a file that cannot be written, say) is a [`ErrorKind::Failure`] (exit code 1).
-//! Input errors are collected as [`Diagnostic`]s so one run can report every
-//! problem in a file, each with its file, line/column, field path and what
-//! would be valid.
+//! - [`Phase::Load`]: a file, a value or an override tiersim cannot use —
+//!   reading, parsing and validation. Exit code 2. Collected as
+//!   [`Diagnostic`]s so one run reports every problem in a file, each with
+//!   its file, line/column, field path and what would be valid.
+//! - [`Phase::Limit`]: a valid scenario whose run would exceed what tiersim
+//!   holds in memory or simulates in reasonable time. Exit code 2: the user
+//!   changes the input.
+//! - [`Phase::Write`]: results cannot be written; the I/O error is the
+//!   [`std::error::Error::source`]. Exit code 1.
+//! - [`Phase::Internal`]: anything else. Exit code 1.
+//!
+//! The library never words a message in command-line flags: where a value
+//! came from is an [`Origin`], and whoever shows the error names it
+//! ([`Diagnostic::display_with`]; the binary says `--set`, `--vary`, `--out`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// Whether an error is the user's input or something else.
+/// Which phase found the error; it decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Bad input: a file, a flag, a value. Exit code 2.
-    Input,
-    /// Anything else (I/O on output files, internal limits). Exit code 1.
-    Failure,
+pub enum Phase {
+    /// Reading, parsing, validating input. Exit code 2.
+    Load,
+    /// The run would exceed a size limit. Exit code 2.
+    Limit,
+    /// Writing results. Exit code 1.
+    Write,
+    /// Anything else. Exit code 1.
+    Internal,
+}
+
+/// Where a value came from when it is not the file a diagnostic names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// An override `PATH=VALUE` of a scenario field.
+    Override { raw: String },
+    /// One value of a sweep over a scenario field.
+    Sweep { path: String, value: String },
+    /// A sweep's specification (`PATH=START..END:STEPS` or `PATH=v1,v2,...`).
+    SweepSpec { raw: String },
+    /// The directory results are written to.
+    OutputDir(PathBuf),
+}
+
+/// How a diagnostic mentions its origin: as the subject (`ORIGIN: message`)
+/// or as the cause of a field's value (`message (set by ORIGIN)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blame {
+    Subject,
+    SetBy,
+}
+
+/// What the user can do about a diagnostic, where the command line would
+/// name a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// A directory tiersim did not create: name another, or write anyway.
+    Force,
+    /// Exact mode above its volume limit: use fast mode or lower the volume.
+    FastModeOrLowerVolume,
+    /// Evaluation tasks without a task kind: map them.
+    MapTaskKinds,
+    /// A malformed log line is skipped; strict reading stops at the first.
+    Strict,
+}
+
+impl Remedy {
+    /// Whether the remedy is said before the message (`REMEDY; message`)
+    /// rather than after it.
+    pub fn leads(self) -> bool {
+        self == Remedy::MapTaskKinds
+    }
+}
+
+/// Names origins and remedies when an error is shown. The library's own
+/// names are words ([`Words`]); the command line names its flags.
+pub trait OriginNames {
+    fn name(&self, origin: &Origin) -> String;
+    /// The remedy's text, with its separator from the message (`; `, ` (`).
+    fn remedy(&self, remedy: Remedy) -> String;
+}
+
+/// The library's names for origins.
+pub struct Words;
+
+impl OriginNames for Words {
+    fn name(&self, origin: &Origin) -> String {
+        match origin {
+            Origin::Override { raw } => format!("override `{raw}`"),
+            Origin::Sweep { path, value } => format!("sweep of `{path}` at {value}"),
+            Origin::SweepSpec { raw } => format!("sweep `{raw}`"),
+            Origin::OutputDir(p) => format!("output directory {}", p.display()),
+        }
+    }
+
+    fn remedy(&self, remedy: Remedy) -> String {
+        match remedy {
+            Remedy::Force => ", or allow writing into it anyway".into(),
+            Remedy::FastModeOrLowerVolume => {
+                "; use the fast mode, or lower volume.requests_per_month".into()
+            }
+            Remedy::MapTaskKinds => "map every evaluation task to a task kind".into(),
+            Remedy::Strict => " (strict reading stops at the first malformed line)".into(),
+        }
+    }
 }
 
 /// One problem found in user input.
@@ -30,6 +120,10 @@ pub struct Diagnostic {
     pub path: Option<String>,
     /// What is wrong, and what would be valid.
     pub message: String,
+    /// Where the value came from, when not from `file`.
+    pub origin: Option<(Origin, Blame)>,
+    /// What the user can do, where that names a setting.
+    pub remedy: Option<Remedy>,
 }
 
 impl Diagnostic {
@@ -39,7 +133,26 @@ impl Diagnostic {
             location: None,
             path: None,
             message: message.into(),
+            origin: None,
+            remedy: None,
         }
+    }
+
+    /// Adds what the user can do.
+    pub fn with_remedy(mut self, remedy: Remedy) -> Self {
+        self.remedy = Some(remedy);
+        self
+    }
+
+    /// The diagnostic is about `origin` (`ORIGIN: message`).
+    pub fn about(mut self, origin: Origin) -> Self {
+        self.origin = Some((origin, Blame::Subject));
+        self
+    }
+
+    /// Shows the diagnostic naming its origin through `names`.
+    pub fn display_with<'a>(&'a self, names: &'a dyn OriginNames) -> impl fmt::Display + 'a {
+        Shown { d: self, names }
     }
 
     pub fn at_path(mut self, path: impl Into<String>) -> Self {
@@ -65,24 +178,49 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.display_with(&Words).fmt(f)
+    }
+}
+
+struct Shown<'a> {
+    d: &'a Diagnostic,
+    names: &'a dyn OriginNames,
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.d;
         let mut wrote_prefix = false;
-        if let Some(file) = &self.file {
+        if let Some(file) = &d.file {
             write!(f, "{}", file.display())?;
-            if let Some((line, col)) = self.location {
+            if let Some((line, col)) = d.location {
                 write!(f, ":{line}:{col}")?;
             }
             wrote_prefix = true;
-        } else if let Some((line, col)) = self.location {
+        } else if let Some((line, col)) = d.location {
             write!(f, "line {line} column {col}")?;
             wrote_prefix = true;
         }
         if wrote_prefix {
             f.write_str(": ")?;
         }
-        if let Some(path) = &self.path {
+        if let Some((origin, Blame::Subject)) = &d.origin {
+            write!(f, "{}: ", self.names.name(origin))?;
+        }
+        if let Some(path) = &d.path {
             write!(f, "{path}: ")?;
         }
-        f.write_str(&readable_numbers(&self.message))
+        if let Some(r) = d.remedy.filter(|r| r.leads()) {
+            write!(f, "{}; ", self.names.remedy(r))?;
+        }
+        f.write_str(&readable_numbers(&d.message))?;
+        if let Some(r) = d.remedy.filter(|r| !r.leads()) {
+            f.write_str(&self.names.remedy(r))?;
+        }
+        if let Some((origin, Blame::SetBy)) = &d.origin {
+            write!(f, " (set by {})", self.names.name(origin))?;
+        }
+        Ok(())
     }
 }
 
@@ -116,34 +254,73 @@ fn readable_numbers(msg: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-/// The error type of the library and the binary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The error type of the library.
+#[derive(Debug, Clone)]
 pub struct Error {
-    pub kind: ErrorKind,
+    pub phase: Phase,
     pub diagnostics: Vec<Diagnostic>,
+    source: Option<Arc<std::io::Error>>,
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.phase == other.phase && self.diagnostics == other.diagnostics
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn input(message: impl Into<String>) -> Self {
+    fn of(phase: Phase, message: impl Into<String>) -> Self {
         Error {
-            kind: ErrorKind::Input,
+            phase,
             diagnostics: vec![Diagnostic::new(message)],
+            source: None,
         }
     }
 
-    pub fn failure(message: impl Into<String>) -> Self {
+    /// Input tiersim cannot use.
+    pub fn input(message: impl Into<String>) -> Self {
+        Error::of(Phase::Load, message)
+    }
+
+    /// A run that would exceed a size limit.
+    pub fn limit(message: impl Into<String>) -> Self {
+        Error::of(Phase::Limit, message)
+    }
+
+    /// A run that would exceed a size limit, with what the user can do.
+    pub fn limit_of(d: Diagnostic) -> Self {
         Error {
-            kind: ErrorKind::Failure,
-            diagnostics: vec![Diagnostic::new(message)],
+            phase: Phase::Limit,
+            diagnostics: vec![d],
+            source: None,
         }
+    }
+
+    /// Writing `what` failed with `source`.
+    pub fn write(what: impl fmt::Display, source: std::io::Error) -> Self {
+        let mut e = Error::of(Phase::Write, format!("cannot write {what}: {source}"));
+        e.source = Some(Arc::new(source));
+        e
+    }
+
+    /// Writing failed for a reason that is not an I/O error (encoding a
+    /// chart, rendering a template).
+    pub fn write_failed(message: impl Into<String>) -> Self {
+        Error::of(Phase::Write, message)
+    }
+
+    /// Anything else.
+    pub fn failure(message: impl Into<String>) -> Self {
+        Error::of(Phase::Internal, message)
     }
 
     pub fn from_diagnostics(diagnostics: Vec<Diagnostic>) -> Self {
         Error {
-            kind: ErrorKind::Input,
+            phase: Phase::Load,
             diagnostics,
+            source: None,
         }
     }
 
@@ -157,11 +334,27 @@ impl Error {
         self
     }
 
-    pub fn exit_code(&self) -> u8 {
-        match self.kind {
-            ErrorKind::Input => 2,
-            ErrorKind::Failure => 1,
+    /// Makes every diagnostic about `origin`.
+    pub fn about(mut self, origin: Origin) -> Self {
+        for d in &mut self.diagnostics {
+            d.origin = Some((origin.clone(), Blame::Subject));
         }
+        self
+    }
+
+    /// 2 for input the user can fix (a file, a value, a run too large),
+    /// 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self.phase {
+            Phase::Load | Phase::Limit => 2,
+            Phase::Write | Phase::Internal => 1,
+        }
+    }
+
+    /// Shows the error naming origins through `names`, one `error: ` line
+    /// per diagnostic.
+    pub fn display_with<'a>(&'a self, names: &'a dyn OriginNames) -> impl fmt::Display + 'a {
+        ShownError { e: self, names }
     }
 }
 
@@ -171,19 +364,36 @@ impl From<Diagnostic> for Error {
     }
 }
 
-impl fmt::Display for Error {
+struct ShownError<'a> {
+    e: &'a Error,
+    names: &'a dyn OriginNames,
+}
+
+impl fmt::Display for ShownError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diagnostics.iter().enumerate() {
+        for (i, d) in self.e.diagnostics.iter().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
-            write!(f, "error: {d}")?;
+            write!(f, "error: {}", d.display_with(self.names))?;
         }
         Ok(())
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.display_with(&Words).fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Collects diagnostics during validation so that one pass reports them all.
 #[derive(Debug, Default)]

@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod credits;
+pub mod outcome;
 pub mod projection;
 pub mod provisioned;
 pub mod sensitivity;
@@ -19,7 +20,9 @@ pub fn cheapest_within(p: &Projection, max_loss_pp: f64) -> Option<usize> {
     p.policies
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.kind != "oracle" && s.quality_loss_pp <= max_loss_pp + 1e-12)
+        .filter(|(_, s)| {
+            s.role != crate::policy::Role::Bound && s.quality_loss_pp <= max_loss_pp + 1e-12
+        })
         .min_by(|a, b| a.1.total_cost_usd.total_cmp(&b.1.total_cost_usd))
         .map(|(i, _)| i)
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::policy::Role;
 use crate::scenario::Scenario;
 use crate::sim::Run;
 use crate::sim::ledger::{Costs, Group, Ledger, N_GROUPS};
@@ -97,6 +98,9 @@ pub struct SamplingError {
 pub struct PolicySummary {
     pub name: String,
     pub kind: String,
+    /// What the policy is to the analysis (not in the JSON: `kind` names it).
+    #[serde(skip)]
+    pub role: crate::policy::Role,
     pub total_cost_usd: f64,
     pub first_month_cost_usd: f64,
     pub requests: f64,
@@ -385,6 +389,7 @@ pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
         policies.push(PolicySummary {
             name: run.policy_names[p].clone(),
             kind: run.policy_kinds[p].clone(),
+            role: run.policy_roles[p],
             total_cost_usd: total_cost,
             first_month_cost_usd: months.first().map_or(0.0, |m| m.cost_usd),
             requests: t.requests,
@@ -438,7 +443,7 @@ pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
     // Quality gap recovered between the weakest and strongest single models.
     let singles: Vec<f64> = policies
         .iter()
-        .filter(|p| p.kind == "single")
+        .filter(|p| p.role == Role::SingleModel)
         .map(|p| p.quality)
         .collect();
     if singles.len() >= 2 {
@@ -451,7 +456,9 @@ pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
         }
     }
     // The frontier is over policies one could run: the oracle is a bound.
-    let runnable: Vec<usize> = (0..np).filter(|&i| policies[i].kind != "oracle").collect();
+    let runnable: Vec<usize> = (0..np)
+        .filter(|&i| policies[i].role != Role::Bound)
+        .collect();
     let points: Vec<(f64, f64)> = runnable
         .iter()
         .map(|&i| (policies[i].total_cost_usd, policies[i].quality))

@@ -1,7 +1,7 @@
 //! Sweeps: re-run a scenario across values of one or two of its fields and
 //! find where the decision changes.
 //!
-//! Every point is the scenario with `--set PATH=VALUE` applied, validated
+//! Every point is the scenario with the override `PATH=VALUE` applied, validated
 //! like the file, run with the same seed (so points differ only by the
 //! swept value: common random numbers). Break-even points are found
 //! between consecutive values of the first swept field by linear
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analysis::projection::project;
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 use crate::input::yaml::Source;
 use crate::scenario::Scenario;
 use crate::scenario::quantity::fmt_num;
@@ -35,10 +35,14 @@ pub const MAX_POINTS: usize = 10_000;
 /// Parses `PATH=START..END:STEPS` (STEPS evenly spaced values, ends
 /// included) or `PATH=v1,v2,...`.
 pub fn parse_vary(raw: &str) -> Result<Vary> {
-    let bad = |msg: &str| Error::input(format!("--vary {raw}: {msg}"));
+    let bad = |msg: &str| {
+        Error::input(msg).about(Origin::SweepSpec {
+            raw: raw.to_string(),
+        })
+    };
     let Some((path, spec)) = raw.split_once('=') else {
         return Err(bad(
-            "expected PATH=START..END:STEPS or PATH=v1,v2,..., e.g. --vary volume.growth.monthly_pct=0..10:6",
+            "expected PATH=START..END:STEPS or PATH=v1,v2,..., e.g. volume.growth.monthly_pct=0..10:6",
         ));
     };
     let path = path.trim().to_string();
@@ -160,7 +164,7 @@ pub fn sweep(
 ) -> Result<Sweep> {
     if varies.is_empty() || varies.len() > 2 {
         return Err(Error::input(
-            "give one --vary (a line) or two (a grid), e.g. --vary volume.growth.monthly_pct=0..10:6",
+            "vary one field (a line) or two (a grid), e.g. volume.growth.monthly_pct=0..10:6",
         ));
     }
     let counts: Vec<usize> = varies.iter().map(|v| v.values.len()).collect();
@@ -173,29 +177,23 @@ pub fn sweep(
     let mut points = Vec::with_capacity(total);
     let mut meta: Option<(String, usize, u32, String)> = None;
     for idx in 0..total {
-        // The first --vary changes fastest.
-        let mut sets = base_sets.to_vec();
+        // The first swept field changes fastest.
+        let mut sets: Vec<Origin> = base_sets
+            .iter()
+            .map(|raw| Origin::Override { raw: raw.clone() })
+            .collect();
         let mut values = BTreeMap::new();
         let mut rest = idx;
         for v in varies {
             let i = rest % v.values.len();
             rest /= v.values.len();
-            sets.push(format!("{}={}", v.path, v.values[i]));
+            sets.push(Origin::Sweep {
+                path: v.path.clone(),
+                value: v.values[i].clone(),
+            });
             values.insert(v.path.clone(), v.values[i].clone());
         }
-        let scenario = Scenario::from_source(src, &sets).map_err(|mut e| {
-            // The user typed --vary, not --set: say which value of it failed.
-            for d in &mut e.diagnostics {
-                for v in varies {
-                    if let Some(value) = values.get(&v.path) {
-                        let set = format!("--set {}={value}", v.path);
-                        let vary = format!("--vary {} at {value}", v.path);
-                        d.message = d.message.replace(&set, &vary);
-                    }
-                }
-            }
-            e
-        })?;
+        let scenario = Scenario::from_source_with(src, &sets)?;
         let opts = options(&scenario);
         let run = sim::run(&scenario, &opts)?;
         let p = project(&scenario, &run);
@@ -391,11 +389,11 @@ mod tests {
         assert_eq!(v.values.len(), 2);
         assert_eq!(
             parse_vary("x=1..2:1").unwrap_err().to_string(),
-            "error: --vary x=1..2:1: STEPS must be a whole number from 2 to 1000"
+            "error: sweep `x=1..2:1`: STEPS must be a whole number from 2 to 1000"
         );
         assert_eq!(
             parse_vary("x=a..2:3").unwrap_err().to_string(),
-            "error: --vary x=a..2:3: START `a` is not a number"
+            "error: sweep `x=a..2:3`: START `a` is not a number"
         );
     }
 

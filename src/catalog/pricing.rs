@@ -1,4 +1,4 @@
-//! The price of one call (DESIGN.md §4).
+//! The price of one call.
 //!
 //! A call of `I` input tokens (of which a cacheable prefix `P`) and `O` output
 //! tokens is split into token counts per *price class*: a component (input,
@@ -64,6 +64,23 @@ pub enum Mode {
 pub enum Tier {
     Standard = 0,
     Long = 1,
+}
+
+impl Tier {
+    /// Both tiers, in index order.
+    pub const ALL: [Tier; 2] = [Tier::Standard, Tier::Long];
+}
+
+/// How one call is billed: its price tier, its billing mode, and whether
+/// its prefix goes through the prompt cache. Decided by
+/// [`ModelPricing::billing`] and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Billing {
+    pub tier: Tier,
+    pub mode: Mode,
+    /// The prefix is read from or written to the cache (the model caches,
+    /// the prefix reaches the minimum size, and the call is not batch).
+    pub cached: bool,
 }
 
 /// Cache lifetime a workload asks for.
@@ -215,22 +232,39 @@ impl ModelPricing {
         }
     }
 
+    /// How a call of `input_tokens` (a cacheable prefix of `prefix_tokens`
+    /// included), batch-eligible or not, is billed.
+    #[inline]
+    pub fn billing(&self, input_tokens: u64, prefix_tokens: u64, batch: bool) -> Billing {
+        Billing {
+            tier: self.tier(input_tokens),
+            mode: self.mode(batch),
+            cached: self.caches(prefix_tokens.min(input_tokens), batch),
+        }
+    }
+
+    /// The component a cache miss writes for a workload asking for `ttl`.
+    #[inline]
+    pub fn write_component(&self, ttl: Ttl) -> Component {
+        match self.effective_ttl(ttl) {
+            Ttl::FiveMinutes => Component::CacheWrite5m,
+            Ttl::OneHour => Component::CacheWrite1h,
+        }
+    }
+
     /// Splits a call into token counts per component, with its tier and mode.
     #[inline]
     pub fn classify(&self, call: &CallShape) -> (Tier, Mode, [u64; N_COMPONENTS]) {
-        let tier = self.tier(call.input_tokens);
-        let mode = self.mode(call.batch);
+        let billing = self.billing(call.input_tokens, call.prefix_tokens, call.batch);
+        let (tier, mode) = (billing.tier, billing.mode);
         let mut tokens = [0u64; N_COMPONENTS];
         let prefix = call.prefix_tokens.min(call.input_tokens);
         match call.cache {
-            Some(outcome) if self.caches(prefix, call.batch) => {
+            Some(outcome) if billing.cached => {
                 tokens[Component::Input as usize] = call.input_tokens - prefix;
                 let slot = match outcome {
                     CacheOutcome::Hit => Component::CacheRead,
-                    CacheOutcome::Miss => match self.effective_ttl(call.ttl) {
-                        Ttl::FiveMinutes => Component::CacheWrite5m,
-                        Ttl::OneHour => Component::CacheWrite1h,
-                    },
+                    CacheOutcome::Miss => self.write_component(call.ttl),
                 };
                 tokens[slot as usize] = prefix;
             }
@@ -262,7 +296,7 @@ impl Charges {
     }
 }
 
-/// The price of one call under `pricing` (DESIGN.md §4).
+/// The price of one call under `pricing`.
 pub fn price_call(pricing: &ModelPricing, call: &CallShape) -> Charges {
     let (tier, mode, tokens) = pricing.classify(call);
     let cost = |c: Component| tokens[c as usize] as f64 * pricing.rate(tier, mode, c) / 1e6;

@@ -6,14 +6,11 @@ use crate::cli::commands::emit;
 use crate::cli::outputs;
 use crate::cli::plan::{Output, RunPlan, Sim};
 use crate::cli::progress::Progress;
-use tiersim::analysis::cheapest_within;
-use tiersim::analysis::projection::{Projection, project_with};
-use tiersim::analysis::{
-    compare as cmp, credits as cr, provisioned, sensitivity as sens, sweep as sw,
-};
+use tiersim::analysis::projection::project_with;
+use tiersim::analysis::{cheapest_within, outcome};
+use tiersim::analysis::{compare as cmp, credits as cr, sensitivity as sens, sweep as sw};
 use tiersim::error::{Error, Result};
 use tiersim::input::{suggest, yaml};
-use tiersim::render::format::count;
 use tiersim::render::{json, terminal, whatif as report};
 use tiersim::scenario::Scenario;
 use tiersim::sim::{self, Run, RunOptions};
@@ -58,21 +55,12 @@ fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
     Ok(run)
 }
 
-/// Notes about a run a reader should see.
-fn notes(s: &Scenario, p: &Projection) -> Vec<String> {
-    let mut notes = s.notes.clone();
-    for x in &p.policies {
-        if x.unserved_rate > 0.0 {
-            notes.push(format!(
-                "{} could not serve {} request(s) ({:.2e} of all): no model it may use can take them (context window, output limit or modality); they count as failures",
-                x.name,
-                count(x.unserved_rate * x.requests),
-                x.unserved_rate
-            ));
-        }
-    }
+/// Notes about a run a reader should see: the library's, and a hint when
+/// uncertain inputs ran only once.
+fn notes(s: &Scenario, o: &outcome::Outcome) -> Vec<String> {
+    let mut notes: Vec<String> = o.notes.iter().map(tiersim::render::format::note).collect();
     let uncertain = tiersim::sim::instance::uncertain_params(s).len();
-    if uncertain > 0 && p.replications == 1 {
+    if uncertain > 0 && o.projection.replications == 1 {
         notes.push(format!(
             "{uncertain} scenario input(s) are distributions but only 1 replication ran; use --replications 200 for bands"
         ));
@@ -107,19 +95,12 @@ fn unknown_policy(name: &str, s: &Scenario, names: &[&str]) -> Error {
 pub fn run(p: RunPlan) -> Result<()> {
     let s = load(&p.scenario, &p.sim)?;
     let run = simulate(&s, &p.sim, "simulating replication-months")?;
-    let projection = project_with(&s, &run, &p.sim.quantiles);
-    let notes = notes(&s, &projection);
-    let credits: Vec<cr::CreditReport> = if s.credits.is_empty() {
-        Vec::new()
-    } else {
-        (0..run.policy_names.len())
-            .map(|i| cr::report(&s.credits, &run, i, 0.9, run.months))
-            .collect()
-    };
-    let verdicts = provisioned::verdicts(&s, &run, s.peak_to_average);
+    let o = outcome::outcome(&s, &run, &p.sim.quantiles, p.max_quality_loss_pp);
+    let notes = notes(&s, &o);
+    let (projection, credits, verdicts) = (&o.projection, &o.credits, &o.provisioned);
     let document = json::render(&json::document(
         &s,
-        &projection,
+        projection,
         p.max_quality_loss_pp,
         notes.clone(),
         credits.clone(),
@@ -130,8 +111,9 @@ pub fn run(p: RunPlan) -> Result<()> {
         Output::Table => {
             let mut out = terminal::render(
                 &s,
-                &projection,
+                projection,
                 &terminal::TerminalOptions {
+                    tighten_sampling: " (--samples N to tighten)".into(),
                     monthly: p.monthly,
                     max_quality_loss_pp: p.max_quality_loss_pp,
                     color: crate::cli::style::stdout_enabled(),
@@ -140,11 +122,11 @@ pub fn run(p: RunPlan) -> Result<()> {
             );
             if !credits.is_empty() {
                 out.push('\n');
-                out.push_str(&report::credits(&credits, &s.credits));
+                out.push_str(&report::credits(credits, &s.credits));
             }
             if !verdicts.is_empty() {
                 out.push('\n');
-                out.push_str(&report::provisioned(&verdicts));
+                out.push_str(&report::provisioned(verdicts));
             }
             emit(&out)
         }
@@ -158,11 +140,11 @@ pub fn run(p: RunPlan) -> Result<()> {
                 scenario: &s,
                 scenario_path: &p.scenario,
                 run: &run,
-                projection: &projection,
+                projection,
                 document_json: &document,
-                recommended: cheapest_within(&projection, p.max_quality_loss_pp),
+                recommended: o.recommended,
                 max_quality_loss_pp: p.max_quality_loss_pp,
-                credits: &credits,
+                credits,
                 notes: &notes,
             },
         )?;

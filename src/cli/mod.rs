@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use tiersim::error::Error;
+use tiersim::error::{Error, Origin, OriginNames, Remedy};
 
 /// Runs the command line and returns the process exit code: 0 on success,
 /// 2 for bad input (flags, files, values), 1 for other failures.
@@ -36,10 +36,37 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The command line's names for where a value came from: its flags.
+struct Flags;
+
+impl OriginNames for Flags {
+    fn name(&self, origin: &Origin) -> String {
+        match origin {
+            Origin::Override { raw } => format!("--set {raw}"),
+            Origin::Sweep { path, value } => format!("--vary {path} at {value}"),
+            Origin::SweepSpec { raw } => format!("--vary {raw}"),
+            Origin::OutputDir(p) => format!("--out {}", p.display()),
+        }
+    }
+
+    fn remedy(&self, remedy: Remedy) -> String {
+        match remedy {
+            Remedy::Force => ", or pass --force to write into it anyway".into(),
+            Remedy::FastModeOrLowerVolume => {
+                "; use the default fast mode, or lower the volume with --set volume.requests_per_month=...".into()
+            }
+            Remedy::MapTaskKinds => {
+                "map every evaluation task to a task kind with --task-kind PATTERN=KIND (or --task-kind KIND for all)".into()
+            }
+            Remedy::Strict => " (--strict stops at the first malformed line)".into(),
+        }
+    }
+}
+
 fn report(e: &Error) -> ExitCode {
     let mut err = std::io::stderr().lock();
     let prefix = style::error_prefix(style::stderr_enabled());
-    let text = e.to_string();
+    let text = e.display_with(&Flags).to_string();
     for line in text.lines() {
         let _ = match line.strip_prefix("error:") {
             Some(rest) => writeln!(err, "{prefix}{rest}"),

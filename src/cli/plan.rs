@@ -156,6 +156,26 @@ pub struct CalibratePlan {
     pub force: bool,
 }
 
+/// `--set` values must be `PATH=VALUE` (the library checks the rest).
+fn check_sets(sets: &[String]) -> Result<()> {
+    match sets.iter().find(|s| !s.contains('=')) {
+        Some(raw) => Err(Error::input(format!(
+            "--set {raw}: expected PATH=VALUE, e.g. --set volume.requests_per_month=5000000"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `--vary` values must be `PATH=SPEC` (the library checks the rest).
+fn check_varies(varies: &[String]) -> Result<()> {
+    match varies.iter().find(|s| !s.contains('=')) {
+        Some(raw) => Err(Error::input(format!(
+            "--vary {raw}: expected PATH=START..END:STEPS or PATH=v1,v2,..., e.g. --vary volume.growth.monthly_pct=0..10:6"
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn plan(cli: Cli) -> Result<Plan> {
     crate::cli::style::init(match cli.color {
         args::ColorArg::Auto => crate::cli::style::Choice::Auto,
@@ -164,10 +184,13 @@ pub fn plan(cli: Cli) -> Result<Plan> {
     });
     Ok(match cli.command {
         Command::Run(a) => Plan::Run(run_plan(a)?),
-        Command::Validate(a) => Plan::Validate {
-            files: a.files,
-            sets: a.set,
-        },
+        Command::Validate(a) => {
+            check_sets(&a.set)?;
+            Plan::Validate {
+                files: a.files,
+                sets: a.set,
+            }
+        }
         Command::Init(a) if a.list => Plan::ListTemplates,
         Command::Init(a) => Plan::Init {
             template: a.template,
@@ -185,13 +208,20 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             output: a.format.into(),
         },
         Command::Pricing(args::PricingCommand::ImportLitellm(a)) => Plan::ImportLitellm(a),
+        Command::Sweep(a) if a.vary.is_empty() || a.vary.len() > 2 => {
+            return Err(Error::input(
+                "give one --vary (a line) or two (a grid), e.g. --vary volume.growth.monthly_pct=0..10:6",
+            ));
+        }
         Command::Sweep(a) => Plan::Sweep {
             scenario: a.scenario,
-            varies: a
-                .vary
-                .iter()
-                .map(|v| sweep::parse_vary(v))
-                .collect::<Result<_>>()?,
+            varies: {
+                check_varies(&a.vary)?;
+                a.vary
+                    .iter()
+                    .map(|v| sweep::parse_vary(v))
+                    .collect::<Result<_>>()?
+            },
             max_quality_loss_pp: quality_budget(a.max_quality_loss)?,
             output: a.format.into(),
             sim: sim(a.sim, a.format != TableFormat::Table)?,
@@ -267,6 +297,7 @@ fn quality_budget(pp: f64) -> Result<f64> {
 }
 
 fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
+    check_sets(&a.set)?;
     if let Some(r) = a.replications
         && (r == 0 || r > MAX_REPLICATIONS)
     {

@@ -141,11 +141,11 @@ pub fn parse(
     };
     let bad = |log: &mut Log, line: usize, msg: String| -> Result<()> {
         if strict {
-            return Err(fail(
-                path,
-                Some(line),
-                format!("{msg} (--strict stops at the first malformed line)"),
-            ));
+            let mut e = fail(path, Some(line), msg);
+            for d in &mut e.diagnostics {
+                d.remedy = Some(crate::error::Remedy::Strict);
+            }
+            return Err(e);
         }
         log.malformed += 1;
         if log.errors.len() < 5 {

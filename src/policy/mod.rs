@@ -1,4 +1,4 @@
-//! Routing policies (DESIGN.md §6).
+//! Routing policies.
 //!
 //! A policy sees one [`Request`] and writes into a [`Decision`] the calls it
 //! makes and which answer it accepts. It is a pure function of the request
@@ -28,14 +28,35 @@ use crate::catalog::pricing::ModelPricing;
 use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::traffic::request::Request;
 
+/// What a policy is to the analysis, whatever its kind is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Sends every request to one model (with fallbacks for requests it
+    /// cannot take): a reference point for the quality gap a router recovers.
+    SingleModel,
+    /// Not a policy one could deploy (the oracle knows in advance which
+    /// model will succeed): shown as a bound, never recommended, off the
+    /// cost–quality frontier.
+    Bound,
+    /// Anything that routes: the default for a policy written outside the crate.
+    #[default]
+    Router,
+}
+
 /// A routing policy.
 pub trait Policy: Send + Sync {
     /// The name reports use.
     fn name(&self) -> &str;
 
     /// The kind, for reports (`single`, `cascade`, ...; `custom` by default).
+    /// A label only: what the analysis does with a policy follows [`Policy::role`].
     fn kind(&self) -> &str {
         "custom"
+    }
+
+    /// What the policy is to the analysis ([`Role::Router`] by default).
+    fn role(&self) -> Role {
+        Role::Router
     }
 
     /// Decides the calls for one request. `out` arrives cleared.
@@ -148,8 +169,9 @@ impl Context<'_> {
     }
 }
 
-/// Most calls one decision may hold (a cascade of 8 steps with a judge after
-/// each, plus a classifier call, fits).
+/// Calls a decision holds without allocating (a cascade of 8 steps with a
+/// judge after each, plus a classifier call, fits). A policy may make more:
+/// the decision grows once and keeps the room, so no call is ever dropped.
 pub const MAX_CALLS: usize = 20;
 
 /// A call a policy makes.
@@ -171,50 +193,39 @@ pub enum CallKind {
 }
 
 /// The calls a policy makes for one request, and the answer it accepts.
-/// Fixed capacity: deciding never allocates.
+/// Room for [`MAX_CALLS`] calls is made once: deciding does not allocate
+/// unless a policy makes more calls than that, and then only once.
 #[derive(Debug, Clone)]
 pub struct Decision {
-    calls: [Call; MAX_CALLS],
-    len: usize,
+    calls: Vec<Call>,
     accepted: Option<usize>,
     skips: u32,
     fixed_overhead_usd: f64,
-    overflowed: bool,
 }
 
 impl Default for Decision {
     fn default() -> Self {
         Decision {
-            calls: [Call {
-                model: ModelId(0),
-                kind: CallKind::Main,
-            }; MAX_CALLS],
-            len: 0,
+            calls: Vec::with_capacity(MAX_CALLS),
             accepted: None,
             skips: 0,
             fixed_overhead_usd: 0.0,
-            overflowed: false,
         }
     }
 }
 
 impl Decision {
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.calls.clear();
         self.accepted = None;
         self.skips = 0;
         self.fixed_overhead_usd = 0.0;
-        self.overflowed = false;
     }
 
+    #[inline]
     fn push(&mut self, call: Call) -> usize {
-        if self.len == MAX_CALLS {
-            self.overflowed = true;
-            return MAX_CALLS - 1;
-        }
-        self.calls[self.len] = call;
-        self.len += 1;
-        self.len - 1
+        self.calls.push(call);
+        self.calls.len() - 1
     }
 
     /// Calls `m` on the request; returns the call's index.
@@ -257,13 +268,13 @@ impl Decision {
     }
 
     pub fn calls(&self) -> &[Call] {
-        &self.calls[..self.len]
+        &self.calls
     }
 
     /// The accepted call, if the request was served.
     pub fn accepted(&self) -> Option<&Call> {
         self.accepted
-            .filter(|&i| i < self.len && self.calls[i].kind == CallKind::Main)
+            .filter(|&i| i < self.calls.len() && self.calls[i].kind == CallKind::Main)
             .map(|i| &self.calls[i])
     }
 
@@ -281,10 +292,5 @@ impl Decision {
             .iter()
             .filter(|c| c.kind == CallKind::Main)
             .count()
-    }
-
-    /// True if the policy tried to make more than [`MAX_CALLS`] calls.
-    pub fn overflowed(&self) -> bool {
-        self.overflowed
     }
 }

@@ -22,6 +22,10 @@ impl Policy for Oracle {
     fn kind(&self) -> &str {
         "oracle"
     }
+
+    fn role(&self) -> super::Role {
+        super::Role::Bound
+    }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         let mut best: Option<(f64, ModelId)> = None;

@@ -19,6 +19,10 @@ impl Policy for Single {
     fn kind(&self) -> &str {
         "single"
     }
+
+    fn role(&self) -> super::Role {
+        super::Role::SingleModel
+    }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         ctx.serve_with(self.model, &self.fallback, req, out);

@@ -1,4 +1,4 @@
-//! The quality model (DESIGN.md §5).
+//! The quality model.
 //!
 //! A request has a difficulty `d` in [0, 1]; a model has a capability `c` per
 //! task kind on the same scale. The chance the model answers acceptably is

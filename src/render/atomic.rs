@@ -45,7 +45,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let fail = |e: std::io::Error| Error::failure(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| Error::write(path.display(), e);
     in_flight().temporary.push(tmp.clone());
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;

@@ -108,6 +108,22 @@ fn group(whole: f64) -> String {
     out
 }
 
+/// A note as a reader sees it.
+pub fn note(n: &crate::analysis::outcome::Note) -> String {
+    use crate::analysis::outcome::Note;
+    match n {
+        Note::Scenario(text) => text.clone(),
+        Note::Unserved {
+            policy,
+            requests,
+            rate,
+        } => format!(
+            "{policy} could not serve {} request(s) ({rate:.2e} of all): no model it may use can take them (context window, output limit or modality); they count as failures",
+            count(*requests)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

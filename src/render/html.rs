@@ -375,10 +375,10 @@ pub fn render(r: &ReportInput<'_>) -> Result<String> {
         .collect();
     let mut env = Environment::new();
     env.add_template("report.html", TEMPLATE)
-        .map_err(|e| Error::failure(format!("report template: {e}")))?;
+        .map_err(|e| Error::write_failed(format!("report template: {e}")))?;
     let tpl = env
         .get_template("report.html")
-        .map_err(|e| Error::failure(format!("report template: {e}")))?;
+        .map_err(|e| Error::write_failed(format!("report template: {e}")))?;
     tpl.render(context! {
         sections => SECTIONS,
         name => &s.name,
@@ -398,5 +398,5 @@ pub fn render(r: &ReportInput<'_>) -> Result<String> {
         provenance => r.provenance,
         version => env!("CARGO_PKG_VERSION"),
     })
-    .map_err(|e| Error::failure(format!("rendering report.html failed: {e}")))
+    .map_err(|e| Error::write_failed(format!("rendering report.html failed: {e}")))
 }

@@ -28,6 +28,9 @@ pub struct TerminalOptions {
     pub max_quality_loss_pp: f64,
     /// Bold the title and the recommendation (ANSI), for a terminal.
     pub color: bool,
+    /// How to tighten the fast path's sampling error, said after it (the
+    /// command line names its flag); empty for nothing.
+    pub tighten_sampling: String,
 }
 
 pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[String]) -> String {
@@ -126,9 +129,10 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
     {
         let _ = writeln!(
             out,
-            "sampling error (95%): within {} of each total, {:.2} pp of quality (--samples N to tighten)",
+            "sampling error (95%): within {} of each total, {:.2} pp of quality{}",
             pct(worst.0, 2),
-            worst.1 * 100.0
+            worst.1 * 100.0,
+            opts.tighten_sampling
         );
     }
     out.push('\n');
@@ -257,7 +261,10 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
             );
         }
     }
-    if p.policies.iter().any(|x| x.kind == "oracle") {
+    if p.policies
+        .iter()
+        .any(|x| x.role == crate::policy::Role::Bound)
+    {
         out.push_str("(oracle is a bound: it knows in advance which model will succeed.)\n");
     }
     for n in notes {

@@ -1,5 +1,5 @@
 //! Scenarios: what traffic to simulate, with which catalog, under which
-//! policies (DESIGN.md §2).
+//! policies.
 //!
 //! Loading goes file → [`spec::ScenarioSpec`] (serde, unknown fields
 //! rejected) → `--set` overrides → [`Scenario`] (validated: references
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::catalog::pricing::Ttl;
 use crate::catalog::{Catalog, Modality, ModelId, TaskKind};
-use crate::error::Result;
+use crate::error::{Origin, Result};
 use crate::input::yaml::{self, Source};
 pub use quantity::Quantity;
 pub use spec::ScenarioSpec;
@@ -45,6 +45,37 @@ pub const MAX_DISTINCT_PREFIXES: f64 = 1_000_000.0;
 pub struct Param {
     pub path: String,
     pub q: Quantity,
+    /// What the number changes (set where the number is validated).
+    pub reach: Reach,
+}
+
+/// What a scenario number changes. The fast path reuses one replication's
+/// routed sample of a workload for another when every number that reaches
+/// that workload's routing drew the same value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// How many requests there are: volume, growth, a workload's share.
+    Volume,
+    /// The size of workload `w`'s cache (distinct prefixes, a pinned hit
+    /// rate): decided in closed form after routing.
+    Cache(usize),
+    /// What workload `w`'s requests look like (tokens, difficulty, prefix,
+    /// batch share).
+    Workload(usize),
+    /// The routing of every workload: the quality model, policies, prices.
+    Everything,
+}
+
+impl Reach {
+    /// Whether a number of this reach can change how workload `w`'s
+    /// requests are routed.
+    pub fn routes(self, w: usize) -> bool {
+        match self {
+            Reach::Volume | Reach::Cache(_) => false,
+            Reach::Workload(x) => x == w,
+            Reach::Everything => true,
+        }
+    }
 }
 
 impl Param {
@@ -52,6 +83,7 @@ impl Param {
         Param {
             path: path.into(),
             q: Quantity::Fixed(v),
+            reach: Reach::Everything,
         }
     }
 }
@@ -260,7 +292,7 @@ pub struct Scenario {
     pub path: Option<PathBuf>,
     /// The scenario text as loaded (for provenance and locating errors).
     pub source_text: String,
-    /// `--set` overrides applied.
+    /// Overrides applied (`PATH=VALUE`).
     pub overrides: Vec<String>,
     /// Other files the scenario read: a catalog file, a quality profile, a
     /// replayed log (for provenance).
@@ -271,31 +303,44 @@ pub struct Scenario {
 pub const DEFAULT_SEED: u64 = 42;
 
 impl Scenario {
-    /// Loads and validates a scenario file, applying `--set PATH=VALUE` overrides.
+    /// Loads and validates a scenario file, applying `PATH=VALUE` overrides.
     pub fn load(path: &Path, sets: &[String]) -> Result<Scenario> {
         let src = yaml::read_source(path)?;
         Scenario::from_source(&src, sets)
     }
 
+    /// Validates a scenario's text, applying `PATH=VALUE` overrides.
     pub fn from_source(src: &Source, sets: &[String]) -> Result<Scenario> {
+        let origins: Vec<Origin> = sets
+            .iter()
+            .map(|raw| Origin::Override { raw: raw.clone() })
+            .collect();
+        Scenario::from_source_with(src, &origins)
+    }
+
+    /// Validates a scenario's text, applying overrides that say where they
+    /// came from ([`Origin::Override`] or [`Origin::Sweep`]), so a message
+    /// about an overridden value names its origin.
+    pub fn from_source_with(src: &Source, origins: &[Origin]) -> Result<Scenario> {
+        let sets: Vec<String> = origins.iter().map(overrides::assignment).collect();
         // Parse once from text so syntax and type errors carry locations.
         let mut spec: ScenarioSpec = yaml::parse(src)?;
-        if !sets.is_empty() {
+        if !origins.is_empty() {
             let mut value = yaml::parse_value(src)?;
-            for s in sets {
-                overrides::apply(&mut value, s)?;
+            for o in origins {
+                overrides::apply_from(&mut value, o)?;
             }
-            spec = yaml::from_value(src, value).map_err(|e| overrides::blame(e, sets))?;
+            spec = yaml::from_value(src, value).map_err(|e| overrides::blame(e, origins))?;
         }
         let base_dir = src.origin.as_deref().and_then(Path::parent);
         validate::validate(spec, base_dir)
             .map(|mut s| {
                 s.path = src.origin.clone();
                 s.source_text = src.text.clone();
-                s.overrides = sets.to_vec();
+                s.overrides = sets;
                 s
             })
-            .map_err(|e| overrides::blame(yaml::locate_all(src, e), sets))
+            .map_err(|e| overrides::blame(yaml::locate_all(src, e), origins))
     }
 
     /// Files besides the scenario that its results depend on.

@@ -1,17 +1,18 @@
-//! `--set PATH=VALUE`: override any scenario field from the command line.
+//! `PATH=VALUE` overrides of any scenario field (the command line's `set`
+//! and each point of a sweep).
 //!
 //! PATH is dotted (`volume.requests_per_month`); list elements are named by
 //! their `name` (`workloads.drafted-reply.share`) or index (`workloads.0`).
 //! VALUE is YAML (`0.4`, `nova-pro`, `{ uniform: { min: 1, max: 2 } }`).
 //! Overrides are applied to the parsed document before it is checked, so an
 //! overridden value is validated exactly like one written in the file, and
-//! errors about it name the `--set` it came from.
+//! errors about it name the [`Origin`] it came from.
 
 use serde_yaml::Value;
 
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Blame, Diagnostic, Error, Origin, Result};
 
-/// A parsed `--set` argument.
+/// A parsed override.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub raw: String,
@@ -19,11 +20,30 @@ pub struct Override {
     pub value: Value,
 }
 
+/// The `PATH=VALUE` text of an override origin.
+pub fn assignment(origin: &Origin) -> String {
+    match origin {
+        Origin::Override { raw } => raw.clone(),
+        Origin::Sweep { path, value } => format!("{path}={value}"),
+        Origin::SweepSpec { raw } => raw.clone(),
+        Origin::OutputDir(p) => p.display().to_string(),
+    }
+}
+
+/// Parses an override `PATH=VALUE`.
 pub fn parse(raw: &str) -> Result<Override> {
-    let bad = |msg: String| Error::from(Diagnostic::new(format!("--set {raw}: {msg}")));
+    parse_from(&Origin::Override {
+        raw: raw.to_string(),
+    })
+}
+
+fn parse_from(origin: &Origin) -> Result<Override> {
+    let raw = assignment(origin);
+    let raw = raw.as_str();
+    let bad = |msg: String| Error::from(Diagnostic::new(msg).about(origin.clone()));
     let Some((path, value)) = raw.split_once('=') else {
         return Err(bad(
-            "expected PATH=VALUE, e.g. --set volume.requests_per_month=5000000".into(),
+            "expected PATH=VALUE, e.g. volume.requests_per_month=5000000".into(),
         ));
     };
     let path: Vec<String> = path
@@ -54,11 +74,22 @@ pub fn parse(raw: &str) -> Result<Override> {
     })
 }
 
-/// Applies one `--set` to a document. Returns the field path it set, with
-/// list elements by index (`workloads[2].share`).
+/// Applies one override `PATH=VALUE` to a document. Returns the field path
+/// it set, with list elements by index (`workloads[2].share`).
 pub fn apply(doc: &mut Value, raw: &str) -> Result<String> {
-    let o = parse(raw)?;
-    let bad = |msg: String| Error::from(Diagnostic::new(format!("--set {raw}: {msg}")));
+    apply_from(
+        doc,
+        &Origin::Override {
+            raw: raw.to_string(),
+        },
+    )
+}
+
+/// Applies the override `origin` (an [`Origin::Override`] or
+/// [`Origin::Sweep`]) to a document.
+pub fn apply_from(doc: &mut Value, origin: &Origin) -> Result<String> {
+    let o = parse_from(origin)?;
+    let bad = |msg: String| Error::from(Diagnostic::new(msg).about(origin.clone()));
     let mut node = doc;
     let mut concrete = String::new();
     let last = o.path.len() - 1;
@@ -122,19 +153,20 @@ pub fn apply(doc: &mut Value, raw: &str) -> Result<String> {
     Ok(concrete)
 }
 
-/// Points diagnostics about overridden fields at the `--set` that set them
-/// instead of at the file.
-pub fn blame(mut err: Error, sets: &[String]) -> Error {
-    if sets.is_empty() {
+/// Points diagnostics about overridden fields at the override that set
+/// them instead of at the file.
+pub fn blame(mut err: Error, origins: &[Origin]) -> Error {
+    if origins.is_empty() {
         return err;
     }
+    let sets: Vec<(String, &Origin)> = origins.iter().map(|o| (assignment(o), o)).collect();
     // Recompute the concrete path of each override on an empty document is
     // not possible (names need the list), so match by the raw path's shape:
     // a diagnostic path ends in the override's last segment and names the
     // same top-level field.
     'diagnostics: for d in &mut err.diagnostics {
-        // A field the file does not have, added by a --set.
-        for raw in sets {
+        // A field the file does not have, added by an override.
+        for (raw, origin) in &sets {
             let p = raw.split_once('=').map_or(raw.as_str(), |(p, _)| p);
             if p.split('.').any(|seg| {
                 d.message
@@ -142,15 +174,12 @@ pub fn blame(mut err: Error, sets: &[String]) -> Error {
             }) {
                 d.location = None;
                 d.file = None;
-                d.message = match d.path.take() {
-                    Some(path) => format!("--set {raw}: {path}: {}", d.message),
-                    None => format!("--set {raw}: {}", d.message),
-                };
+                d.origin = Some(((*origin).clone(), Blame::Subject));
                 continue 'diagnostics;
             }
         }
         let Some(path) = d.path.clone() else { continue };
-        for raw in sets {
+        for (raw, origin) in &sets {
             let Some((p, _)) = raw.split_once('=') else {
                 continue;
             };
@@ -164,7 +193,7 @@ pub fn blame(mut err: Error, sets: &[String]) -> Error {
             if top_matches && tail_matches {
                 d.location = None;
                 d.file = None;
-                d.message = format!("{} (set by --set {raw})", d.message);
+                d.origin = Some(((*origin).clone(), Blame::SetBy));
             }
         }
     }
@@ -209,7 +238,7 @@ mod tests {
         let e = apply(&mut d, "workloads.c.share=0.25").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "error: --set workloads.c.share=0.25: `workloads` has no element named `c`; names: a, b"
+            "error: override `workloads.c.share=0.25`: `workloads` has no element named `c`; names: a, b"
         );
         let e = apply(&mut d, "volume").unwrap_err();
         assert!(e.to_string().contains("expected PATH=VALUE"));

@@ -1,6 +1,6 @@
 //! The scenario file as written (scenarios/*.yaml), before validation.
 //!
-//! Field names follow DESIGN.md §2. Every struct rejects unknown fields. Forms
+//! Field names are the README's ("Scenarios"). Every struct rejects unknown fields. Forms
 //! with alternatives (a policy is `single` *or* `cascade` *or* ...; a token
 //! count is a number *or* a distribution) are structs of optional fields or
 //! hand-written visitors rather than serde's tagged enums, so every error
@@ -269,7 +269,7 @@ pub enum DifficultySpec {
     },
 }
 
-/// A routing policy (DESIGN.md §6). Exactly one of the kind fields is set.
+/// A routing policy. Exactly one of the kind fields is set.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {

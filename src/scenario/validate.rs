@@ -27,6 +27,8 @@ struct Ctx<'a> {
     workload_tasks: Vec<TaskKind>,
     /// Every model a policy references, with the path of one reference.
     used_models: BTreeMap<ModelId, String>,
+    /// What the numbers being validated change.
+    reach: Reach,
 }
 
 impl Ctx<'_> {
@@ -38,7 +40,19 @@ impl Ctx<'_> {
         if let Err(msg) = q.check(range) {
             self.d.push(path.clone(), msg);
         }
-        Param { path, q: q.clone() }
+        Param {
+            path,
+            q: q.clone(),
+            reach: self.reach,
+        }
+    }
+
+    /// A number that changes `reach`, whatever the section it is in.
+    fn param_reaching(&mut self, reach: Reach, path: String, q: &Quantity, range: Range) -> Param {
+        let section = std::mem::replace(&mut self.reach, reach);
+        let p = self.param(path, q, range);
+        self.reach = section;
+        p
     }
 
     fn model(&mut self, path: String, key: &str) -> Option<ModelId> {
@@ -118,6 +132,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         workload_names: workload_specs.iter().map(|w| w.name.clone()).collect(),
         workload_tasks: workload_specs.iter().map(|w| w.task).collect(),
         used_models: BTreeMap::new(),
+        reach: Reach::Everything,
     };
 
     if spec.name.trim().is_empty()
@@ -159,8 +174,10 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
             fmt_num(rate.round())
         ));
     }
+    cx.reach = Reach::Volume;
     let volume = validate_volume(&mut cx, &volume_spec, spec.horizon_months);
     let workloads = validate_workloads(&mut cx, workload_specs);
+    cx.reach = Reach::Everything;
 
     // Policies.
     if spec.policies.is_empty() {
@@ -586,6 +603,7 @@ fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDe
     let mut out = Vec::with_capacity(list.len());
     for (i, w) in list.iter().enumerate() {
         let p = format!("workloads[{i}]");
+        cx.reach = Reach::Workload(i);
         if !is_name(&w.name) {
             cx.err(
                 format!("{p}.name"),
@@ -604,7 +622,12 @@ fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDe
                 format!("duplicate workload name `{}`", w.name),
             );
         }
-        let share = cx.param(format!("{p}.share"), &w.share, Range::open_min(0.0, 1.0));
+        let share = cx.param_reaching(
+            Reach::Volume,
+            format!("{p}.share"),
+            &w.share,
+            Range::open_min(0.0, 1.0),
+        );
         let input_tokens = token_def(cx, &format!("{p}.input_tokens"), &w.input_tokens);
         let output_tokens = token_def(cx, &format!("{p}.output_tokens"), &w.output_tokens);
         let difficulty = difficulty_def(cx, &format!("{p}.difficulty"), &w.difficulty);
@@ -622,7 +645,8 @@ fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDe
             match (&c.distinct_prefixes, &c.hit_rate) {
                 (Some(n), None) => Some(CacheDef::Traffic {
                     prefix_tokens,
-                    distinct_prefixes: cx.param(
+                    distinct_prefixes: cx.param_reaching(
+                        Reach::Cache(i),
                         format!("{cp}.distinct_prefixes"),
                         n,
                         Range::closed(1.0, MAX_DISTINCT_PREFIXES),
@@ -631,7 +655,12 @@ fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDe
                 }),
                 (None, Some(h)) => Some(CacheDef::Pinned {
                     prefix_tokens,
-                    hit_rate: cx.param(format!("{cp}.hit_rate"), h, Range::closed(0.0, 1.0)),
+                    hit_rate: cx.param_reaching(
+                        Reach::Cache(i),
+                        format!("{cp}.hit_rate"),
+                        h,
+                        Range::closed(0.0, 1.0),
+                    ),
                     ttl,
                 }),
                 _ => {

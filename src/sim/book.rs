@@ -3,7 +3,7 @@
 //! two cannot disagree on anything but how cache hits are decided.
 
 use crate::catalog::Catalog;
-use crate::catalog::pricing::{Component, Ttl};
+use crate::catalog::pricing::{Component, Mode};
 use crate::policy::{CallKind, Context, Decision};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD};
@@ -18,9 +18,9 @@ pub(crate) struct Tables {
     /// Effective TTL in seconds.
     pub ttl_s: Vec<f64>,
     /// Component a miss writes (5-minute or 1-hour write).
-    pub write_slot: Vec<usize>,
-    /// Pinned hit rate per workload (NaN when hits come from traffic).
-    pub pinned: Vec<f64>,
+    pub write: Vec<Component>,
+    /// Pinned hit rate per workload; `None` when hits come from traffic.
+    pub pinned: Vec<Option<f64>>,
     /// Distinct prefixes per workload.
     pub distinct: Vec<usize>,
     /// (time to first token in ms, ms per output token) per model.
@@ -35,8 +35,8 @@ impl Tables {
             nm,
             cacheable: vec![false; nw * nm],
             ttl_s: vec![0.0; nw * nm],
-            write_slot: vec![Component::CacheWrite5m as usize; nw * nm],
-            pinned: vec![f64::NAN; nw],
+            write: vec![Component::CacheWrite5m; nw * nm],
+            pinned: vec![None; nw],
             distinct: vec![1; nw],
             latency: catalog
                 .models
@@ -52,18 +52,15 @@ impl Tables {
                     ttl
                 }
                 CacheInst::Pinned { hit_rate, ttl } => {
-                    t.pinned[w] = hit_rate;
+                    t.pinned[w] = Some(hit_rate);
                     ttl
                 }
             };
             for (m, pr) in inst.pricing.iter().enumerate() {
                 let i = w * nm + m;
                 t.cacheable[i] = pr.caches(wl.prefix_tokens, false);
-                let eff = pr.effective_ttl(ttl);
-                t.ttl_s[i] = eff.seconds();
-                if eff == Ttl::OneHour {
-                    t.write_slot[i] = Component::CacheWrite1h as usize;
-                }
+                t.ttl_s[i] = pr.effective_ttl(ttl).seconds();
+                t.write[i] = pr.write_component(ttl);
             }
         }
         t
@@ -98,33 +95,34 @@ pub(crate) fn book(
     for call in dec.calls() {
         let m = call.model.index();
         let pr = &inst.pricing[m];
-        let mode = (req.batch && pr.batch) as usize;
         let (ttft, ms_per_token) = t.latency[m];
         let cell = led.cell_mut(w, m);
         match call.kind {
             CallKind::Main => {
                 mains += 1;
                 cell.calls += weight;
-                let tier = (req.input_tokens > pr.long_above) as usize;
+                let billing = pr.billing(req.input_tokens, req.prefix_tokens, req.batch);
+                let (tier, mode) = (billing.tier as usize, billing.mode as usize);
                 let i = w * t.nm + m;
-                if t.cacheable[i] && mode == 0 {
+                if t.cacheable[i] && billing.cached {
                     let fresh = (req.input_tokens - req.prefix_tokens) as f64;
                     let hit = match cache {
                         CacheMode::Defer => {
                             cell.deferred[tier] += weight;
                             None
                         }
-                        CacheMode::Simulate(last_sent) => Some(if t.pinned[w].is_nan() {
-                            let slots = &mut last_sent[i];
-                            if slots.is_empty() {
-                                *slots = vec![f64::NEG_INFINITY; t.distinct[w]];
+                        CacheMode::Simulate(last_sent) => Some(match t.pinned[w] {
+                            None => {
+                                let slots = &mut last_sent[i];
+                                if slots.is_empty() {
+                                    *slots = vec![f64::NEG_INFINITY; t.distinct[w]];
+                                }
+                                let slot = &mut slots[req.prefix_id as usize];
+                                let hit = req.time_s - *slot < t.ttl_s[i];
+                                *slot = req.time_s;
+                                hit
                             }
-                            let slot = &mut slots[req.prefix_id as usize];
-                            let hit = req.time_s - *slot < t.ttl_s[i];
-                            *slot = req.time_s;
-                            hit
-                        } else {
-                            req.uniform(Stream::PINNED_CACHE) < t.pinned[w]
+                            Some(rate) => req.uniform(Stream::PINNED_CACHE) < rate,
                         }),
                     };
                     let tokens = &mut cell.tokens[MAIN][tier][mode];
@@ -136,7 +134,7 @@ pub(crate) fn book(
                             cell.cache_hits += weight;
                         }
                         Some(false) => {
-                            tokens[t.write_slot[i]] += weight * prefix;
+                            tokens[t.write[i] as usize] += weight * prefix;
                             cell.cache_misses += weight;
                         }
                         None => {}
@@ -155,7 +153,8 @@ pub(crate) fn book(
                 output_tokens,
             } => {
                 cell.overhead_calls += weight;
-                let tier = (input_tokens > pr.long_above) as usize;
+                let billing = pr.billing(input_tokens, 0, req.batch);
+                let (tier, mode) = (billing.tier as usize, billing.mode as usize);
                 let tokens = &mut cell.tokens[OVERHEAD][tier][mode];
                 tokens[Component::Input as usize] += weight * input_tokens as f64;
                 tokens[Component::Output as usize] += weight * output_tokens as f64;
@@ -173,7 +172,7 @@ pub(crate) fn book(
     match dec.accepted() {
         Some(c) => {
             counts.served += weight;
-            if req.batch && inst.pricing[c.model.index()].batch {
+            if inst.pricing[c.model.index()].mode(req.batch) == Mode::Batch {
                 counts.batch += weight;
             }
             if ctx.succeeds(c.model, req) {

@@ -47,7 +47,7 @@ use rayon::prelude::*;
 
 use crate::calendar::MONTH_SECONDS;
 use crate::catalog::Catalog;
-use crate::catalog::pricing::{CacheOutcome, CallShape, Component, Ttl, price_call};
+use crate::catalog::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, Ttl, price_call};
 use crate::policy::{CallKind, Context, Decision};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
@@ -247,14 +247,12 @@ fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (
         let pricing = &inst.pricing[m];
         let shape = match call.kind {
             CallKind::Main => {
-                let cacheable = t.cacheable[w * t.nm + m]
-                    && pricing.mode(req.batch) == crate::catalog::pricing::Mode::OnDemand;
+                let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch);
+                let cacheable = t.cacheable[w * t.nm + m] && billing.cached;
                 if cacheable {
-                    let tier = pricing.tier(req.input_tokens) as usize;
-                    let rates = &pricing.per_million[tier][0];
+                    let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
                     miss_extra += req.prefix_tokens as f64
-                        * (rates[t.write_slot[w * t.nm + m]]
-                            - rates[Component::CacheRead as usize])
+                        * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
                         / 1e6;
                 }
                 CallShape {
@@ -315,7 +313,7 @@ struct CacheBook {
     policy: usize,
     workload: usize,
     model: usize,
-    write_slot: usize,
+    write_component: Component,
     read: [f64; 2],
     write: [f64; 2],
     hits: f64,
@@ -358,8 +356,9 @@ fn month(
     for p in 0..np {
         let (mut cost, mut succ, mut esc) = (0.0, 0.0, 0.0);
         let (mut m1, mut m2, mut se2, mut q_se2) = (0.0, 0.0, 0.0, 0.0);
-        // Cache streams: (workload, calls, λT or NaN if pinned, miss rate, swing).
-        let mut streams: Vec<(usize, f64, f64, f64, f64)> = Vec::new();
+        // Cache streams: (workload, calls, λT — `None` if the hit rate is
+        // pinned —, miss rate, swing).
+        let mut streams: Vec<(usize, f64, Option<f64>, f64, f64)> = Vec::new();
         let mut a_w = vec![0.0; evals.len()];
         for (w, ev) in evals.iter().enumerate() {
             let share = inst.workloads[w].share;
@@ -373,21 +372,22 @@ fn month(
             for &(model, d) in &ev.deferred[p] {
                 let i = w * t.nm + model;
                 let calls = s * (d[0] + d[1]);
-                let hit = if t.pinned[w].is_nan() {
-                    hit_probability(
+                let hit = match t.pinned[w] {
+                    None => hit_probability(
                         calls / (t.distinct[w] as f64 * MONTH_SECONDS),
                         t.ttl_s[i],
                         MONTH_SECONDS,
-                    )
-                } else {
-                    t.pinned[w]
+                    ),
+                    Some(rate) => rate,
                 };
-                let rates = &inst.pricing[model].per_million;
+                // Cache reads and writes are on-demand (batch is not cached).
+                let pricing = &inst.pricing[model];
+                let rate = |tier: Tier, c: Component| pricing.rate(tier, Mode::OnDemand, c);
                 let mut b = CacheBook {
                     policy: p,
                     workload: w,
                     model,
-                    write_slot: t.write_slot[i],
+                    write_component: t.write[i],
                     read: [0.0; 2],
                     write: [0.0; 2],
                     hits: calls * hit,
@@ -395,30 +395,29 @@ fn month(
                     read_usd: 0.0,
                     write_usd: 0.0,
                 };
-                for tier in 0..2 {
-                    b.read[tier] = s * d[tier] * prefix * hit;
-                    b.write[tier] = s * d[tier] * prefix * (1.0 - hit);
-                    b.read_usd +=
-                        b.read[tier] * rates[tier][0][Component::CacheRead as usize] / 1e6;
-                    b.write_usd += b.write[tier] * rates[tier][0][b.write_slot] / 1e6;
+                for tier in Tier::ALL {
+                    let k = tier as usize;
+                    b.read[k] = s * d[k] * prefix * hit;
+                    b.write[k] = s * d[k] * prefix * (1.0 - hit);
+                    b.read_usd += b.read[k] * rate(tier, Component::CacheRead) / 1e6;
+                    b.write_usd += b.write[k] * rate(tier, b.write_component) / 1e6;
                 }
                 cost += b.read_usd + b.write_usd;
                 calls_all += calls;
                 hits_all += calls * hit;
-                let swing: f64 = (0..2)
+                let swing: f64 = Tier::ALL
+                    .into_iter()
                     .map(|tier| {
-                        d[tier]
+                        d[tier as usize]
                             * prefix
-                            * (rates[tier][0][b.write_slot]
-                                - rates[tier][0][Component::CacheRead as usize])
+                            * (rate(tier, b.write_component) - rate(tier, Component::CacheRead))
                     })
                     .sum::<f64>()
                     / (d[0] + d[1])
                     / 1e6;
-                let x = if t.pinned[w].is_nan() {
-                    calls / (t.distinct[w] as f64 * MONTH_SECONDS) * t.ttl_s[i]
-                } else {
-                    f64::NAN
+                let x = match t.pinned[w] {
+                    None => Some(calls / (t.distinct[w] as f64 * MONTH_SECONDS) * t.ttl_s[i]),
+                    Some(_) => None,
                 };
                 streams.push((w, calls, x, 1.0 - hit, swing));
                 cache.push(b);
@@ -455,14 +454,14 @@ fn month(
         //   and Ā_w, Ā the mean cost of its workload's and of all requests.
         let mut cache_var = 0.0;
         for &(w, n, x, q_mean, swing) in &streams {
-            if x.is_nan() {
-                cache_var += n * swing * swing * q_mean * (1.0 - q_mean);
-            } else {
+            if let Some(x) = x {
                 let q = (-x).exp();
                 let rho = if v > 0.0 { (n / v).min(1.0) } else { 0.0 };
                 cache_var += swing * swing * n * q * (1.0 - q - x * x * q)
                     + swing * swing * n * q * q * (x * x - 2.0 * x) * (1.0 - rho)
                     - 2.0 * swing * q * x * n * (a_w[w] - m1);
+            } else {
+                cache_var += n * swing * swing * q_mean * (1.0 - q_mean);
             }
         }
         let q = if v > 0.0 { succ / v } else { 0.0 };
@@ -600,7 +599,7 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                     for tier in 0..2 {
                         let tok = &mut cell.tokens[MAIN][tier][0];
                         tok[Component::CacheRead as usize] += k * b.read[tier];
-                        tok[b.write_slot] += k * b.write[tier];
+                        tok[b.write_component as usize] += k * b.write[tier];
                     }
                     cell.cache_hits += k * b.hits;
                     cell.cache_misses += k * b.misses;
@@ -643,27 +642,15 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
 }
 
 /// What workload `w`'s routing depends on in this replication: the drawn
-/// values of every uncertain input except those that only scale traffic
-/// (volume, growth, shares) or only size caches. Two replications with the
-/// same fingerprint route the workload's sample identically.
+/// values of every uncertain input that reaches its routing (not those that
+/// only scale traffic or size caches: `scenario::Reach`). Two replications
+/// with the same fingerprint route the workload's sample identically.
 fn fingerprint(inst: &Instance, w: usize) -> Vec<u64> {
-    let own = format!("workloads[{w}].");
     inst.drawn
         .iter()
-        .filter(|(path, _)| {
-            if path.starts_with("volume.") {
-                return false;
-            }
-            if let Some(rest) = path.strip_prefix("workloads[") {
-                let mine = path.starts_with(&own);
-                let scale_only = rest.ends_with("].share")
-                    || rest.contains("].cache.distinct_prefixes")
-                    || rest.contains("].cache.hit_rate");
-                return mine && !scale_only;
-            }
-            true
-        })
-        .map(|(_, v)| v.to_bits())
+        .zip(&inst.drawn_reach)
+        .filter(|(_, reach)| reach.routes(w))
+        .map(|((_, v), _)| v.to_bits())
         .collect()
 }
 

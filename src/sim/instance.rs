@@ -113,11 +113,14 @@ pub struct Instance {
     pub pricing: Vec<ModelPricing>,
     /// The values drawn for uncertain inputs, by path.
     pub drawn: Vec<(String, f64)>,
+    /// What each drawn value changes (same order as `drawn`).
+    pub drawn_reach: Vec<Reach>,
 }
 
 struct Tracking<'a> {
     inner: &'a mut dyn Sampler,
     drawn: Vec<(String, f64)>,
+    drawn_reach: Vec<Reach>,
 }
 
 impl Tracking<'_> {
@@ -125,6 +128,7 @@ impl Tracking<'_> {
         let v = self.inner.value(p);
         if !p.q.is_fixed() {
             self.drawn.push((p.path.clone(), v));
+            self.drawn_reach.push(p.reach);
         }
         v
     }
@@ -135,6 +139,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
     let mut t = Tracking {
         inner: sampler,
         drawn: Vec::new(),
+        drawn_reach: Vec::new(),
     };
     let volumes = volumes(s, &mut t);
 
@@ -233,6 +238,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
         outcome_correlation,
         pricing,
         drawn: t.drawn,
+        drawn_reach: t.drawn_reach,
     }
 }
 

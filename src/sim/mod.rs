@@ -105,6 +105,8 @@ pub struct Run {
     pub mode: Mode,
     pub policy_names: Vec<String>,
     pub policy_kinds: Vec<String>,
+    /// What each policy is to the analysis.
+    pub policy_roles: Vec<crate::policy::Role>,
     pub replications: u32,
     pub months: usize,
     /// Mean over replications, by `[month][policy]`.
@@ -136,6 +138,7 @@ pub(crate) struct Setup<'s, 'o> {
     done: AtomicU64,
     policy_names: Vec<String>,
     policy_kinds: Vec<String>,
+    policy_roles: Vec<crate::policy::Role>,
 }
 
 impl Setup<'_, '_> {
@@ -185,6 +188,7 @@ impl Setup<'_, '_> {
             mode: self.opts.mode,
             policy_names: self.policy_names.clone(),
             policy_kinds: self.policy_kinds.clone(),
+            policy_roles: self.policy_roles.clone(),
             replications: self.reps,
             months,
             ledgers: vec![vec![Ledger::new(nw, nm); np]; months],
@@ -243,13 +247,13 @@ fn in_scenario_file(e: Error, s: &Scenario) -> Error {
 fn check_shape(months: u64, np: u64, nw: u64, nm: u64, reps: u64) -> Result<()> {
     let cells = months * np * nw * nm;
     if cells > MAX_LEDGER_CELLS {
-        return Err(Error::input(format!(
+        return Err(Error::limit(format!(
             "this scenario is too large to simulate: {months} months x {np} policies x {nw} workloads x {nm} catalog models = {cells} ledger cells (about {:.0} GB of memory); at most {MAX_LEDGER_CELLS} (about 3 GB): use fewer months, policies or workloads, or a catalog with only the models you route to",
             cells as f64 * BYTES_PER_LEDGER_CELL / 1e9
         )));
     }
     if reps * months * np > MAX_REPLICATION_CELLS {
-        return Err(Error::input(format!(
+        return Err(Error::limit(format!(
             "{reps} replications x {months} months x {np} policies = {} per-replication results; at most {MAX_REPLICATION_CELLS} (about 1.7 GB): use at most {} replications",
             reps * months * np,
             MAX_REPLICATION_CELLS / (months * np).max(1)
@@ -274,15 +278,19 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
         done: AtomicU64::new(0),
         policy_names: Vec::new(),
         policy_kinds: Vec::new(),
+        policy_roles: Vec::new(),
     };
     let first = setup.instance(0);
     if opts.mode == Mode::Exact
         && let Some(limit) = opts.max_exact_requests_per_month
         && let Some(v) = first.volumes.iter().copied().find(|v| *v > limit)
     {
-        return Err(Error::input(format!(
-            "exact mode simulates every request, and this scenario reaches {v:.0} requests in a month (limit {limit:.0}); use the default fast mode, or lower the volume with --set volume.requests_per_month=..."
-        )));
+        return Err(Error::limit_of(
+            crate::error::Diagnostic::new(format!(
+                "exact mode simulates every request, and this scenario reaches {v:.0} requests in a month (limit {limit:.0})"
+            ))
+            .with_remedy(crate::error::Remedy::FastModeOrLowerVolume),
+        ));
     }
     if let Mode::Fast { samples } = opts.mode
         && !(16..=fast::MAX_SAMPLES).contains(&samples)
@@ -302,6 +310,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
         .iter()
         .map(|p| p.kind().to_string())
         .collect();
+    setup.policy_roles = first.policies.iter().map(|p| p.role()).collect();
     let mut seen = std::collections::BTreeSet::new();
     for n in &setup.policy_names {
         if !seen.insert(n) {

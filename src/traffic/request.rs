@@ -1,5 +1,5 @@
 //! One simulated request, with every random draw a policy may need already
-//! made (DESIGN.md §5: common random numbers).
+//! made (common random numbers: ARCHITECTURE.md, "Invariants").
 //!
 //! `traffic` draws the request; policies, pricing and the ledger only read
 //! it. Besides tokens and difficulty, a request carries:

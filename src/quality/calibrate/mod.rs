@@ -96,11 +96,14 @@ pub fn calibrate(opts: &Options) -> Result<Calibration> {
         }
     }
     if !unmapped.is_empty() {
-        return Err(Error::input(format!(
-            "map every evaluation task to a task kind with --task-kind PATTERN=KIND (or --task-kind KIND for all); unmapped: {}. Task kinds: {}",
-            unmapped.join(", "),
-            TaskKind::names()
-        )));
+        return Err(Error::from(
+            crate::error::Diagnostic::new(format!(
+                "unmapped: {}. Task kinds: {}",
+                unmapped.join(", "),
+                TaskKind::names()
+            ))
+            .with_remedy(crate::error::Remedy::MapTaskKinds),
+        ));
     }
     let kinds: Vec<TaskKind> = {
         let mut k = kind_of.clone();

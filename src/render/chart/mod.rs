@@ -58,7 +58,7 @@ fn register_fonts() {
 }
 
 fn chart_failure(name: &str, e: impl std::fmt::Display) -> Error {
-    Error::failure(format!("drawing chart {name} failed: {e}"))
+    Error::write_failed(format!("drawing chart {name} failed: {e}"))
 }
 
 /// Draws `chart` as SVG and PNG.

@@ -117,7 +117,7 @@ impl LedgerColumns {
 }
 
 fn polars_failure(e: PolarsError) -> Error {
-    Error::failure(format!("building the data files failed: {e}"))
+    Error::write_failed(format!("building the data files failed: {e}"))
 }
 
 /// The ledger: policy × month × workload × model × component, mean over

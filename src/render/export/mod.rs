@@ -16,7 +16,7 @@ pub mod summary;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, Origin, Remedy, Result};
 use crate::render::atomic::write_atomic;
 
 /// The file that marks a directory as tiersim's.
@@ -34,37 +34,44 @@ impl OutDir {
     /// `path`: the command line checks this before a long simulation, so a
     /// bad `--out` fails at once rather than after the run.
     pub fn check(path: &Path, force: bool) -> Result<()> {
-        let shown = path.display();
         match std::fs::metadata(path) {
-            Ok(m) if !m.is_dir() => Err(Error::input(format!(
-                "--out {shown}: exists and is not a directory; name a new directory"
-            ))),
+            Ok(m) if !m.is_dir() => Err(Error::input(
+                "exists and is not a directory; name a new directory",
+            )
+            .about(Origin::OutputDir(path.to_path_buf()))),
             Ok(_) => {
                 let mut entries = std::fs::read_dir(path).map_err(|e| {
-                    Error::failure(format!("--out {shown}: cannot read the directory: {e}"))
+                    Error::failure(format!("cannot read the directory: {e}"))
+                        .about(Origin::OutputDir(path.to_path_buf()))
                 })?;
                 let empty = entries.next().is_none();
                 let ours = path.join(MARKER).is_file();
                 if !empty && !ours && !force {
-                    return Err(Error::input(format!(
-                        "--out {shown}: the directory exists, is not empty and was not created by tiersim (it has no {MARKER} file); name a new directory, or pass --force to write into it anyway"
-                    )));
+                    return Err(Error::from(
+                        Diagnostic::new(format!(
+                            "the directory exists, is not empty and was not created by tiersim (it has no {MARKER} file); name a new directory"
+                        ))
+                        .about(Origin::OutputDir(path.to_path_buf()))
+                        .with_remedy(Remedy::Force),
+                    ));
                 }
                 Ok(())
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::failure(format!("--out {shown}: {e}"))),
+            Err(e) => {
+                Err(Error::failure(e.to_string()).about(Origin::OutputDir(path.to_path_buf())))
+            }
         }
     }
 
     /// Creates `path`, or takes it over if it is empty or tiersim's own;
     /// refuses anything else unless `force`.
     pub fn claim(path: &Path, force: bool) -> Result<OutDir> {
-        let shown = path.display();
         OutDir::check(path, force)?;
         if !path.is_dir() {
             std::fs::create_dir_all(path).map_err(|e| {
-                Error::failure(format!("--out {shown}: cannot create the directory: {e}"))
+                Error::failure(format!("cannot create the directory: {e}"))
+                    .about(Origin::OutputDir(path.to_path_buf()))
             })?;
         }
         write_atomic(
@@ -125,7 +132,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "error: --out {}: the directory exists, is not empty and was not created by tiersim (it has no .tiersim file); name a new directory, or pass --force to write into it anyway",
+                "error: output directory {}: the directory exists, is not empty and was not created by tiersim (it has no .tiersim file); name a new directory, or allow writing into it anyway",
                 d.display()
             )
         );
@@ -148,7 +155,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "error: --out {}: exists and is not a directory; name a new directory",
+                "error: output directory {}: exists and is not a directory; name a new directory",
                 f.display()
             )
         );

@@ -1,6 +1,6 @@
 //! Replayed traffic from request logs.
 
-mod common;
+use crate::common;
 
 use common::{root, scenario, stderr, stdout, tiersim};
 use tiersim::logs::{self, LogFormat};
@@ -114,8 +114,7 @@ fn profile_prices_the_log_at_catalog_rates() {
     assert!(stdout(&o).contains("prices: $0.0147364"), "{}", stdout(&o));
     // The derived YAML is a scenario tiersim accepts.
     let o = tiersim(&["profile", "tests/fixtures/logs/bedrock-invocations.jsonl"]);
-    let dir = std::env::temp_dir().join(format!("tiersim-profile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("profile");
     let f = dir.join("derived.yaml");
     std::fs::write(&f, stdout(&o)).unwrap();
     let v = tiersim(&["validate", f.to_str().unwrap()]);

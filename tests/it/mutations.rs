@@ -12,6 +12,7 @@
 //! deterministically, in CI, so a new field without a range check, or an
 //! uncertain parameter that can be drawn out of range, fails here first.
 
+use crate::common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_yaml::Value;
@@ -341,12 +342,7 @@ fn mutate_referenced_file(
     scenario_text: &str,
     keep: impl Fn(&[Seg]) -> bool,
 ) -> Tally {
-    let dir = std::env::temp_dir().join(format!(
-        "tiersim-mutants-{}-{}",
-        name.replace('.', "-"),
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir(&format!("mutants-{}", name.replace('.', "-")));
     let scenario = dir.join("scenario.yaml");
     std::fs::write(&scenario, scenario_text).unwrap();
     let file = dir.join(name);
@@ -431,8 +427,7 @@ baseline: sonnet
 
 #[test]
 fn every_mutant_of_a_quality_profile_is_refused_or_runs_clean() {
-    let dir = std::env::temp_dir().join(format!("tiersim-profile-source-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("profile-source");
     let profile = dir.join("profile.yaml");
     std::fs::write(
         &profile,

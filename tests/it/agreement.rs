@@ -14,7 +14,7 @@
 //! requests a month, where 3,000 exact replications are cheap and the same
 //! variance model (per-request variance, cache-hit correlations) applies.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Importing LiteLLM's price file, and `pricing show` round trips.
 
-mod common;
+use crate::common;
 
 use common::{root, stderr, stdout, tiersim};
 use tiersim::catalog::Catalog;
@@ -11,8 +11,7 @@ fn litellm() -> std::path::PathBuf {
 }
 
 fn import(tag: &str) -> CatalogSpec {
-    let dir = std::env::temp_dir().join(format!("tiersim-import-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir(&format!("import-{tag}"));
     let out = dir.join("imported.yaml");
     let o = tiersim(&[
         "pricing",
@@ -186,8 +185,7 @@ fn imported_rates_are_litellms_per_token_prices_times_a_million() {
 #[test]
 fn pricing_show_round_trips_every_model() {
     let spec = import("show");
-    let dir = std::env::temp_dir().join(format!("tiersim-show-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("show");
     let file = dir.join("c.yaml");
     std::fs::write(&file, serde_yaml::to_string(&spec).unwrap()).unwrap();
     for m in &spec.models {

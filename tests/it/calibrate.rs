@@ -1,6 +1,6 @@
 //! Calibration from evaluation results.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -100,8 +100,7 @@ fn routellm_accuracies_and_oracle_are_reproduced() {
 
     // The profile in a simulation: the oracle over the two calibrated models
     // gets right the share of items at least one model answered correctly.
-    let dir = std::env::temp_dir().join(format!("tiersim-cal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("cal");
     std::fs::write(
         dir.join("q.yaml"),
         calibrate::profile::render(&c.profile, &[]),
@@ -165,8 +164,7 @@ fn synthetic_capabilities_are_recovered() {
     let (rho, slope) = (0.4, 0.1);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let beta = Beta::new(3.0, 3.0).unwrap();
-    let dir = std::env::temp_dir().join(format!("tiersim-syn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("syn");
     let path = dir.join("synthetic.csv");
     let mut text = String::from("item,task,model,correct\n");
     for i in 0..10_000 {
@@ -229,8 +227,7 @@ fn published_accuracies_are_reproduced() {
 
 #[test]
 fn bad_eval_files_are_refused_with_their_line() {
-    let dir = std::env::temp_dir().join(format!("tiersim-badeval-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("badeval");
     let f = dir.join("bad.csv");
     std::fs::write(
         &f,

@@ -7,7 +7,7 @@
 //! files are off) so the run is the same everywhere and stays well under a
 //! minute in CI; a failing case is shrunk and printed as the scenario YAML.
 
-mod common;
+use crate::common;
 
 use common::scenario;
 use proptest::prelude::*;

@@ -63,3 +63,25 @@ pub fn lognormal_mean(median: f64, p90: f64) -> f64 {
     let sigma = (p90 / median).ln() / Z90;
     median * (sigma * sigma / 2.0).exp()
 }
+
+/// The path of test `tag`'s scratch space: `tiersim-TAG-PID` under the
+/// system's temporary directory. Tags are unique across the test binary:
+/// tests run in parallel in one process.
+pub fn temp_path(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("tiersim-{tag}-{}", std::process::id()))
+}
+
+/// A fresh, empty directory for test `tag`.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = absent_dir(tag);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("create {}: {e}", d.display()));
+    d
+}
+
+/// Test `tag`'s scratch path, removed if it exists (an output directory
+/// for tiersim to create).
+pub fn absent_dir(tag: &str) -> PathBuf {
+    let d = temp_path(tag);
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}

@@ -1,7 +1,7 @@
 //! The fast path's own checks: closed forms, integration, the cache model,
 //! and run time that does not depend on volume.
 
-mod common;
+use crate::common;
 
 use common::{lognormal_mean, run, run_fast, scenario};
 use tiersim::project;

@@ -2,7 +2,7 @@
 //! something, a self-contained HTML report (checked in a real browser when
 //! one is installed), and directories tiersim did not make left alone.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,9 +23,7 @@ const REPLICATIONS_HEADER: &str =
     "replication,policy,month,requests,cost_usd,succeeded,escalated,quality";
 
 fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tiersim-reports-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::absent_dir(&format!("reports-{tag}"))
 }
 
 /// Runs `tiersim run` with `--out` and returns the JSON document it printed.
@@ -447,7 +445,7 @@ fn what_if_commands_write_their_files() {
 }
 
 fn scratch_path(tag: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("tiersim-reports-{tag}-{}", std::process::id()))
+    common::temp_path(&format!("reports-{tag}"))
 }
 
 /// Chromium, if installed (CI installs it; `TIERSIM_BROWSER_TEST=1` makes

@@ -6,7 +6,7 @@
 //! To accept an intended change of output, run
 //! `TIERSIM_BLESS=1 cargo test --release --test golden` and review the diff.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -76,9 +76,7 @@ fn every_output_is_byte_identical_to_its_golden_file() {
         let (name, args) = line.split_once(':').expect("`name: args`");
         let name = name.trim();
         count += 1;
-        let out_dir =
-            std::env::temp_dir().join(format!("tiersim-golden-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&out_dir);
+        let out_dir = common::absent_dir(&format!("golden-{name}"));
         let out_str = out_dir.to_string_lossy().into_owned();
         let args: Vec<String> = args
             .split_whitespace()

@@ -3,7 +3,7 @@
 //! independent validator (boon), so an editor using the schema never flags
 //! a file tiersim accepts.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

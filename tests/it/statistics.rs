@@ -1,7 +1,7 @@
 //! Statistical checks of the simulator against closed forms and numerical
 //! integration, each with its tolerance stated and justified.
 
-mod common;
+use crate::common;
 
 use common::{lognormal_mean, run, scenario};
 use statrs::distribution::{Beta, Continuous};

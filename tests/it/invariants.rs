@@ -1,6 +1,6 @@
 //! Invariants of the engine that must hold for any scenario.
 
-mod common;
+use crate::common;
 
 use common::{run, scenario};
 use tiersim::policy::Context;
@@ -186,13 +186,18 @@ fn models_that_cannot_take_a_request_are_skipped_and_reported() {
 }
 
 #[test]
-fn decision_capacity_is_bounded() {
+fn a_decision_keeps_every_call_past_its_preallocated_room() {
     let mut d = Decision::default();
-    for _ in 0..100 {
-        d.call(tiersim::ModelId(0));
+    let mut last = 0;
+    for i in 0..100u16 {
+        last = d.call(tiersim::ModelId(i % 3));
     }
-    assert!(d.overflowed());
-    assert_eq!(d.calls().len(), tiersim::policy::MAX_CALLS);
+    d.accept(last);
+    assert_eq!(d.calls().len(), 100);
+    assert!(d.calls().len() > tiersim::policy::MAX_CALLS);
+    // The accepted call is the 100th, not a slot reused past the room.
+    assert_eq!(last, 99);
+    assert_eq!(d.accepted().map(|c| c.model), Some(tiersim::ModelId(0)));
 }
 
 #[test]

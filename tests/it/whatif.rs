@@ -1,7 +1,7 @@
 //! What-if modelling: uncertain inputs and bands, sweeps, sensitivity,
 //! credits, comparison, provisioned throughput.
 
-mod common;
+use crate::common;
 
 use common::{root, run_fast, scenario, stdout, tiersim};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -369,8 +369,7 @@ fn compare_reports_differences_against_the_first_scenario() {
     // The same scenario with Sonnet at half price: the draws are the same
     // (same seed, same fields), so all-Sonnet costs exactly half and
     // all-Nova-Pro exactly the same.
-    let dir = std::env::temp_dir().join(format!("tiersim-compare-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("compare");
     let cut = dir.join("cut.yaml");
     let text = std::fs::read_to_string(root().join("scenarios/support-platform.yaml")).unwrap();
     std::fs::write(

@@ -2,7 +2,7 @@
 //! refused with an exact message and exit code 2, and results are
 //! reproducible byte for byte.
 
-mod common;
+use crate::common;
 
 use common::{root, stderr, stdout, tiersim};
 use serde_json::Value;
@@ -314,8 +314,7 @@ fn quote_prints_components_as_json() {
 
 #[test]
 fn init_writes_a_valid_scenario_and_will_not_clobber() {
-    let dir = std::env::temp_dir().join(format!("tiersim-init-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("init");
     let file = dir.join("mine.yaml");
     let _ = std::fs::remove_file(&file);
     let f = file.to_str().unwrap();

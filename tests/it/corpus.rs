@@ -9,7 +9,7 @@
 //! below by hand, check the message is one a user can act on, and save it
 //! as NAME.expected.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -112,10 +112,7 @@ fn every_bad_command_line_is_refused_with_its_exact_message() {
 }
 
 fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tiersim-corpus-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::temp_dir(&format!("corpus-{tag}"))
 }
 
 /// Runs `args` and checks: exit 2, the exact message, within a few seconds.
