@@ -9,8 +9,8 @@ fuzz_target!(|data: &[u8]| {
     let path = std::path::Path::new("fuzz.log");
     for format in [LogFormat::BedrockInvocationLog, LogFormat::Csv] {
         for strict in [false, true] {
-            if let Ok(log) = replay::parse(path, data, format, "task", strict) {
-                let derived = replay::derive(&log);
+            if let Ok(log) = logs::parse(path, data, format, "task", strict) {
+                let derived = logs::derive(&log);
                 let _ = format!("{derived:?}");
             }
         }

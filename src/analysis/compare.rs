@@ -96,31 +96,3 @@ pub fn compare(projections: &[(String, Projection)]) -> Comparison {
         rows,
     }
 }
-
-/// The comparison in long format: one row per policy and scenario.
-pub fn csv(c: &Comparison) -> String {
-    use crate::analysis::sweep::csv_field;
-    let opt = |x: Option<f64>, digits: usize| x.map_or(String::new(), |v| format!("{v:.digits$}"));
-    let mut out = String::from(
-        "policy,scenario,label,total_cost_usd,first_month_cost_usd,quality,quality_loss_pp,cost_change_usd,cost_change_pct,quality_change_pp\n",
-    );
-    for row in &c.rows {
-        for (info, f) in c.scenarios.iter().zip(&row.scenarios) {
-            let Some(f) = f else { continue };
-            out.push_str(&format!(
-                "{},{},{},{:.6},{:.6},{:.8},{:.6},{},{},{}\n",
-                csv_field(&row.policy),
-                csv_field(&info.scenario),
-                csv_field(&info.label),
-                f.total_cost_usd,
-                f.first_month_cost_usd,
-                f.quality,
-                f.quality_loss_pp,
-                opt(f.cost_change_usd, 6),
-                opt(f.cost_change_pct, 6),
-                opt(f.quality_change_pp, 6),
-            ));
-        }
-    }
-    out
-}

@@ -13,6 +13,7 @@
 //! number of replications does not understate what is needed. With one
 //! replication, or no uncertainty, it is the amount itself.
 
+use crate::stats::{nearest_rank, upper_quantile};
 use serde::Serialize;
 
 use crate::scenario::CreditPool;
@@ -63,26 +64,6 @@ pub fn apply(pools: &[CreditPool], monthly: &[f64]) -> Outcome {
         out.credits_used.push(used);
     }
     out
-}
-
-/// The q-quantile with a 95% upper confidence margin: the order statistic
-/// of rank ceil(qR + 1.645·sqrt(R·q(1 − q))).
-pub fn upper_quantile(xs: &[f64], q: f64) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let r = v.len() as f64;
-    let rank = (q * r + 1.645 * (r * q * (1.0 - q)).sqrt()).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
-}
-
-/// The q-quantile by nearest rank (an observed value).
-fn nearest_rank(xs: &mut [f64], q: f64) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let rank = (q * xs.len() as f64).ceil() as usize;
-    xs[rank.clamp(1, xs.len()) - 1]
 }
 
 /// Credit figures of one policy.
@@ -145,10 +126,10 @@ pub fn report(
         policy: run.policy_names[p].clone(),
         confidence,
         pools_total_usd: pools.iter().map(|p| p.amount_usd).sum(),
-        runout_month_p50: month_of(nearest_rank(&mut runouts.clone(), 0.5)),
-        runout_month_at_confidence: month_of(nearest_rank(&mut runouts.clone(), 1.0 - confidence)),
+        runout_month_p50: month_of(nearest_rank(&runouts, 0.5)),
+        runout_month_at_confidence: month_of(nearest_rank(&runouts, 1.0 - confidence)),
         runout_probability: runouts.iter().filter(|x| **x <= horizon as f64).count() as f64 / n,
-        out_of_pocket_p50_usd: nearest_rank(&mut oop_total.clone(), 0.5),
+        out_of_pocket_p50_usd: nearest_rank(&oop_total, 0.5),
         out_of_pocket_at_confidence_usd: upper_quantile(&oop_total, confidence),
         months_covered: months,
         required_credits_usd: upper_quantile(&spend_covered, confidence),

@@ -338,44 +338,6 @@ fn break_evens(varies: &[Vary], points: &[Point], budget: f64) -> Vec<BreakEven>
     out
 }
 
-/// The sweep as CSV: one row per point and policy.
-pub fn csv(s: &Sweep) -> String {
-    let mut out = String::new();
-    for v in &s.varies {
-        out.push_str(&csv_field(&v.path));
-        out.push(',');
-    }
-    out.push_str("policy,total_cost_usd,total_cost_low_usd,total_cost_high_usd,quality,quality_loss_pp,savings_vs_baseline_pct\n");
-    for p in &s.points {
-        for x in &p.policies {
-            for v in &s.varies {
-                out.push_str(&csv_field(&p.values[&v.path]));
-                out.push(',');
-            }
-            out.push_str(&format!(
-                "{},{:.2},{:.2},{:.2},{:.6},{:.4},{:.4}\n",
-                csv_field(&x.name),
-                x.total_cost_usd,
-                x.total_cost_low_usd,
-                x.total_cost_high_usd,
-                x.quality,
-                x.quality_loss_pp,
-                x.savings_vs_baseline_pct
-            ));
-        }
-    }
-    out
-}
-
-/// Quotes a CSV field when it needs it.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

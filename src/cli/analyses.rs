@@ -180,7 +180,7 @@ pub fn sweep(
     let result = result?;
     match output {
         Output::Json => emit(&json::to_pretty(&result)),
-        Output::Csv => emit(&sw::csv(&result)),
+        Output::Csv => emit(&report::sweep_csv(&result)),
         Output::Table => emit(&report::sweep(&result)),
     }?;
     if let Some(out) = &sim.out {

@@ -730,25 +730,7 @@ fn show_model(key: &str, catalog: Option<&str>, output: Output) -> Result<()> {
 }
 
 /// Today's date (UTC) as YYYY-MM-DD.
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let days = secs.div_euclid(86_400);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
+fn import_litellm(a: crate::cli::plan::ImportPlan) -> Result<()> {
     if let Some(out) = &a.out
         && out.exists()
         && !a.force
@@ -768,7 +750,7 @@ fn import_litellm(a: crate::cli::args::ImportArgs) -> Result<()> {
             models: a.models.clone(),
             profile: a.profile.clone(),
             name: a.name.clone(),
-            as_of: a.as_of.clone().unwrap_or_else(today),
+            as_of: a.as_of.clone(),
             source_url:
                 "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
                     .into(),

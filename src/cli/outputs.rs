@@ -10,12 +10,12 @@ use tiersim::analysis::compare::Comparison;
 use tiersim::analysis::credits::CreditReport;
 use tiersim::analysis::projection::Projection;
 use tiersim::analysis::sensitivity::Sensitivity;
-use tiersim::analysis::sweep::{self as sw, Sweep, csv_field};
+use tiersim::analysis::sweep::Sweep;
 use tiersim::error::Result;
 use tiersim::render::chart;
 use tiersim::render::export::provenance::{self, InputFile, Provenance};
 use tiersim::render::export::{OutDir, frames, summary};
-use tiersim::render::{html, json};
+use tiersim::render::{html, json, whatif};
 use tiersim::scenario::Scenario;
 use tiersim::sim::Run;
 
@@ -110,7 +110,7 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
 
 pub fn sweep(out: &OutPlan, sim: &Sim, path: &Path, s: &Scenario, result: &Sweep) -> Result<()> {
     let mut dir = OutDir::claim(&out.dir, out.force)?;
-    dir.write("sweep.csv", sw::csv(result).as_bytes())?;
+    dir.write("sweep.csv", whatif::sweep_csv(result).as_bytes())?;
     dir.write("sweep.json", json::to_pretty(result).as_bytes())?;
     write_figures(&mut dir, &chart::whatif::sweep(result)?)?;
     let prov = provenance::of(
@@ -132,22 +132,10 @@ pub fn sensitivity(
     result: &Sensitivity,
 ) -> Result<()> {
     let mut dir = OutDir::claim(&out.dir, out.force)?;
-    let mut csv = String::from(
-        "input,value_low,value_high,total_cost_at_low_usd,total_cost_at_high_usd,swing_usd,variance_share\n",
-    );
-    for x in &result.inputs {
-        csv.push_str(&format!(
-            "{},{},{},{:.6},{:.6},{:.6},{:.8}\n",
-            csv_field(&x.input),
-            x.value_low,
-            x.value_high,
-            x.total_cost_at_low_usd,
-            x.total_cost_at_high_usd,
-            x.swing_usd,
-            x.variance_share
-        ));
-    }
-    dir.write("sensitivity.csv", csv.as_bytes())?;
+    dir.write(
+        "sensitivity.csv",
+        whatif::sensitivity_csv(result).as_bytes(),
+    )?;
     dir.write("sensitivity.json", json::to_pretty(result).as_bytes())?;
     if !result.inputs.is_empty() {
         write_figures(&mut dir, &[chart::whatif::tornado(result)?])?;
@@ -174,25 +162,7 @@ pub struct CreditResults<'a> {
 
 pub fn credits(out: &OutPlan, sim: &Sim, c: &CreditResults<'_>) -> Result<()> {
     let mut dir = OutDir::claim(&out.dir, out.force)?;
-    let mut csv = String::from(
-        "policy,month,cumulative_cost_p50_usd,cumulative_cost_at_confidence_usd,confidence\n",
-    );
-    for r in c.reports {
-        for (m, (a, b)) in r
-            .cumulative_p50_usd
-            .iter()
-            .zip(&r.cumulative_at_confidence_usd)
-            .enumerate()
-        {
-            csv.push_str(&format!(
-                "{},{},{a:.6},{b:.6},{}\n",
-                csv_field(&r.policy),
-                m + 1,
-                r.confidence
-            ));
-        }
-    }
-    dir.write("credits.csv", csv.as_bytes())?;
+    dir.write("credits.csv", whatif::credits_csv(c.reports).as_bytes())?;
     dir.write("credits.json", c.document_json.as_bytes())?;
     if !c.reports.is_empty() && !c.scenario.credits.is_empty() {
         let figures = chart::run::figures(c.scenario, c.projection, c.reports)?;
@@ -223,10 +193,7 @@ pub fn compare(
 ) -> Result<()> {
     let mut dir = OutDir::claim(&out.dir, out.force)?;
     dir.write("compare.json", json::to_pretty(result).as_bytes())?;
-    dir.write(
-        "compare.csv",
-        tiersim::analysis::compare::csv(result).as_bytes(),
-    )?;
+    dir.write("compare.csv", whatif::compare_csv(result).as_bytes())?;
     let mut all_inputs = Vec::new();
     for (path, s, _) in scenarios {
         all_inputs.extend(inputs(s, path)?);

@@ -133,7 +133,7 @@ pub enum Plan {
         catalog: Option<String>,
         output: Output,
     },
-    ImportLitellm(args::ImportArgs),
+    ImportLitellm(ImportPlan),
     Profile {
         log: PathBuf,
         format: tiersim::logs::LogFormat,
@@ -142,6 +142,21 @@ pub enum Plan {
         profile: Option<String>,
         strict: bool,
     },
+}
+
+/// `pricing import-litellm`, defaults resolved.
+#[derive(Debug)]
+pub struct ImportPlan {
+    pub file: PathBuf,
+    pub provider: String,
+    pub models: Option<String>,
+    pub profile: String,
+    pub name: String,
+    /// The date the prices are as of (today, UTC, unless given).
+    pub as_of: String,
+    pub priors_from: String,
+    pub out: Option<PathBuf>,
+    pub force: bool,
 }
 
 #[derive(Debug)]
@@ -207,7 +222,19 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             catalog: a.catalog,
             output: a.format.into(),
         },
-        Command::Pricing(args::PricingCommand::ImportLitellm(a)) => Plan::ImportLitellm(a),
+        Command::Pricing(args::PricingCommand::ImportLitellm(a)) => {
+            Plan::ImportLitellm(ImportPlan {
+                file: a.file,
+                provider: a.provider,
+                models: a.models,
+                profile: a.profile,
+                name: a.name,
+                as_of: a.as_of.unwrap_or_else(today),
+                priors_from: a.priors_from,
+                out: a.out,
+                force: a.force,
+            })
+        }
         Command::Sweep(a) if a.vary.is_empty() || a.vary.len() > 2 => {
             return Err(Error::input(
                 "give one --vary (a line) or two (a grid), e.g. --vary volume.growth.monthly_pct=0..10:6",
@@ -466,4 +493,9 @@ fn calibrate_plan(a: args::CalibrateArgs) -> Result<CalibratePlan> {
         out: a.out,
         force: a.force,
     })
+}
+
+/// Today's date (UTC), for dating an import.
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
 }

@@ -85,32 +85,16 @@ fn binary_size(n: u64) -> String {
     format!("{n} bytes")
 }
 
-/// The closest candidate to `word` by edit distance, if it is close enough to
+/// The closest candidate to `word` by Levenshtein distance (over chars), if it is close enough to
 /// be a likely typo ("did you mean ...?").
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (edit_distance(word, c), c))
+        .map(|c| (strsim::levenshtein(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance over chars.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// Reads at most `limit` bytes of a file; `Ok(None)` when it holds more.
@@ -164,7 +148,6 @@ mod tests {
 
     #[test]
     fn suggests_near_misses_only() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(
             suggest("nova-prp", ["nova-pro", "nova-lite"]),
             Some("nova-pro")

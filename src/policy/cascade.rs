@@ -33,7 +33,7 @@ impl Policy for Cascade {
         &self.name
     }
     fn kind(&self) -> &str {
-        "cascade"
+        crate::scenario::spec::PolicyKind::Cascade.name()
     }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {

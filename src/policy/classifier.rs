@@ -63,7 +63,7 @@ impl Policy for Classifier {
         &self.name
     }
     fn kind(&self) -> &str {
-        "classifier"
+        crate::scenario::spec::PolicyKind::Classifier.name()
     }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {

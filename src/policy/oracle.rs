@@ -20,7 +20,7 @@ impl Policy for Oracle {
         &self.name
     }
     fn kind(&self) -> &str {
-        "oracle"
+        crate::scenario::spec::PolicyKind::Oracle.name()
     }
 
     fn role(&self) -> super::Role {

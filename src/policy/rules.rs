@@ -20,7 +20,7 @@ impl Policy for Rules {
         &self.name
     }
     fn kind(&self) -> &str {
-        "rules"
+        crate::scenario::spec::PolicyKind::Rules.name()
     }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {

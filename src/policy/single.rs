@@ -17,7 +17,7 @@ impl Policy for Single {
         &self.name
     }
     fn kind(&self) -> &str {
-        "single"
+        crate::scenario::spec::PolicyKind::Single.name()
     }
 
     fn role(&self) -> super::Role {

@@ -40,7 +40,7 @@ impl Policy for Split {
         &self.name
     }
     fn kind(&self) -> &str {
-        "split"
+        crate::scenario::spec::PolicyKind::Split.name()
     }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {

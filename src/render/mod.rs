@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod chart;
+pub mod csv;
 pub mod export;
 pub mod format;
 pub mod html;

@@ -1,5 +1,6 @@
-//! Terminal reports of the what-if commands: sweep, sensitivity, credits,
-//! compare, and the run report's credit and provisioned-throughput sections.
+//! Reports of the what-if commands: sweep, sensitivity, credits, compare as
+//! terminal tables (and sweep and compare as CSV), and the run report's
+//! credit and provisioned-throughput sections.
 
 use std::fmt::Write;
 
@@ -8,6 +9,7 @@ use crate::analysis::credits::CreditReport;
 use crate::analysis::provisioned::Verdict;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
+use crate::render::csv::Rows;
 use crate::render::format::{pct, usd};
 use crate::render::table::{Align, Table, wrap_into};
 
@@ -262,4 +264,130 @@ pub fn compare(c: &Comparison) -> String {
     }
     t.render(&mut out);
     out
+}
+
+/// The sweep as CSV: one row per point and policy.
+pub fn sweep_csv(s: &Sweep) -> String {
+    let mut rows = Rows::new();
+    let mut header: Vec<String> = s.varies.iter().map(|v| v.path.clone()).collect();
+    header.extend(
+        [
+            "policy",
+            "total_cost_usd",
+            "total_cost_low_usd",
+            "total_cost_high_usd",
+            "quality",
+            "quality_loss_pp",
+            "savings_vs_baseline_pct",
+        ]
+        .map(String::from),
+    );
+    rows.row(&header);
+    for p in &s.points {
+        for x in &p.policies {
+            let mut row: Vec<String> = s.varies.iter().map(|v| p.values[&v.path].clone()).collect();
+            row.extend([
+                x.name.clone(),
+                format!("{:.2}", x.total_cost_usd),
+                format!("{:.2}", x.total_cost_low_usd),
+                format!("{:.2}", x.total_cost_high_usd),
+                format!("{:.6}", x.quality),
+                format!("{:.4}", x.quality_loss_pp),
+                format!("{:.4}", x.savings_vs_baseline_pct),
+            ]);
+            rows.row(&row);
+        }
+    }
+    rows.finish()
+}
+
+/// The comparison in long format: one row per policy and scenario.
+pub fn compare_csv(c: &Comparison) -> String {
+    let opt = |x: Option<f64>, digits: usize| x.map_or(String::new(), |v| format!("{v:.digits$}"));
+    let mut rows = Rows::new();
+    rows.row([
+        "policy",
+        "scenario",
+        "label",
+        "total_cost_usd",
+        "first_month_cost_usd",
+        "quality",
+        "quality_loss_pp",
+        "cost_change_usd",
+        "cost_change_pct",
+        "quality_change_pp",
+    ]);
+    for row in &c.rows {
+        for (info, f) in c.scenarios.iter().zip(&row.scenarios) {
+            let Some(f) = f else { continue };
+            rows.row([
+                row.policy.clone(),
+                info.scenario.clone(),
+                info.label.clone(),
+                format!("{:.6}", f.total_cost_usd),
+                format!("{:.6}", f.first_month_cost_usd),
+                format!("{:.8}", f.quality),
+                format!("{:.6}", f.quality_loss_pp),
+                opt(f.cost_change_usd, 6),
+                opt(f.cost_change_pct, 6),
+                opt(f.quality_change_pp, 6),
+            ]);
+        }
+    }
+    rows.finish()
+}
+
+/// Sensitivity as CSV: one row per uncertain input.
+pub fn sensitivity_csv(result: &Sensitivity) -> String {
+    let mut rows = Rows::new();
+    rows.row([
+        "input",
+        "value_low",
+        "value_high",
+        "total_cost_at_low_usd",
+        "total_cost_at_high_usd",
+        "swing_usd",
+        "variance_share",
+    ]);
+    for x in &result.inputs {
+        rows.row([
+            x.input.clone(),
+            x.value_low.to_string(),
+            x.value_high.to_string(),
+            format!("{:.6}", x.total_cost_at_low_usd),
+            format!("{:.6}", x.total_cost_at_high_usd),
+            format!("{:.6}", x.swing_usd),
+            format!("{:.8}", x.variance_share),
+        ]);
+    }
+    rows.finish()
+}
+
+/// Credit runways as CSV: one row per policy and month.
+pub fn credits_csv(reports: &[CreditReport]) -> String {
+    let mut rows = Rows::new();
+    rows.row([
+        "policy",
+        "month",
+        "cumulative_cost_p50_usd",
+        "cumulative_cost_at_confidence_usd",
+        "confidence",
+    ]);
+    for r in reports {
+        for (m, (a, b)) in r
+            .cumulative_p50_usd
+            .iter()
+            .zip(&r.cumulative_at_confidence_usd)
+            .enumerate()
+        {
+            rows.row([
+                r.policy.clone(),
+                (m + 1).to_string(),
+                format!("{a:.6}"),
+                format!("{b:.6}"),
+                r.confidence.to_string(),
+            ]);
+        }
+    }
+    rows.finish()
 }

@@ -224,14 +224,15 @@ pub enum PolicyNode {
 }
 
 impl PolicyNode {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> spec::PolicyKind {
+        use spec::PolicyKind as K;
         match self {
-            PolicyNode::Single { .. } => "single",
-            PolicyNode::Rules { .. } => "rules",
-            PolicyNode::Split { .. } => "split",
-            PolicyNode::Cascade { .. } => "cascade",
-            PolicyNode::Classifier { .. } => "classifier",
-            PolicyNode::Oracle { .. } => "oracle",
+            PolicyNode::Single { .. } => K::Single,
+            PolicyNode::Rules { .. } => K::Rules,
+            PolicyNode::Split { .. } => K::Split,
+            PolicyNode::Cascade { .. } => K::Cascade,
+            PolicyNode::Classifier { .. } => K::Classifier,
+            PolicyNode::Oracle { .. } => K::Oracle,
         }
     }
 }

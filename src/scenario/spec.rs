@@ -298,14 +298,56 @@ pub struct PolicySpec {
     pub oracle: Option<Vec<String>>,
 }
 
-pub const POLICY_KINDS: &[&str] = &[
-    "single",
-    "rules",
-    "split",
-    "cascade",
-    "classifier",
-    "oracle",
-];
+/// The built-in kinds of policy. Their names are written here once: the
+/// field of [`PolicySpec`] that selects the kind, the `kind` reports show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    Single,
+    Rules,
+    Split,
+    Cascade,
+    Classifier,
+    Oracle,
+}
+
+impl PolicyKind {
+    pub const ALL: [PolicyKind; 6] = [
+        PolicyKind::Single,
+        PolicyKind::Rules,
+        PolicyKind::Split,
+        PolicyKind::Cascade,
+        PolicyKind::Classifier,
+        PolicyKind::Oracle,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Single => "single",
+            PolicyKind::Rules => "rules",
+            PolicyKind::Split => "split",
+            PolicyKind::Cascade => "cascade",
+            PolicyKind::Classifier => "classifier",
+            PolicyKind::Oracle => "oracle",
+        }
+    }
+}
+
+impl PolicySpec {
+    /// The kinds whose field is set (a valid policy has exactly one).
+    pub fn kinds_set(&self) -> Vec<PolicyKind> {
+        PolicyKind::ALL
+            .into_iter()
+            .filter(|k| match k {
+                PolicyKind::Single => self.single.is_some(),
+                PolicyKind::Rules => self.rules.is_some(),
+                PolicyKind::Split => self.split.is_some(),
+                PolicyKind::Cascade => self.cascade.is_some(),
+                PolicyKind::Classifier => self.classifier.is_some(),
+                PolicyKind::Oracle => self.oracle.is_some(),
+            })
+            .collect()
+    }
+}
 
 /// What a rule routes to: a model key, or a nested policy.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -883,18 +883,7 @@ fn validate_policy(
     inherited_fallback: &[ModelId],
     depth: usize,
 ) -> Option<PolicyNode> {
-    let kinds: Vec<&str> = [
-        ("single", p.single.is_some()),
-        ("rules", p.rules.is_some()),
-        ("split", p.split.is_some()),
-        ("cascade", p.cascade.is_some()),
-        ("classifier", p.classifier.is_some()),
-        ("oracle", p.oracle.is_some()),
-    ]
-    .iter()
-    .filter(|(_, set)| *set)
-    .map(|(k, _)| *k)
-    .collect();
+    let kinds: Vec<&str> = p.kinds_set().into_iter().map(PolicyKind::name).collect();
     if kinds.len() != 1 {
         let found = if kinds.is_empty() {
             "none".to_string()
@@ -905,7 +894,7 @@ fn validate_policy(
             path.to_string(),
             format!(
                 "a policy has exactly one of {}; found {found}",
-                POLICY_KINDS.join(", ")
+                PolicyKind::ALL.map(PolicyKind::name).join(", ")
             ),
         );
         return None;

@@ -55,6 +55,7 @@ use crate::sim::book::{CacheMode, Tables, book};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Group, Ledger, MAIN};
 use crate::sim::{RepMonth, Run, Setup};
+use crate::stats::variance;
 use crate::traffic::request::Request;
 use crate::traffic::stratified_sample;
 
@@ -85,7 +86,7 @@ pub struct Evaluated {
     pub unit_cost: Vec<f64>,
     /// Per policy: per-request moments of the cost, written `A + (1 − h)·S`
     /// with `A` the cost if every cacheable prefix hit the cache and `S` the
-    /// extra cost if every one missed (USD): E[A], E[A²], E[S], E[S²], E[A·S].
+    /// extra cost if every one missed (USD): E\[A\], E\[A²\], E\[S\], E\[S²\], E\[A·S\].
     pub moments: Vec<[f64; 5]>,
     /// Per policy: successes and escalations per request.
     pub success: Vec<f64>,
@@ -279,16 +280,6 @@ fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (
         all_hit += price_call(pricing, &shape).total();
     }
     (all_hit, miss_extra)
-}
-
-/// Sample variance (0 for fewer than two values).
-fn variance(xs: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    if n < 2.0 {
-        return 0.0;
-    }
-    let mean = xs.iter().sum::<f64>() / n;
-    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
 }
 
 /// Share of cacheable calls that hit, for Poisson arrivals at `lambda` per

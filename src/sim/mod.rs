@@ -4,7 +4,7 @@
 //! reference, and right for small volumes); [`fast`] routes a fixed
 //! stratified sample per workload and scales it, so run time does not grow
 //! with volume (the default). Both book decisions with the same code
-//! ([`book`]), so they differ only in how requests are drawn and how cache
+//! (`book`), so they differ only in how requests are drawn and how cache
 //! hits are decided.
 //!
 //! Work items run in parallel with rayon. Each owns its random stream and

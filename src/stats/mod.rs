@@ -42,14 +42,43 @@ pub fn quantile(xs: &[f64], q: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
-/// Sample standard deviation (0 for fewer than two values).
-pub fn sd(xs: &[f64]) -> f64 {
-    let n = xs.len();
-    if n < 2 {
+/// Sample variance (0 for fewer than two values).
+pub fn variance(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    if n < 2.0 {
         return 0.0;
     }
-    let mean = xs.iter().sum::<f64>() / n as f64;
-    (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64).sqrt()
+    let mean = xs.iter().sum::<f64>() / n;
+    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
+}
+
+/// Sample standard deviation (0 for fewer than two values).
+pub fn sd(xs: &[f64]) -> f64 {
+    variance(xs).sqrt()
+}
+
+/// The q-quantile with a 95% upper confidence margin: the order statistic
+/// of rank ceil(qR + 1.645·sqrt(R·q(1 − q))).
+pub fn upper_quantile(xs: &[f64], q: f64) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let r = v.len() as f64;
+    let rank = (q * r + 1.645 * (r * q * (1.0 - q)).sqrt()).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+/// The q-quantile by nearest rank (an observed value); NaN for no values.
+pub fn nearest_rank(xs: &[f64], q: f64) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = (q * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
 }
 
 #[cfg(test)]

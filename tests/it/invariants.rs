@@ -6,7 +6,7 @@ use common::{run, scenario};
 use tiersim::policy::Context;
 use tiersim::sim::instance::{Draws, resolve};
 use tiersim::traffic::Traffic;
-use tiersim::{Decision, project};
+use tiersim::{Decision, Mode, project};
 
 const MIXED: &str = r#"
 name: invariants
@@ -200,28 +200,45 @@ fn a_decision_keeps_every_call_past_its_preallocated_room() {
     assert_eq!(d.accepted().map(|c| c.model), Some(tiersim::ModelId(0)));
 }
 
+/// Thread independence in the library, in both modes: the same scenario
+/// and seed give the same projection on one thread and on two (the
+/// command line's outputs are checked in `cli`).
+/// Uncertain inputs and traffic-driven caching: replications draw their own
+/// numbers, and the fast path reuses routed samples between them.
+const UNCERTAIN: &str = r#"
+name: threads
+horizon_months: 3
+volume: { requests_per_month: { uniform: { min: 10000, max: 30000 } } }
+workloads:
+  - { name: w, share: 1, task: rag, input_tokens: { lognormal: { median: 900, p90: 3000 } }, output_tokens: 200, difficulty: { beta: { mean: { uniform: { min: 0.2, max: 0.5 } }, concentration: 5 } }, cache: { prefix_tokens: 2000, distinct_prefixes: 30 } }
+policies:
+  - name: cascade
+    cascade: { steps: [nova-lite, nova-pro, claude-sonnet-4-5], gate: { recall: 0.8, false_alarm: 0.1 } }
+  - { name: sonnet, single: claude-sonnet-4-5 }
+baseline: sonnet
+"#;
+
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let s = scenario(MIXED);
-    let one = tiersim::run(
-        &s,
-        &tiersim::RunOptions {
-            replications: 3,
-            threads: Some(1),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let two = tiersim::run(
-        &s,
-        &tiersim::RunOptions {
-            replications: 3,
-            threads: Some(2),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let a = serde_json::to_string(&project(&s, &one)).unwrap();
-    let b = serde_json::to_string(&project(&s, &two)).unwrap();
-    assert_eq!(a, b);
+    for (s, mode) in [
+        (scenario(MIXED), Mode::Exact),
+        (scenario(MIXED), Mode::Fast { samples: 1024 }),
+        (scenario(UNCERTAIN), Mode::Exact),
+        (scenario(UNCERTAIN), Mode::Fast { samples: 1024 }),
+    ] {
+        let go = |threads| {
+            let r = tiersim::run(
+                &s,
+                &tiersim::RunOptions {
+                    replications: 4,
+                    threads: Some(threads),
+                    mode,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            serde_json::to_string(&project(&s, &r)).unwrap()
+        };
+        assert_eq!(go(1), go(2), "{} {mode:?}", s.name);
+    }
 }

@@ -325,38 +325,6 @@ fn out_refuses_a_directory_tiersim_did_not_create() {
 }
 
 #[test]
-fn the_same_seed_writes_the_same_files_whatever_the_threads() {
-    let a = scratch("threads1");
-    let b = scratch("threads2");
-    run_out(
-        "scenarios/rag-assistant.yaml",
-        &a,
-        &["-q", "--threads", "1"],
-    );
-    run_out(
-        "scenarios/rag-assistant.yaml",
-        &b,
-        &["-q", "--threads", "2"],
-    );
-    let mut names: Vec<String> = std::fs::read_dir(&a)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 17, "{names:?}");
-    for n in &names {
-        // run.json and report.html quote the command line, which differs.
-        if n == "run.json" || n == "report.html" {
-            continue;
-        }
-        assert!(
-            std::fs::read(a.join(n)).unwrap() == std::fs::read(b.join(n)).unwrap(),
-            "{n} differs between 1 and 2 threads"
-        );
-    }
-}
-
-#[test]
 fn what_if_commands_write_their_files() {
     let s = "scenarios/support-platform.yaml";
     let cases: [(&str, Vec<&str>, Vec<&str>); 4] = [

@@ -328,43 +328,6 @@ fn provisioned_throughput_break_even_by_hand() {
 }
 
 #[test]
-fn what_if_commands_are_reproducible_across_threads() {
-    for args in [
-        vec![
-            "sweep",
-            "scenarios/support-platform.yaml",
-            "--vary",
-            "volume.requests_per_month=1000000,3000000",
-            "--format",
-            "json",
-        ],
-        vec![
-            "credits",
-            "scenarios/support-platform.yaml",
-            "--format",
-            "json",
-            "--replications",
-            "50",
-        ],
-        vec![
-            "compare",
-            "scenarios/support-platform.yaml",
-            "scenarios/rag-assistant.yaml",
-            "--format",
-            "json",
-        ],
-    ] {
-        let mut one = args.clone();
-        one.extend(["--threads", "1"]);
-        let mut two = args.clone();
-        two.extend(["--threads", "2"]);
-        let (a, b) = (tiersim(&one), tiersim(&two));
-        assert_eq!(a.status.code(), Some(0), "{}", common::stderr(&a));
-        assert_eq!(a.stdout, b.stdout, "{args:?}");
-    }
-}
-
-#[test]
 fn compare_reports_differences_against_the_first_scenario() {
     // The same scenario with Sonnet at half price: the draws are the same
     // (same seed, same fields), so all-Sonnet costs exactly half and

@@ -15,7 +15,7 @@
 //! empty in exact mode). Money has six decimals, rates and shares eight.
 
 use crate::analysis::projection::Projection;
-use crate::analysis::sweep::csv_field;
+use crate::render::csv::Rows;
 
 /// Column suffix of a quantile: 0.1 → `p10`, 0.025 → `p2.5`.
 pub fn quantile_label(q: f64) -> String {
@@ -75,14 +75,14 @@ pub fn csv(p: &Projection, recommended: Option<&str>) -> String {
         .iter()
         .map(|s| s.to_string()),
     );
-    let mut out = header.join(",");
-    out.push('\n');
+    let mut out = Rows::new();
+    out.row(&header);
     let usd = |x: f64| format!("{x:.6}");
     let frac = |x: f64| format!("{x:.8}");
     for x in &p.policies {
         let mut row = vec![
-            csv_field(&x.name),
-            csv_field(&x.kind),
+            x.name.clone(),
+            x.kind.clone(),
             (x.name == p.baseline).to_string(),
             (Some(x.name.as_str()) == recommended).to_string(),
             x.on_frontier.to_string(),
@@ -112,10 +112,9 @@ pub fn csv(p: &Projection, recommended: Option<&str>) -> String {
                 .map(|e| usd(e.total_cost_usd))
                 .unwrap_or_default(),
         );
-        out.push_str(&row.join(","));
-        out.push('\n');
+        out.row(&row);
     }
-    out
+    out.finish()
 }
 
 #[cfg(test)]
