@@ -142,7 +142,7 @@ pub fn parse<T: DeserializeOwned>(src: &Source) -> Result<T> {
     serde_yaml::from_str::<T>(&src.text).map_err(|e| parse_error(src, &e))
 }
 
-/// Parses a document into a generic YAML value (used to apply `--set` overrides).
+/// Parses a document into a generic YAML value (used to apply overrides).
 pub fn parse_value(src: &Source) -> Result<serde_yaml::Value> {
     precheck(src)?;
     serde_yaml::from_str::<serde_yaml::Value>(&src.text).map_err(|e| parse_error(src, &e))

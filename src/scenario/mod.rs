@@ -2,7 +2,7 @@
 //! policies.
 //!
 //! Loading goes file → [`spec::ScenarioSpec`] (serde, unknown fields
-//! rejected) → `--set` overrides → [`Scenario`] (validated: references
+//! rejected) → `PATH=VALUE` overrides → [`Scenario`] (validated: references
 //! resolved to catalog ids, every number range-checked, distributions
 //! checked to stay in range). Nothing past loading fails on user input.
 //! A [`Scenario`] may hold uncertain numbers; `sim::instance::Instance` is
@@ -349,7 +349,7 @@ impl Scenario {
         &self.inputs
     }
 
-    /// A field path as a reader (and `--set`) names it: list elements by
+    /// A field path as a reader (and an override) names it: list elements by
     /// name, `workloads.drafted-reply.share` rather than `workloads[2].share`.
     pub fn display_path(&self, path: &str) -> String {
         for (list, names) in [

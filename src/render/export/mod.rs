@@ -1,12 +1,12 @@
-//! Results as files (`--out DIR`): data for notebooks (Parquet and CSV
-//! through polars, in [`frames`]), the summary as CSV and JSON, provenance
-//! (`run.json`), charts ([`crate::render::chart`]) and the HTML report
-//! ([`crate::render::html`]).
+//! Results as files in an output directory (the command line's `--out`):
+//! data for notebooks (Parquet and CSV through polars, in [`frames`]), the
+//! summary as CSV and JSON, provenance (`run.json`), charts
+//! ([`crate::render::chart`]) and the HTML report ([`crate::render::html`]).
 //!
 //! Why a directory of its own: results get shared and re-read, so writing
 //! must never destroy something tiersim did not make. A directory tiersim
 //! creates (or finds empty) gets a `.tiersim` marker; a non-empty directory
-//! without one is refused unless `--force`. Every file is written to a
+//! without one is refused unless forced. Every file is written to a
 //! temporary name and renamed into place, so an interrupted run leaves
 //! whole files only.
 
@@ -32,7 +32,7 @@ pub struct OutDir {
 impl OutDir {
     /// Checks, without writing anything, that [`OutDir::claim`] would take
     /// `path`: the command line checks this before a long simulation, so a
-    /// bad `--out` fails at once rather than after the run.
+    /// bad output directory fails at once rather than after the run.
     pub fn check(path: &Path, force: bool) -> Result<()> {
         match std::fs::metadata(path) {
             Ok(m) if !m.is_dir() => Err(Error::input(
