@@ -16,13 +16,12 @@
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::policy::{Context, Decision};
+use crate::policy::Decision;
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Ledger};
 use crate::sim::{RepMonth, Run, Setup};
-use crate::traffic::Traffic;
 
 /// Runs every (replication, month), in parallel, folding results in order.
 pub(crate) fn run(setup: &Setup<'_, '_>) -> Run {
@@ -86,18 +85,13 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
     let policies = &inst.policies;
-    let ctx = Context {
-        catalog,
-        capability: &inst.capability,
-        slope: inst.slope,
-        pricing: &inst.pricing,
-    };
+    let ctx = inst.context(catalog);
     let tables = Tables::new(inst, catalog);
     let mut ledgers = vec![Ledger::new(nw, nm); policies.len()];
     // Last send time per (policy, workload × model, prefix), allocated on first use.
     let mut last_sent: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nw * nm]; policies.len()];
     let mut dec = Decision::default();
-    let traffic = Traffic::new(&inst.workloads, inst.slope, inst.outcome_correlation);
+    let traffic = inst.traffic();
     let mut rng = Stream::Traffic {
         replication: inst.replication,
         month: month as u64,

@@ -48,7 +48,7 @@ use rayon::prelude::*;
 use crate::calendar::MONTH_SECONDS;
 use crate::catalog::Catalog;
 use crate::catalog::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, Ttl, price_call};
-use crate::policy::{CallKind, Context, Decision};
+use crate::policy::{CallKind, Decision};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
@@ -104,12 +104,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
     let np = inst.policies.len();
-    let ctx = Context {
-        catalog,
-        capability: &inst.capability,
-        slope: inst.slope,
-        pricing: &inst.pricing,
-    };
+    let ctx = inst.context(catalog);
     let tables = Tables::new(inst, catalog);
     let block = (k / BLOCKS).max(1);
     let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);

@@ -117,6 +117,26 @@ pub struct Instance {
     pub drawn_reach: Vec<Reach>,
 }
 
+impl Instance {
+    /// What this replication's policies may consult.
+    pub fn context<'a>(
+        &'a self,
+        catalog: &'a crate::catalog::Catalog,
+    ) -> crate::policy::Context<'a> {
+        crate::policy::Context {
+            catalog,
+            capability: &self.capability,
+            slope: self.slope,
+            pricing: &self.pricing,
+        }
+    }
+
+    /// A generator of this replication's requests.
+    pub fn traffic(&self) -> crate::traffic::Traffic<'_> {
+        crate::traffic::Traffic::new(&self.workloads, self.slope, self.outcome_correlation)
+    }
+}
+
 struct Tracking<'a> {
     inner: &'a mut dyn Sampler,
     drawn: Vec<(String, f64)>,

@@ -3,9 +3,6 @@
 use crate::common;
 
 use common::{run, scenario};
-use tiersim::policy::Context;
-use tiersim::sim::instance::{Draws, resolve};
-use tiersim::traffic::Traffic;
 use tiersim::{Decision, Mode, project};
 
 const MIXED: &str = r#"
@@ -55,78 +52,10 @@ baseline: sonnet
 seed: 3
 "#;
 
+/// The oracle's quality bound is a property (`properties`); its cost bound
+/// needs a scenario where every candidate takes every request.
 #[test]
-fn requests_are_conserved_through_every_policy() {
-    let s = scenario(MIXED);
-    let r = run(&s, 1);
-    let volumes = [30000.0, 36000.0];
-    for (m, v) in volumes.iter().enumerate() {
-        for (p, l) in r.ledgers[m].iter().enumerate() {
-            let t = l.totals();
-            assert_eq!(t.requests, *v, "{} month {}", r.policy_names[p], m + 1);
-            assert_eq!(t.served + t.unserved, t.requests, "{}", r.policy_names[p]);
-            // Every served request made at least one answer call.
-            let calls: f64 = l.cells.iter().map(|c| c.calls).sum();
-            assert!(calls >= t.served);
-        }
-    }
-}
-
-#[test]
-fn costs_are_finite_non_negative_and_add_up() {
-    let s = scenario(MIXED);
-    let p = project(&s, &run(&s, 1));
-    for x in &p.policies {
-        assert!(x.total_cost_usd.is_finite() && x.total_cost_usd >= 0.0);
-        let c = &x.by_component;
-        let sum = c.input + c.cache_write + c.cache_read + c.output + c.overhead;
-        assert!(
-            (sum - x.total_cost_usd).abs() <= 1e-9 * x.total_cost_usd.max(1.0),
-            "{}",
-            x.name
-        );
-    }
-}
-
-#[test]
-fn stronger_models_succeed_wherever_weaker_ones_do() {
-    // Common random numbers: on every request, success is monotone in capability.
-    let s = scenario(MIXED);
-    let inst = resolve(
-        &s,
-        &mut Draws {
-            seed: 1,
-            replication: 0,
-        },
-        0,
-    );
-    let ctx = Context {
-        catalog: &s.catalog,
-        capability: &inst.capability,
-        slope: inst.slope,
-        pricing: &inst.pricing,
-    };
-    let traffic = Traffic::new(&inst.workloads, inst.slope, inst.outcome_correlation);
-    let mut rng = tiersim::random::generator_from_seed(99);
-    let ids: Vec<_> = s.catalog.ids().collect();
-    let mut checked = 0u64;
-    traffic.month(20_000, &mut rng, |req| {
-        for &a in &ids {
-            for &b in &ids {
-                if ctx.capability(a, req.task) >= ctx.capability(b, req.task)
-                    && ctx.succeeds(b, req)
-                {
-                    assert!(ctx.succeeds(a, req));
-                    checked += 1;
-                }
-            }
-        }
-    });
-    assert!(checked > 1_000_000);
-}
-
-#[test]
-fn oracle_is_a_bound_on_quality_and_cost() {
+fn the_oracle_costs_no_more_than_the_strongest_candidate() {
     // Without the "huge" workload every candidate can take every request
     // (a model that cannot serve a request pays nothing for it, which would
     // make the comparison meaningless).
@@ -147,21 +76,17 @@ fn oracle_is_a_bound_on_quality_and_cost() {
     let get = |n: &str| p.policies.iter().find(|x| x.name == n).unwrap();
     assert_eq!(get("opus").unserved_rate, 0.0);
     let oracle = get("oracle");
-    for single in ["micro", "pro", "sonnet", "opus"] {
-        assert!(oracle.quality >= get(single).quality, "oracle vs {single}");
-    }
     // No caching here, so per-request list price decides: never above the
     // strongest candidate's cost.
     assert!(oracle.total_cost_usd <= get("opus").total_cost_usd);
 }
 
+/// (That a cascade costs at least its first step is a property.)
 #[test]
-fn cascade_costs_at_least_its_first_step() {
+fn a_cascade_escalates_some_requests_but_not_all() {
     let s = scenario(MIXED);
     let p = project(&s, &run(&s, 1));
     let get = |n: &str| p.policies.iter().find(|x| x.name == n).unwrap();
-    assert!(get("cascade").total_cost_usd >= get("pro").total_cost_usd);
-    // ... and it escalated some requests but not all.
     let e = get("cascade").escalation_rate;
     assert!(e > 0.0 && e < 1.0);
 }

@@ -1,4 +1,7 @@
-//! Property tests: the engine's invariants over random valid scenarios.
+//! Property tests: the engine's invariants over random valid scenarios, in
+//! both modes (the fast path as drawn; exact mode with the volume capped at
+//! `EXACT_VOLUME` requests a month). Each invariant is tested here once;
+//! `invariants` keeps only claims that need a hand-made scenario.
 //!
 //! Each property is one named test; proptest draws scenarios (volume,
 //! horizon, one to three workloads with random mixes, token distributions,
@@ -11,10 +14,8 @@ use crate::common;
 
 use common::scenario;
 use proptest::prelude::*;
-use tiersim::policy::Context;
 use tiersim::sim::Mode;
 use tiersim::sim::instance::{Draws, resolve};
-use tiersim::traffic::Traffic;
 use tiersim::{Run, RunOptions, Scenario, project};
 
 const CASES: u32 = 64;
@@ -209,18 +210,37 @@ fn yaml(p: &Params, extra: &str) -> String {
     s
 }
 
-fn simulate(s: &Scenario, threads: usize) -> Run {
+/// The fast path's settings in these properties.
+const FAST: Mode = Mode::Fast { samples: 1024 };
+
+/// Exact mode simulates every request: its scenarios are capped at this
+/// many requests a month.
+const EXACT_VOLUME: f64 = 3_000.0;
+
+fn simulate(s: &Scenario, mode: Mode) -> Run {
     tiersim::run(
         s,
         &RunOptions {
             replications: 2,
-            mode: Mode::Fast { samples: 1024 },
-            threads: Some(threads),
+            mode,
+            threads: Some(1),
             adapt_samples: false,
             ..RunOptions::default()
         },
     )
     .expect("a valid scenario runs")
+}
+
+/// Each property holds in both modes: the scenario `p` (with `extra`
+/// top-level text) for the fast path, and the same with its volume capped
+/// for exact mode.
+fn in_both_modes(p: &Params, extra: &str) -> [(Scenario, Mode); 2] {
+    let mut small = p.clone();
+    small.volume = small.volume.min(EXACT_VOLUME);
+    [
+        (scenario(&yaml(p, extra)), FAST),
+        (scenario(&yaml(&small, extra)), Mode::Exact),
+    ]
 }
 
 fn totals(s: &Scenario, r: &Run) -> Vec<f64> {
@@ -247,21 +267,27 @@ proptest! {
 
     #[test]
     fn requests_are_conserved(p in params()) {
-        let s = scenario(&yaml(&p, ""));
-        let r = simulate(&s, 1);
-        for (m, v) in r.volumes.iter().enumerate() {
-            for (i, l) in r.ledgers[m].iter().enumerate() {
-                let t = l.totals();
-                prop_assert!((t.requests - v).abs() <= 1e-9 * v, "{} month {}: {} vs {v}", r.policy_names[i], m + 1, t.requests);
-                prop_assert!((t.served + t.unserved - t.requests).abs() <= 1e-9 * v);
+        for (s, mode) in in_both_modes(&p, "") {
+            let r = simulate(&s, mode);
+            for (m, v) in r.volumes.iter().enumerate() {
+                // Exact mode simulates a whole number of requests a month.
+                let tolerance = 1e-9 * v + if mode == Mode::Exact { 0.5 } else { 0.0 };
+                for (i, l) in r.ledgers[m].iter().enumerate() {
+                    let t = l.totals();
+                    prop_assert!((t.requests - v).abs() <= tolerance, "{mode:?} {} month {}: {} vs {v}", r.policy_names[i], m + 1, t.requests);
+                    prop_assert!((t.served + t.unserved - t.requests).abs() <= 1e-9 * v);
+                    // Every served request made at least one answer call.
+                    let calls: f64 = l.cells.iter().map(|c| c.calls).sum();
+                    prop_assert!(calls >= t.served * (1.0 - 1e-9), "{mode:?} {}: {calls} calls, {} served", r.policy_names[i], t.served);
+                }
             }
         }
     }
 
     #[test]
     fn cost_is_finite_and_never_negative(p in params()) {
-        let s = scenario(&yaml(&p, ""));
-        let r = simulate(&s, 1);
+        for (s, mode) in in_both_modes(&p, "") {
+        let r = simulate(&s, mode);
         for rep in &r.reps {
             for month in rep {
                 for x in month {
@@ -272,26 +298,28 @@ proptest! {
         for x in project(&s, &r).policies {
             let c = &x.by_component;
             for v in [x.total_cost_usd, c.input, c.cache_write, c.cache_read, c.output, c.overhead] {
-                prop_assert!(v.is_finite() && v >= 0.0, "{}: {v}", x.name);
+                prop_assert!(v.is_finite() && v >= 0.0, "{mode:?} {}: {v}", x.name);
             }
+        }
         }
     }
 
     #[test]
     fn cost_components_sum_to_the_total(p in params()) {
-        let s = scenario(&yaml(&p, ""));
-        for x in project(&s, &simulate(&s, 1)).policies {
-            let c = &x.by_component;
-            let sum = c.input + c.cache_write + c.cache_read + c.output + c.overhead;
-            prop_assert!((sum - x.total_cost_usd).abs() <= 1e-9 * x.total_cost_usd.max(1e-9), "{}: {sum} vs {}", x.name, x.total_cost_usd);
+        for (s, mode) in in_both_modes(&p, "") {
+            for x in project(&s, &simulate(&s, mode)).policies {
+                let c = &x.by_component;
+                let sum = c.input + c.cache_write + c.cache_read + c.output + c.overhead;
+                prop_assert!((sum - x.total_cost_usd).abs() <= 1e-9 * x.total_cost_usd.max(1e-9), "{mode:?} {}: {sum} vs {}", x.name, x.total_cost_usd);
+            }
         }
     }
 
     #[test]
     fn raising_a_price_never_lowers_cost(p in params(), model in 0usize..MODELS.len(), k in 1.0f64..5.0) {
-        let base = scenario(&yaml(&p, ""));
-        let dearer = scenario(&yaml(&p, &format!("prices:\n  {}: {{ multiplier: {k:.4} }}\n", MODELS[model])));
-        let (a, b) = (totals(&base, &simulate(&base, 1)), totals(&dearer, &simulate(&dearer, 1)));
+        let extra = format!("prices:\n  {}: {{ multiplier: {k:.4} }}\n", MODELS[model]);
+        for ((base, mode), (dearer, _)) in in_both_modes(&p, "").into_iter().zip(in_both_modes(&p, &extra)) {
+        let (a, b) = (totals(&base, &simulate(&base, mode)), totals(&dearer, &simulate(&dearer, mode)));
         // Every policy whose routing does not look at prices. The oracle
         // re-routes each request to the cheapest model that succeeds, and
         // moving traffic changes cache hit rates (hits come from traffic),
@@ -303,7 +331,8 @@ proptest! {
             if i == oracle {
                 continue;
             }
-            prop_assert!(*y >= x - 1e-9 * x, "policy {i}: {x} -> {y} after {} x{k}", MODELS[model]);
+            prop_assert!(*y >= x - 1e-9 * x, "{mode:?} policy {i}: {x} -> {y} after {} x{k}", MODELS[model]);
+        }
         }
     }
 
@@ -314,34 +343,31 @@ proptest! {
             for w in &mut q.workloads {
                 w.cache = Cache::Pinned { prefix, hit_rate: rate };
             }
-            scenario(&yaml(&q, ""))
+            in_both_modes(&q, "")
         };
-        let (less, more) = (pinned(h), pinned(h + dh));
-        let (a, b) = (totals(&less, &simulate(&less, 1)), totals(&more, &simulate(&more, 1)));
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            prop_assert!(*y <= x + 1e-9 * x, "policy {i}: hit rate {h} -> {}: {x} -> {y}", h + dh);
+        for ((less, mode), (more, _)) in pinned(h).into_iter().zip(pinned(h + dh)) {
+            let (a, b) = (totals(&less, &simulate(&less, mode)), totals(&more, &simulate(&more, mode)));
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                prop_assert!(*y <= x + 1e-9 * x, "{mode:?} policy {i}: hit rate {h} -> {}: {x} -> {y}", h + dh);
+            }
         }
     }
 
     #[test]
     fn a_cascade_costs_at_least_its_first_step(p in params()) {
-        let s = scenario(&yaml(&p, ""));
-        let t = project(&s, &simulate(&s, 1));
-        let cost = |name: &str| t.policies.iter().find(|x| x.name == name).unwrap().total_cost_usd;
-        prop_assert!(cost("cascade") >= cost("nova-micro") * (1.0 - 1e-9));
+        for (s, mode) in in_both_modes(&p, "") {
+            let t = project(&s, &simulate(&s, mode));
+            let cost = |name: &str| t.policies.iter().find(|x| x.name == name).unwrap().total_cost_usd;
+            prop_assert!(cost("cascade") >= cost("nova-micro") * (1.0 - 1e-9), "{mode:?}");
+        }
     }
 
     #[test]
     fn a_stronger_model_never_fails_where_a_weaker_one_succeeds(p in params(), seed in any::<u64>()) {
         let s = scenario(&yaml(&p, ""));
         let inst = resolve(&s, &mut Draws { seed, replication: 0 }, 0);
-        let ctx = Context {
-            catalog: &s.catalog,
-            capability: &inst.capability,
-            slope: inst.slope,
-            pricing: &inst.pricing,
-        };
-        let traffic = Traffic::new(&inst.workloads, inst.slope, inst.outcome_correlation);
+        let ctx = inst.context(&s.catalog);
+        let traffic = inst.traffic();
         let mut rng = tiersim::random::generator_from_seed(seed);
         let ids: Vec<_> = MODELS.iter().map(|m| s.catalog.find(m).unwrap()).collect();
         let mut violations = 0u64;
@@ -362,12 +388,13 @@ proptest! {
 
     #[test]
     fn the_oracle_is_at_least_as_good_as_any_single_model(p in params()) {
-        let s = scenario(&yaml(&p, ""));
-        let t = project(&s, &simulate(&s, 1));
-        let oracle = t.policies.iter().find(|x| x.name == "oracle").unwrap().quality;
-        for m in MODELS {
-            let q = t.policies.iter().find(|x| x.name == m).unwrap().quality;
-            prop_assert!(oracle >= q - 1e-12, "oracle {oracle} < {m} {q}");
+        for (s, mode) in in_both_modes(&p, "") {
+            let t = project(&s, &simulate(&s, mode));
+            let oracle = t.policies.iter().find(|x| x.name == "oracle").unwrap().quality;
+            for m in MODELS {
+                let q = t.policies.iter().find(|x| x.name == m).unwrap().quality;
+                prop_assert!(oracle >= q - 1e-12, "{mode:?} oracle {oracle} < {m} {q}");
+            }
         }
     }
 }
