@@ -13,8 +13,9 @@ use crate::traffic::request::{Request, Stream};
 /// Per (workload, model) facts about caching, and per model latency, for one instance.
 pub(crate) struct Tables {
     pub nm: usize,
-    /// Prefix cached on this model for on-demand calls.
-    pub cacheable: Vec<bool>,
+    /// Whether each workload sends its prefix through a cache at all; which
+    /// calls are cached is the pricing's decision (`ModelPricing::billing`).
+    pub caching: Vec<bool>,
     /// Effective TTL in seconds.
     pub ttl_s: Vec<f64>,
     /// Component a miss writes (5-minute or 1-hour write).
@@ -33,7 +34,7 @@ impl Tables {
         let nm = catalog.models.len();
         let mut t = Tables {
             nm,
-            cacheable: vec![false; nw * nm],
+            caching: vec![false; nw],
             ttl_s: vec![0.0; nw * nm],
             write: vec![Component::CacheWrite5m; nw * nm],
             pinned: vec![None; nw],
@@ -56,9 +57,9 @@ impl Tables {
                     ttl
                 }
             };
+            t.caching[w] = true;
             for (m, pr) in inst.pricing.iter().enumerate() {
                 let i = w * nm + m;
-                t.cacheable[i] = pr.caches(wl.prefix_tokens, false);
                 t.ttl_s[i] = pr.effective_ttl(ttl).seconds();
                 t.write[i] = pr.write_component(ttl);
             }
@@ -104,7 +105,7 @@ pub(crate) fn book(
                 let billing = pr.billing(req.input_tokens, req.prefix_tokens, req.batch);
                 let (tier, mode) = (billing.tier as usize, billing.mode as usize);
                 let i = w * t.nm + m;
-                if t.cacheable[i] && billing.cached {
+                if t.caching[w] && billing.cached {
                     let fresh = (req.input_tokens - req.prefix_tokens) as f64;
                     let hit = match cache {
                         CacheMode::Defer => {

@@ -244,7 +244,7 @@ fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (
         let shape = match call.kind {
             CallKind::Main => {
                 let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch);
-                let cacheable = t.cacheable[w * t.nm + m] && billing.cached;
+                let cacheable = t.caching[w] && billing.cached;
                 if cacheable {
                     let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
                     miss_extra += req.prefix_tokens as f64

@@ -40,54 +40,6 @@ baseline: cascade
 }
 
 #[test]
-fn cascade_matches_integration_exactly() {
-    // As in tests/statistics.rs, now on the fast path, which integrates the
-    // outcome uniform out: only the difficulty sample remains, stratified.
-    let s = scenario(
-        r#"
-name: cascade-check
-horizon_months: 1
-volume: { requests_per_month: 400000 }
-workloads:
-  - { name: w, share: 1, task: writing, input_tokens: 100, output_tokens: 10, difficulty: { beta: { mean: 0.45, concentration: 6 } } }
-policies:
-  - name: cascade
-    cascade: { steps: [nova-lite, claude-sonnet-4-5], gate: { recall: 0.8, false_alarm: 0.1 } }
-baseline: cascade
-quality:
-  slope: 0.1
-  capabilities: { nova-lite: { writing: 0.6 }, claude-sonnet-4-5: { writing: 0.9 } }
-"#,
-    );
-    let r = run_fast(&s, 1);
-    let t = r.ledgers[0][0].totals();
-    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
-    let b = statrs::distribution::Beta::new(0.45 * 6.0, 0.55 * 6.0).unwrap();
-    use statrs::distribution::Continuous;
-    let n = 20_000;
-    let (mut esc, mut q) = (0.0, 0.0);
-    for i in 0..n {
-        let d = (i as f64 + 0.5) / n as f64;
-        let w = b.pdf(d) / n as f64;
-        let p1 = sig((0.6 - d) / 0.1);
-        let p2 = sig((0.9 - d) / 0.1);
-        esc += w * (p1 * 0.1 + (1.0 - p1) * 0.8);
-        q += w * (p1 + 0.8 * (p2 - p1));
-    }
-    // Gate flips are stratified too; 32,768 samples leave < 0.002.
-    assert!(
-        (t.escalated / t.requests - esc).abs() < 0.002,
-        "{} vs {esc}",
-        t.escalated / t.requests
-    );
-    assert!(
-        (t.succeeded / t.requests - q).abs() < 0.002,
-        "{} vs {q}",
-        t.succeeded / t.requests
-    );
-}
-
-#[test]
 fn cache_hit_probability_matches_simulation() {
     // The closed form (Poisson arrivals, cold start, TTL refreshed by each
     // call) against exact mode's simulated cache, at lambda T from 0.1 to 5.
