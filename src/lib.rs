@@ -4,7 +4,7 @@
 //! Data flows one way, and so do the imports (ARCHITECTURE.md):
 //!
 //! ```text
-//! input ─► catalog ─► quality ─► logs ─► scenario ─► traffic ─► policy ─► sim ─► analysis ─► render
+//! input ─► catalog ─► quality ─► logs ─► check ─► traffic ─► policy ─► scenario ─► sim ─► analysis ─► render
 //! ```
 //!
 //! A module may import the foundations ([`error`], [`calendar`],
@@ -24,11 +24,11 @@ pub mod catalog;
 pub mod quality;
 
 pub mod logs;
-pub mod scenario;
 
-pub mod traffic;
-
+pub mod check;
 pub mod policy;
+pub mod scenario;
+pub mod traffic;
 
 pub mod sim;
 

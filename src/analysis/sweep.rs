@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analysis::projection::project;
+use crate::check::quantity::fmt_num;
 use crate::error::{Error, Origin, Result};
 use crate::input::yaml::Source;
 use crate::scenario::Scenario;
-use crate::scenario::quantity::fmt_num;
 use crate::sim::{self, RunOptions};
 
 /// One swept field and its values.

@@ -98,8 +98,8 @@ fn profile_log(
     profile: Option<&str>,
     strict: bool,
 ) -> Result<()> {
+    use tiersim::check::quantity::fmt_num;
     use tiersim::logs;
-    use tiersim::scenario::quantity::fmt_num;
     let catalog = load_catalog(catalog)?;
     let log = logs::read(path, format, task_tag, strict)?;
     let d = logs::derive(&log);

@@ -7,26 +7,211 @@
 //! The engine prices the calls, caches prefixes and judges the accepted
 //! answer, so a new policy is one type implementing [`Policy`] — see
 //! `examples/custom_policy.rs` for one written outside the crate.
+//!
+//! The built-in kinds, those a scenario file can name, are registered in
+//! one table below: a kind is one file (its policy type, implementing
+//! [`Policy`] and [`BuiltIn`]: its section of the file, how that section is
+//! checked, how a replication's policy is built) and one row.
 
-mod cascade;
-mod classifier;
-mod oracle;
 mod overhead;
-mod rules;
-mod single;
-mod split;
 
-pub use cascade::{Cascade, Gate, GateCost};
-pub use classifier::{Classifier, ClassifierRouting};
-pub use oracle::Oracle;
-pub use overhead::OverheadCost;
-pub use rules::Rules;
-pub use single::Single;
-pub use split::Split;
+pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
+pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
+pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
+pub use rules::{RuleTarget, RulesDef};
+pub use single::SingleDef;
+pub use split::SplitDef;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::pricing::ModelPricing;
 use crate::catalog::{Catalog, ModelId, TaskKind};
+use crate::check::{Checker, Sampler};
 use crate::traffic::request::Request;
+
+/// Declares the built-in policies from the registry's rows.
+macro_rules! builtin_policies {
+    ($( $(#[$doc:meta])* $key:ident : $module:ident :: $ty:ident ),* $(,)?) => {
+        $( mod $module; pub use $module::$ty; )*
+
+        /// The built-in kinds of policy, in the registry's order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum PolicyKind {
+            $( $ty, )*
+        }
+
+        impl PolicyKind {
+            pub const ALL: &'static [PolicyKind] = &[$( PolicyKind::$ty, )*];
+
+            /// The key a scenario file writes, the `kind` reports show.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( PolicyKind::$ty => stringify!($key), )*
+                }
+            }
+        }
+
+        /// A routing policy. Exactly one of the kind fields is set.
+        #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct PolicySpec {
+            /// Required at the top level; optional for a policy nested in `rules`.
+            #[serde(default)]
+            pub name: Option<String>,
+            #[serde(default)]
+            pub description: Option<String>,
+            /// Models to try, in order, when the chosen one cannot take a request.
+            #[serde(default)]
+            pub fallback: Vec<String>,
+            $(
+                $(#[$doc])*
+                #[serde(default)]
+                pub $key: Option<<$ty as BuiltIn>::Spec>,
+            )*
+        }
+
+        impl PolicySpec {
+            /// The kinds whose field is set (a valid policy has exactly one).
+            pub fn kinds_set(&self) -> Vec<PolicyKind> {
+                let mut set = Vec::new();
+                $( if self.$key.is_some() { set.push(PolicyKind::$ty); } )*
+                set
+            }
+        }
+
+        /// A checked policy, its numbers possibly uncertain.
+        #[derive(Debug, Clone)]
+        pub enum PolicyNode {
+            $( $ty(<$ty as BuiltIn>::Def), )*
+        }
+
+        impl PolicyNode {
+            pub fn kind(&self) -> PolicyKind {
+                match self {
+                    $( PolicyNode::$ty(_) => PolicyKind::$ty, )*
+                }
+            }
+
+            /// One replication's policy, its uncertain numbers decided by `draw`.
+            pub fn build(&self, name: &str, draw: &mut dyn Sampler) -> Arc<dyn Policy> {
+                match self {
+                    $( PolicyNode::$ty(def) => <$ty as BuiltIn>::build(def, name.to_string(), draw), )*
+                }
+            }
+        }
+
+        /// The section of the one kind set in `spec`.
+        fn check_kind(
+            cx: &mut Checker<'_>,
+            spec: &PolicySpec,
+            path: &str,
+            fallback: &[ModelId],
+            depth: usize,
+        ) -> Option<PolicyNode> {
+            $(
+                if let Some(section) = &spec.$key {
+                    let at = At { path: format!("{path}.{}", stringify!($key)), fallback, depth };
+                    return <$ty as BuiltIn>::check(section, cx, &at).map(PolicyNode::$ty);
+                }
+            )*
+            None
+        }
+    };
+}
+
+// The registry: every built-in policy kind, one row each. A row names the
+// kind as scenario files write it, the module holding it and its policy
+// type, which implements [`BuiltIn`]; a doc comment on the row describes
+// the field in the scenario schema. Everything that lists the kinds (the
+// `PolicySpec` fields, `PolicyKind`, the checked `PolicyNode`, checking
+// and building) is generated from this table.
+builtin_policies! {
+    single: single::Single,
+    /// Workload name or task kind (or `default`) → model or nested policy.
+    rules: rules::Rules,
+    /// Model → percent of requests.
+    split: split::Split,
+    cascade: cascade::Cascade,
+    classifier: classifier::Classifier,
+    /// Candidate models, any order.
+    oracle: oracle::Oracle,
+}
+
+/// A policy kind that scenario files can name: how its section of the file
+/// reads, how it is checked, and how one replication's policy is built from
+/// the checked form. Implemented once per built-in policy, in its own file,
+/// and registered with one row of the table above.
+pub trait BuiltIn: Policy {
+    /// What a scenario file holds under the kind's key (`single: <Spec>`).
+    type Spec: Clone + Debug + Serialize + DeserializeOwned + JsonSchema;
+    /// The checked form: models resolved, numbers range-checked but
+    /// possibly still uncertain.
+    type Def: Clone + Debug + Send + Sync;
+
+    /// Checks the kind's section, reporting every problem to `cx` at its
+    /// field path under `at.path` (`policies[2].cascade`). `None` when the
+    /// section is too broken to build (a problem has been reported).
+    fn check(spec: &Self::Spec, cx: &mut Checker<'_>, at: &At<'_>) -> Option<Self::Def>;
+
+    /// One replication's policy named `name`, each uncertain number decided
+    /// by `draw` (in a fixed order: the draws' record follows it).
+    fn build(def: &Self::Def, name: String, draw: &mut dyn Sampler) -> Arc<dyn Policy>;
+}
+
+/// Where a policy's section is being checked.
+pub struct At<'a> {
+    /// The section's field path (`policies[0].cascade`).
+    pub path: String,
+    /// Models to fall back on: the policy's own, else its enclosing policy's.
+    pub fallback: &'a [ModelId],
+    /// How deep in nested `rules` the policy sits (0 at the top level).
+    pub depth: usize,
+}
+
+/// Checks one policy of a scenario file at `path`: exactly one kind,
+/// its fallback models (inherited from the enclosing policy when it lists
+/// none), then the kind's own section.
+pub fn check(
+    cx: &mut Checker<'_>,
+    spec: &PolicySpec,
+    path: &str,
+    inherited_fallback: &[ModelId],
+    depth: usize,
+) -> Option<PolicyNode> {
+    let kinds = spec.kinds_set();
+    if kinds.len() != 1 {
+        let found = if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        };
+        let all: Vec<&str> = PolicyKind::ALL.iter().map(|k| k.name()).collect();
+        cx.err(
+            path.to_string(),
+            format!(
+                "a policy has exactly one of {}; found {found}",
+                all.join(", ")
+            ),
+        );
+        return None;
+    }
+    let own_fallback = cx.models(&format!("{path}.fallback"), &spec.fallback);
+    let fallback = if own_fallback.is_empty() {
+        inherited_fallback.to_vec()
+    } else {
+        own_fallback
+    };
+    check_kind(cx, spec, path, &fallback, depth)
+}
 
 /// What a policy is to the analysis, whatever its kind is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,8 +5,11 @@
 //! ever recover. When no candidate would succeed, it uses the cheapest one
 //! that can take the request (the answer fails either way).
 
+use std::sync::Arc;
+
 use crate::catalog::ModelId;
-use crate::policy::{Context, Decision, Policy};
+use crate::check::{Checker, Sampler};
+use crate::policy::{At, BuiltIn, Context, Decision, Policy, PolicyKind};
 use crate::traffic::request::Request;
 
 #[derive(Debug, Clone)]
@@ -20,7 +23,7 @@ impl Policy for Oracle {
         &self.name
     }
     fn kind(&self) -> &str {
-        crate::scenario::spec::PolicyKind::Oracle.name()
+        PolicyKind::Oracle.name()
     }
 
     fn role(&self) -> super::Role {
@@ -46,5 +49,30 @@ impl Policy for Oracle {
             let i = out.call(m);
             out.accept(i);
         }
+    }
+}
+
+impl BuiltIn for Oracle {
+    /// The candidate models' keys.
+    type Spec = Vec<String>;
+    /// The candidates.
+    type Def = Vec<ModelId>;
+
+    fn check(keys: &Vec<String>, cx: &mut Checker<'_>, at: &At<'_>) -> Option<Vec<ModelId>> {
+        if keys.is_empty() {
+            cx.err(
+                at.path.clone(),
+                "list the candidate models, e.g. [nova-micro, nova-pro, claude-sonnet-4-5]",
+            );
+            return None;
+        }
+        Some(cx.models(&at.path, keys))
+    }
+
+    fn build(models: &Vec<ModelId>, name: String, _: &mut dyn Sampler) -> Arc<dyn Policy> {
+        Arc::new(Oracle {
+            name,
+            models: models.clone(),
+        })
     }
 }

@@ -1,7 +1,10 @@
 //! `single`: one model for everything.
 
+use std::sync::Arc;
+
 use crate::catalog::ModelId;
-use crate::policy::{Context, Decision, Policy};
+use crate::check::{Checker, Sampler};
+use crate::policy::{At, BuiltIn, Context, Decision, Policy, PolicyKind};
 use crate::traffic::request::Request;
 
 #[derive(Debug, Clone)]
@@ -17,7 +20,7 @@ impl Policy for Single {
         &self.name
     }
     fn kind(&self) -> &str {
-        crate::scenario::spec::PolicyKind::Single.name()
+        PolicyKind::Single.name()
     }
 
     fn role(&self) -> super::Role {
@@ -26,5 +29,34 @@ impl Policy for Single {
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         ctx.serve_with(self.model, &self.fallback, req, out);
+    }
+}
+
+/// A checked `single`: the model and the fallbacks in force.
+#[derive(Debug, Clone)]
+pub struct SingleDef {
+    pub model: ModelId,
+    pub fallback: Vec<ModelId>,
+}
+
+impl BuiltIn for Single {
+    /// The model's key.
+    type Spec = String;
+    type Def = SingleDef;
+
+    fn check(key: &String, cx: &mut Checker<'_>, at: &At<'_>) -> Option<SingleDef> {
+        let model = cx.model(at.path.clone(), key)?;
+        Some(SingleDef {
+            model,
+            fallback: at.fallback.to_vec(),
+        })
+    }
+
+    fn build(def: &SingleDef, name: String, _: &mut dyn Sampler) -> Arc<dyn Policy> {
+        Arc::new(Single {
+            name,
+            model: def.model,
+            fallback: def.fallback.clone(),
+        })
     }
 }

@@ -9,7 +9,6 @@
 //! one replication's concrete draw of them.
 
 pub mod overrides;
-pub mod quantity;
 pub mod schema;
 pub mod spec;
 pub mod templates;
@@ -20,9 +19,10 @@ use std::sync::Arc;
 
 use crate::catalog::pricing::Ttl;
 use crate::catalog::{Catalog, Modality, ModelId, TaskKind};
+pub use crate::check::{Param, Quantity, Reach};
 use crate::error::{Origin, Result};
 use crate::input::yaml::{self, Source};
-pub use quantity::Quantity;
+pub use crate::policy::PolicyNode;
 pub use spec::ScenarioSpec;
 
 /// The peak-to-average traffic ratio provisioned units are sized for unless
@@ -38,55 +38,6 @@ pub const MAX_HORIZON_MONTHS: u32 = 120;
 pub const MAX_REPLICATIONS: u32 = 100_000;
 /// Most distinct cache prefixes per workload.
 pub const MAX_DISTINCT_PREFIXES: f64 = 1_000_000.0;
-
-/// A scenario number and where it is in the file, so uncertain inputs can
-/// be drawn reproducibly per path and named in reports.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Param {
-    pub path: String,
-    pub q: Quantity,
-    /// What the number changes (set where the number is validated).
-    pub reach: Reach,
-}
-
-/// What a scenario number changes. The fast path reuses one replication's
-/// routed sample of a workload for another when every number that reaches
-/// that workload's routing drew the same value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// How many requests there are: volume, growth, a workload's share.
-    Volume,
-    /// The size of workload `w`'s cache (distinct prefixes, a pinned hit
-    /// rate): decided in closed form after routing.
-    Cache(usize),
-    /// What workload `w`'s requests look like (tokens, difficulty, prefix,
-    /// batch share).
-    Workload(usize),
-    /// The routing of every workload: the quality model, policies, prices.
-    Everything,
-}
-
-impl Reach {
-    /// Whether a number of this reach can change how workload `w`'s
-    /// requests are routed.
-    pub fn routes(self, w: usize) -> bool {
-        match self {
-            Reach::Volume | Reach::Cache(_) => false,
-            Reach::Workload(x) => x == w,
-            Reach::Everything => true,
-        }
-    }
-}
-
-impl Param {
-    pub fn fixed(path: impl Into<String>, v: f64) -> Param {
-        Param {
-            path: path.into(),
-            q: Quantity::Fixed(v),
-            reach: Reach::Everything,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub enum Growth {
@@ -165,76 +116,6 @@ pub struct WorkloadDef {
     pub difficulty: DifficultyDef,
     pub cache: Option<CacheDef>,
     pub batch_share: Param,
-}
-
-#[derive(Debug, Clone)]
-pub enum OverheadDef {
-    None,
-    Usd(Param),
-    Call {
-        model: ModelId,
-        input_tokens: Param,
-        output_tokens: Param,
-        include_request: bool,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub enum RoutingDef {
-    Thresholds(Vec<(f64, ModelId)>),
-    TwoModel {
-        weak: ModelId,
-        strong: ModelId,
-        max_quality_drop: Param,
-    },
-}
-
-/// A validated policy, its numbers possibly uncertain.
-#[derive(Debug, Clone)]
-pub enum PolicyNode {
-    Single {
-        model: ModelId,
-        fallback: Vec<ModelId>,
-    },
-    /// One node per workload (index), shared nodes deduplicated by index into `nodes`.
-    Rules {
-        nodes: Vec<PolicyNode>,
-        by_workload: Vec<usize>,
-    },
-    Split {
-        weights: Vec<(ModelId, Param)>,
-        fallback: Vec<ModelId>,
-    },
-    Cascade {
-        steps: Vec<ModelId>,
-        recall: Param,
-        false_alarm: Param,
-        cost: OverheadDef,
-        fallback: Vec<ModelId>,
-    },
-    Classifier {
-        cost: OverheadDef,
-        noise_sd: Param,
-        routing: RoutingDef,
-        fallback: Vec<ModelId>,
-    },
-    Oracle {
-        models: Vec<ModelId>,
-    },
-}
-
-impl PolicyNode {
-    pub fn kind(&self) -> spec::PolicyKind {
-        use spec::PolicyKind as K;
-        match self {
-            PolicyNode::Single { .. } => K::Single,
-            PolicyNode::Rules { .. } => K::Rules,
-            PolicyNode::Split { .. } => K::Split,
-            PolicyNode::Cascade { .. } => K::Cascade,
-            PolicyNode::Classifier { .. } => K::Classifier,
-            PolicyNode::Oracle { .. } => K::Oracle,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

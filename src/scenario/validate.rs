@@ -7,75 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::catalog::pricing::Ttl;
-use crate::catalog::{Catalog, DEFAULT_CATALOG, Modality, ModelId, TaskKind};
+use crate::catalog::{Catalog, DEFAULT_CATALOG, Modality, TaskKind};
+use crate::check::Checker;
+use crate::check::quantity::{Quantity, Range, fmt_num};
 use crate::error::{Diagnostics, Error, Result};
 use crate::input::suggest;
-use crate::scenario::quantity::{Quantity, Range, fmt_num};
 use crate::scenario::spec::*;
 use crate::scenario::*;
 use crate::stats::dist::{MAX_TOKENS, TokenDist};
 
 const MAX_WORKLOADS: usize = 256;
 const MAX_POLICIES: usize = 64;
-const MAX_CASCADE_STEPS: usize = 8;
-const MAX_RULE_DEPTH: usize = 4;
-
-struct Ctx<'a> {
-    d: Diagnostics,
-    catalog: &'a Catalog,
-    workload_names: Vec<String>,
-    workload_tasks: Vec<TaskKind>,
-    /// Every model a policy references, with the path of one reference.
-    used_models: BTreeMap<ModelId, String>,
-    /// What the numbers being validated change.
-    reach: Reach,
-}
-
-impl Ctx<'_> {
-    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
-        self.d.push(path, msg);
-    }
-
-    fn param(&mut self, path: String, q: &Quantity, range: Range) -> Param {
-        if let Err(msg) = q.check(range) {
-            self.d.push(path.clone(), msg);
-        }
-        Param {
-            path,
-            q: q.clone(),
-            reach: self.reach,
-        }
-    }
-
-    /// A number that changes `reach`, whatever the section it is in.
-    fn param_reaching(&mut self, reach: Reach, path: String, q: &Quantity, range: Range) -> Param {
-        let section = std::mem::replace(&mut self.reach, reach);
-        let p = self.param(path, q, range);
-        self.reach = section;
-        p
-    }
-
-    fn model(&mut self, path: String, key: &str) -> Option<ModelId> {
-        match self.catalog.find(key) {
-            Some(id) => {
-                self.used_models.entry(id).or_insert(path);
-                Some(id)
-            }
-            None => {
-                let msg = self.catalog.unknown_model_message(key);
-                self.d.push(path, msg);
-                None
-            }
-        }
-    }
-
-    fn models(&mut self, path: &str, keys: &[String]) -> Vec<ModelId> {
-        keys.iter()
-            .enumerate()
-            .filter_map(|(i, k)| self.model(format!("{path}[{i}]"), k))
-            .collect()
-    }
-}
 
 fn is_name(s: &str) -> bool {
     !s.is_empty()
@@ -126,8 +68,8 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         inputs.push(resolve_relative(base_dir, &t.replay));
     }
     let workload_specs: &[WorkloadSpec] = replayed.as_ref().map_or(&spec.workloads, |r| &r.0);
-    let mut cx = Ctx {
-        d: Diagnostics::new(),
+    let mut cx = Checker {
+        diagnostics: Diagnostics::new(),
         catalog: &catalog,
         workload_names: workload_specs.iter().map(|w| w.name.clone()).collect(),
         workload_tasks: workload_specs.iter().map(|w| w.task).collect(),
@@ -222,7 +164,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
                 format!("duplicate policy name `{name}`"),
             );
         }
-        if let Some(node) = validate_policy(&mut cx, p, &path, &[], 0) {
+        if let Some(node) = crate::policy::check(&mut cx, p, &path, &[], 0) {
             policies.push(PolicyDef {
                 name,
                 description: p.description.clone(),
@@ -442,7 +384,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         }
     }
 
-    cx.d.into_result()?;
+    cx.diagnostics.into_result()?;
     Ok(Scenario {
         name: spec.name,
         description: spec.description,
@@ -478,7 +420,7 @@ fn resolve_relative(base_dir: Option<&Path>, path: &str) -> PathBuf {
     }
 }
 
-fn validate_volume(cx: &mut Ctx<'_>, v: &VolumeSpec, horizon: u32) -> Volume {
+fn validate_volume(cx: &mut Checker<'_>, v: &VolumeSpec, horizon: u32) -> Volume {
     let vol_range = Range::open_min(0.0, MAX_REQUESTS_PER_MONTH);
     let schedule = v.growth.as_ref().and_then(|g| g.schedule.as_ref());
     let start = match (&v.requests_per_month, schedule) {
@@ -589,7 +531,7 @@ fn validate_volume(cx: &mut Ctx<'_>, v: &VolumeSpec, horizon: u32) -> Volume {
     Volume { start, growth }
 }
 
-fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDef> {
+fn validate_workloads(cx: &mut Checker<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDef> {
     if list.is_empty() {
         cx.err("workloads", "list at least one workload");
     }
@@ -706,7 +648,7 @@ fn validate_workloads(cx: &mut Ctx<'_>, list: &[WorkloadSpec]) -> Vec<WorkloadDe
     out
 }
 
-fn token_def(cx: &mut Ctx<'_>, path: &str, t: &TokenDistSpec) -> TokenDef {
+fn token_def(cx: &mut Checker<'_>, path: &str, t: &TokenDistSpec) -> TokenDef {
     let count = Range::closed(0.0, MAX_TOKENS);
     let positive = Range::open_min(0.0, MAX_TOKENS);
     match t {
@@ -780,7 +722,7 @@ fn token_def(cx: &mut Ctx<'_>, path: &str, t: &TokenDistSpec) -> TokenDef {
     }
 }
 
-fn check_cap(cx: &mut Ctx<'_>, path: &str, max: Option<f64>) {
+fn check_cap(cx: &mut Checker<'_>, path: &str, max: Option<f64>) {
     if let Some(m) = max
         && !(m.is_finite() && (1.0..=MAX_TOKENS).contains(&m))
     {
@@ -791,7 +733,7 @@ fn check_cap(cx: &mut Ctx<'_>, path: &str, max: Option<f64>) {
     }
 }
 
-fn difficulty_def(cx: &mut Ctx<'_>, path: &str, d: &DifficultySpec) -> DifficultyDef {
+fn difficulty_def(cx: &mut Checker<'_>, path: &str, d: &DifficultySpec) -> DifficultyDef {
     let unit = Range::closed(0.0, 1.0);
     match d {
         DifficultySpec::Constant(q) => DifficultyDef::Constant(cx.param(path.to_string(), q, unit)),
@@ -827,389 +769,6 @@ fn difficulty_def(cx: &mut Ctx<'_>, path: &str, d: &DifficultySpec) -> Difficult
             DifficultyDef::Uniform { min, max }
         }
     }
-}
-
-fn overhead_def(
-    cx: &mut Ctx<'_>,
-    path: &str,
-    call: Option<&OverheadCallSpec>,
-    call_field: &str,
-    usd: Option<&Quantity>,
-) -> OverheadDef {
-    match (call, usd) {
-        (Some(_), Some(_)) => {
-            cx.err(
-                format!("{path}.cost_usd"),
-                format!(
-                    "give either {call_field} (a priced call) or cost_usd (a fixed cost), not both"
-                ),
-            );
-            OverheadDef::None
-        }
-        (Some(c), None) => {
-            let cp = format!("{path}.{call_field}");
-            let model = cx.model(format!("{cp}.model"), &c.model);
-            let input_tokens = cx.param(
-                format!("{cp}.input_tokens"),
-                &c.input_tokens,
-                Range::closed(0.0, 1e7),
-            );
-            let output_tokens = cx.param(
-                format!("{cp}.output_tokens"),
-                &c.output_tokens,
-                Range::closed(0.0, 1e7),
-            );
-            match model {
-                Some(model) => OverheadDef::Call {
-                    model,
-                    input_tokens,
-                    output_tokens,
-                    include_request: c.include_request,
-                },
-                None => OverheadDef::None,
-            }
-        }
-        (None, Some(q)) => {
-            OverheadDef::Usd(cx.param(format!("{path}.cost_usd"), q, Range::closed(0.0, 100.0)))
-        }
-        (None, None) => OverheadDef::None,
-    }
-}
-
-fn validate_policy(
-    cx: &mut Ctx<'_>,
-    p: &PolicySpec,
-    path: &str,
-    inherited_fallback: &[ModelId],
-    depth: usize,
-) -> Option<PolicyNode> {
-    let kinds: Vec<&str> = p.kinds_set().into_iter().map(PolicyKind::name).collect();
-    if kinds.len() != 1 {
-        let found = if kinds.is_empty() {
-            "none".to_string()
-        } else {
-            kinds.join(" and ")
-        };
-        cx.err(
-            path.to_string(),
-            format!(
-                "a policy has exactly one of {}; found {found}",
-                PolicyKind::ALL.map(PolicyKind::name).join(", ")
-            ),
-        );
-        return None;
-    }
-    let own_fallback = cx.models(&format!("{path}.fallback"), &p.fallback);
-    let fallback = if own_fallback.is_empty() {
-        inherited_fallback.to_vec()
-    } else {
-        own_fallback
-    };
-    if let Some(key) = &p.single {
-        let model = cx.model(format!("{path}.single"), key)?;
-        return Some(PolicyNode::Single { model, fallback });
-    }
-    if let Some(rules) = &p.rules {
-        return validate_rules(cx, rules, &format!("{path}.rules"), &fallback, depth);
-    }
-    if let Some(split) = &p.split {
-        let sp = format!("{path}.split");
-        if split.is_empty() {
-            cx.err(
-                sp,
-                "list at least one model with its percentage, e.g. { nova-lite: 70, nova-pro: 30 }",
-            );
-            return None;
-        }
-        let mut weights = Vec::new();
-        for (key, q) in split {
-            let m = cx.model(format!("{sp}.{key}"), key);
-            let w = cx.param(format!("{sp}.{key}"), q, Range::open_min(0.0, 100.0));
-            if let Some(m) = m {
-                weights.push((m, w));
-            }
-        }
-        if split.values().all(Quantity::is_fixed) {
-            let sum: f64 = split.values().filter_map(Quantity::fixed).sum();
-            if (sum - 100.0).abs() > 0.01 {
-                cx.err(
-                    sp,
-                    format!(
-                        "percentages sum to {}, they must sum to 100",
-                        (sum * 1e4).round() / 1e4
-                    ),
-                );
-            }
-        }
-        return Some(PolicyNode::Split { weights, fallback });
-    }
-    if let Some(c) = &p.cascade {
-        let cp = format!("{path}.cascade");
-        if c.steps.is_empty() {
-            cx.err(
-                format!("{cp}.steps"),
-                "a cascade needs at least one step (models from cheapest to strongest)",
-            );
-            return None;
-        }
-        if c.steps.len() > MAX_CASCADE_STEPS {
-            cx.err(
-                format!("{cp}.steps"),
-                format!("at most {MAX_CASCADE_STEPS} steps, got {}", c.steps.len()),
-            );
-        }
-        let steps = cx.models(&format!("{cp}.steps"), &c.steps);
-        let mut seen = BTreeSet::new();
-        for (i, k) in c.steps.iter().enumerate() {
-            if !seen.insert(k) {
-                cx.err(
-                    format!("{cp}.steps[{i}]"),
-                    format!("`{k}` appears twice in the cascade"),
-                );
-            }
-        }
-        let gp = format!("{cp}.gate");
-        let recall = cx.param(
-            format!("{gp}.recall"),
-            &c.gate.recall,
-            Range::closed(0.0, 1.0),
-        );
-        let false_alarm = cx.param(
-            format!("{gp}.false_alarm"),
-            &c.gate.false_alarm,
-            Range::closed(0.0, 1.0),
-        );
-        let cost = overhead_def(
-            cx,
-            &gp,
-            c.gate.judge.as_ref(),
-            "judge",
-            c.gate.cost_usd.as_ref(),
-        );
-        return Some(PolicyNode::Cascade {
-            steps,
-            recall,
-            false_alarm,
-            cost,
-            fallback,
-        });
-    }
-    if let Some(c) = &p.classifier {
-        let cp = format!("{path}.classifier");
-        let cost = overhead_def(
-            cx,
-            &cp,
-            c.estimator.as_ref(),
-            "estimator",
-            c.cost_usd.as_ref(),
-        );
-        let noise_sd = cx.param(
-            format!("{cp}.noise_sd"),
-            &c.noise_sd,
-            Range::closed(0.0, 10.0),
-        );
-        let two_model = c.weak.is_some() || c.strong.is_some() || c.max_quality_drop.is_some();
-        let routing = match (&c.routes, two_model) {
-            (Some(routes), false) => {
-                if routes.is_empty() {
-                    cx.err(
-                        format!("{cp}.routes"),
-                        "list at least one route, e.g. - { model: nova-pro }",
-                    );
-                    return None;
-                }
-                let mut out = Vec::new();
-                let mut prev = f64::NEG_INFINITY;
-                for (i, r) in routes.iter().enumerate() {
-                    let rp = format!("{cp}.routes[{i}]");
-                    let last = i + 1 == routes.len();
-                    let below = match (r.below, last) {
-                        (Some(_), true) => {
-                            cx.err(
-                                format!("{rp}.below"),
-                                "the last route takes every remaining request; remove its `below`",
-                            );
-                            f64::INFINITY
-                        }
-                        (None, true) => f64::INFINITY,
-                        (None, false) => {
-                            cx.err(
-                                rp.clone(),
-                                "missing field `below` (every route but the last needs one)",
-                            );
-                            f64::INFINITY
-                        }
-                        (Some(b), false) => {
-                            if !b.is_finite() || b <= prev {
-                                cx.err(
-                                    format!("{rp}.below"),
-                                    format!(
-                                        "thresholds must be finite and increasing; got {b} after {}",
-                                        fmt_num(prev)
-                                    ),
-                                );
-                            }
-                            prev = b;
-                            b
-                        }
-                    };
-                    if let Some(m) = cx.model(format!("{rp}.model"), &r.model) {
-                        out.push((below, m));
-                    }
-                }
-                RoutingDef::Thresholds(out)
-            }
-            (None, true) => {
-                let weak = match &c.weak {
-                    Some(k) => cx.model(format!("{cp}.weak"), k),
-                    None => {
-                        cx.err(
-                            cp.clone(),
-                            "missing field `weak` (the cheaper model of the two)",
-                        );
-                        None
-                    }
-                };
-                let strong = match &c.strong {
-                    Some(k) => cx.model(format!("{cp}.strong"), k),
-                    None => {
-                        cx.err(
-                            cp.clone(),
-                            "missing field `strong` (the stronger model of the two)",
-                        );
-                        None
-                    }
-                };
-                let drop = match &c.max_quality_drop {
-                    Some(q) => {
-                        cx.param(format!("{cp}.max_quality_drop"), q, Range::closed(0.0, 1.0))
-                    }
-                    None => {
-                        cx.err(
-                            cp.clone(),
-                            "missing field `max_quality_drop` (largest acceptable drop in predicted success, 0 to 1, e.g. 0.05)",
-                        );
-                        Param::fixed(format!("{cp}.max_quality_drop"), 0.0)
-                    }
-                };
-                RoutingDef::TwoModel {
-                    weak: weak?,
-                    strong: strong?,
-                    max_quality_drop: drop,
-                }
-            }
-            _ => {
-                cx.err(
-                    cp,
-                    "give either `routes` (difficulty thresholds) or `weak`, `strong` and `max_quality_drop` (two-model form)",
-                );
-                return None;
-            }
-        };
-        return Some(PolicyNode::Classifier {
-            cost,
-            noise_sd,
-            routing,
-            fallback,
-        });
-    }
-    if let Some(list) = &p.oracle {
-        let op = format!("{path}.oracle");
-        if list.is_empty() {
-            cx.err(
-                op,
-                "list the candidate models, e.g. [nova-micro, nova-pro, claude-sonnet-4-5]",
-            );
-            return None;
-        }
-        let models = cx.models(&op, list);
-        return Some(PolicyNode::Oracle { models });
-    }
-    None
-}
-
-fn validate_rules(
-    cx: &mut Ctx<'_>,
-    rules: &BTreeMap<String, RuleTarget>,
-    path: &str,
-    fallback: &[ModelId],
-    depth: usize,
-) -> Option<PolicyNode> {
-    if depth >= MAX_RULE_DEPTH {
-        cx.err(
-            path.to_string(),
-            format!("rules nest at most {MAX_RULE_DEPTH} levels deep"),
-        );
-        return None;
-    }
-    if rules.is_empty() {
-        cx.err(
-            path.to_string(),
-            "list at least one rule, e.g. { default: nova-pro }",
-        );
-        return None;
-    }
-    let mut nodes = Vec::new();
-    let mut index_of: BTreeMap<&str, usize> = BTreeMap::new();
-    for (key, target) in rules {
-        let kp = format!("{path}.{key}");
-        let known = key == "default"
-            || cx.workload_names.iter().any(|w| w == key)
-            || TaskKind::parse(key).is_some();
-        if !known {
-            let mut candidates: Vec<String> = cx.workload_names.clone();
-            candidates.extend(TaskKind::ALL.iter().map(|t| t.as_str().to_string()));
-            candidates.push("default".into());
-            let mut msg = format!("`{key}` is neither a workload, a task kind nor `default`");
-            if let Some(s) = suggest(key, candidates.iter().map(String::as_str)) {
-                msg.push_str(&format!("; did you mean `{s}`?"));
-            }
-            msg.push_str(&format!(
-                "; workloads: {}; task kinds: {}",
-                cx.workload_names.join(", "),
-                TaskKind::names()
-            ));
-            cx.err(kp.clone(), msg);
-        }
-        let node = match target {
-            RuleTarget::Model(m) => cx.model(kp.clone(), m).map(|model| PolicyNode::Single {
-                model,
-                fallback: fallback.to_vec(),
-            }),
-            RuleTarget::Policy(p) => validate_policy(cx, p, &kp, fallback, depth + 1),
-        };
-        if let Some(node) = node {
-            index_of.insert(key.as_str(), nodes.len());
-            nodes.push(node);
-        }
-    }
-    let mut by_workload = Vec::new();
-    let names = cx.workload_names.clone();
-    let tasks = cx.workload_tasks.clone();
-    for (name, task) in names.iter().zip(tasks) {
-        let idx = index_of
-            .get(name.as_str())
-            .or_else(|| index_of.get(task.as_str()))
-            .or_else(|| index_of.get("default"));
-        match idx {
-            Some(i) => by_workload.push(*i),
-            None => {
-                if !(rules.contains_key(name.as_str())
-                    || rules.contains_key(task.as_str())
-                    || rules.contains_key("default"))
-                {
-                    cx.err(
-                        path.to_string(),
-                        format!(
-                            "no rule covers workload `{name}` (task {task}); add a rule for it, for its task, or a `default`"
-                        ),
-                    );
-                }
-                return None;
-            }
-        }
-    }
-    Some(PolicyNode::Rules { nodes, by_workload })
 }
 
 impl From<Diagnostics> for Error {

@@ -11,19 +11,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::catalog::pricing::ModelPricing;
-use crate::policy::{
-    Cascade, Classifier, ClassifierRouting, Gate, Oracle, OverheadCost, Policy, Rules, Single,
-    Split,
-};
+pub use crate::check::Sampler;
+use crate::policy::Policy;
 use crate::random::parameter_uniform;
 use crate::scenario::*;
 use crate::stats::dist::{DifficultyDist, MAX_TOKENS, TokenDist};
 use crate::traffic::{CacheInst, WorkloadInst};
-
-/// Decides the value of each scenario number for one replication.
-pub trait Sampler {
-    fn value(&mut self, p: &Param) -> f64;
-}
 
 /// Random draws, reproducible per (seed, replication, path).
 pub struct Draws {
@@ -145,6 +138,13 @@ struct Tracking<'a> {
 
 impl Tracking<'_> {
     fn v(&mut self, p: &Param) -> f64 {
+        self.value(p)
+    }
+}
+
+/// Records every uncertain number drawn, in order, with what it changes.
+impl Sampler for Tracking<'_> {
+    fn value(&mut self, p: &Param) -> f64 {
         let v = self.inner.value(p);
         if !p.q.is_fixed() {
             self.drawn.push((p.path.clone(), v));
@@ -223,7 +223,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
     let policies = s
         .policies
         .iter()
-        .map(|p| build(&p.node, &p.name, &mut t))
+        .map(|p| p.node.build(&p.name, &mut t))
         .collect();
 
     let slope = t.v(&s.slope);
@@ -336,96 +336,4 @@ fn difficulty_dist(d: &DifficultyDef, t: &mut Tracking<'_>) -> DifficultyDist {
         }
     };
     built.expect("difficulty distribution validated at load")
-}
-
-fn overhead(d: &OverheadDef, t: &mut Tracking<'_>) -> OverheadCost {
-    match d {
-        OverheadDef::None => OverheadCost::None,
-        OverheadDef::Usd(p) => OverheadCost::Usd(t.v(p)),
-        OverheadDef::Call {
-            model,
-            input_tokens,
-            output_tokens,
-            include_request,
-        } => OverheadCost::Call {
-            model: *model,
-            input_tokens: t.v(input_tokens).round() as u64,
-            output_tokens: t.v(output_tokens).round() as u64,
-            include_request: *include_request,
-        },
-    }
-}
-
-fn build(node: &PolicyNode, name: &str, t: &mut Tracking<'_>) -> Arc<dyn Policy> {
-    let name = name.to_string();
-    match node {
-        PolicyNode::Single { model, fallback } => Arc::new(Single {
-            name,
-            model: *model,
-            fallback: fallback.clone(),
-        }),
-        PolicyNode::Rules { nodes, by_workload } => {
-            let built: Vec<Arc<dyn Policy>> = nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| build(n, &format!("{name}/{i}"), t))
-                .collect();
-            Arc::new(Rules {
-                name,
-                by_workload: by_workload.iter().map(|&i| built[i].clone()).collect(),
-            })
-        }
-        PolicyNode::Split { weights, fallback } => {
-            let w: Vec<_> = weights.iter().map(|(m, p)| (*m, t.v(p))).collect();
-            Arc::new(Split::new(name, &w, fallback.clone()))
-        }
-        PolicyNode::Cascade {
-            steps,
-            recall,
-            false_alarm,
-            cost,
-            fallback,
-        } => Arc::new(Cascade {
-            name,
-            steps: steps.clone(),
-            gate: Gate {
-                recall: t.v(recall),
-                false_alarm: t.v(false_alarm),
-                cost: overhead(cost, t),
-            },
-            fallback: fallback.clone(),
-        }),
-        PolicyNode::Classifier {
-            cost,
-            noise_sd,
-            routing,
-            fallback,
-        } => {
-            let cost = overhead(cost, t);
-            let noise_sd = t.v(noise_sd);
-            let routing = match routing {
-                RoutingDef::Thresholds(r) => ClassifierRouting::Thresholds(r.clone()),
-                RoutingDef::TwoModel {
-                    weak,
-                    strong,
-                    max_quality_drop,
-                } => ClassifierRouting::TwoModel {
-                    weak: *weak,
-                    strong: *strong,
-                    max_quality_drop: t.v(max_quality_drop),
-                },
-            };
-            Arc::new(Classifier {
-                name,
-                cost,
-                noise_sd,
-                routing,
-                fallback: fallback.clone(),
-            })
-        }
-        PolicyNode::Oracle { models } => Arc::new(Oracle {
-            name,
-            models: models.clone(),
-        }),
-    }
 }

@@ -12,8 +12,8 @@ use crate::common::root;
 /// The library's layers, lowest first. A module may import modules of a
 /// lower rank only (the foundations: any foundation listed before it).
 const LAYERS: &[&str] = &[
-    "error", "calendar", "random", "stats", "input", "catalog", "quality", "logs", "scenario",
-    "traffic", "policy", "sim", "analysis", "render",
+    "error", "calendar", "random", "stats", "input", "catalog", "quality", "logs", "check",
+    "traffic", "policy", "scenario", "sim", "analysis", "render",
 ];
 
 /// A source file as a module path (`sim::fast`, `scenario` for
