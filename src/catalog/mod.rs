@@ -180,6 +180,8 @@ pub struct Model {
     /// Capability per task kind (indexed by [`TaskKind::index`]).
     pub capability: [f64; 10],
     pub provisioned: Option<Provisioned>,
+    /// What the catalog says about the model, in words.
+    pub notes: Option<String>,
 }
 
 /// Provisioned throughput of a model.
@@ -563,6 +565,7 @@ impl Catalog {
                         source: pt.source.clone(),
                     }
                 }),
+                notes: m.notes.clone(),
             });
         }
         if models.len() > u16::MAX as usize {

@@ -371,6 +371,12 @@ pub struct ImportArgs {
     /// Only model ids matching this pattern (`*` wildcards), e.g. 'anthropic.claude-*'.
     #[arg(long, value_name = "PATTERN")]
     pub models: Option<String>,
+    /// Model families to import, comma-separated (`nova,claude,llama`), or `all`.
+    #[arg(long, value_name = "LIST", default_value = "nova,claude")]
+    pub families: String,
+    /// List every entry left out of the catalog, with why.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Inference profile whose price becomes the base rate.
     #[arg(long, default_value = "global")]
     pub profile: String,

@@ -709,7 +709,7 @@ pub fn model_spec(catalog: &Catalog, key: &str) -> Result<tiersim::catalog::spec
                 commitment: p.commitment.clone(),
                 source: p.source.clone(),
             }),
-        notes: None,
+        notes: m.notes.clone(),
     })
 }
 
@@ -748,6 +748,7 @@ fn import_litellm(a: crate::cli::plan::ImportPlan) -> Result<()> {
         &tiersim::catalog::litellm::ImportOptions {
             provider: a.provider.clone(),
             models: a.models.clone(),
+            families: a.families.clone(),
             profile: a.profile.clone(),
             name: a.name.clone(),
             as_of: a.as_of.clone(),
@@ -771,6 +772,30 @@ fn import_litellm(a: crate::cli::plan::ImportPlan) -> Result<()> {
     );
     for n in &imported.notes {
         eprintln!("note: {n}");
+    }
+    let counts: Vec<String> = imported
+        .skip_counts()
+        .iter()
+        .map(|(r, n)| format!("{n} {}", r.words()))
+        .collect();
+    eprintln!(
+        "imported {} models from {} of the file's {} entries; skipped {}{}",
+        imported.catalog.models.len(),
+        imported.used,
+        imported.used + imported.skipped.len(),
+        imported.skipped.len(),
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", counts.join(", "))
+        }
+    );
+    if a.verbose {
+        for s in &imported.skipped {
+            eprintln!("skipped {}: {} ({})", s.key, s.reason.words(), s.detail);
+        }
+    } else if !imported.skipped.is_empty() {
+        eprintln!("(--verbose lists every skipped entry)");
     }
     match &a.out {
         Some(path) => {

@@ -144,12 +144,38 @@ pub enum Plan {
     },
 }
 
+/// `--families nova,claude` (or `all`: `None`).
+fn families(list: &str) -> Result<Option<Vec<String>>> {
+    if list.trim().eq_ignore_ascii_case("all") {
+        return Ok(None);
+    }
+    let names: Vec<String> = list
+        .split(',')
+        .map(|f| f.trim().to_ascii_lowercase())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if names.is_empty()
+        || names
+            .iter()
+            .any(|f| !f.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        return Err(Error::input(format!(
+            "--families {list:?}: give family names separated by commas (letters only), e.g. nova,claude or llama, or `all`"
+        )));
+    }
+    Ok(Some(names))
+}
+
 /// `pricing import-litellm`, defaults resolved.
 #[derive(Debug)]
 pub struct ImportPlan {
     pub file: PathBuf,
     pub provider: String,
     pub models: Option<String>,
+    /// Model families to import; `None`: every family.
+    pub families: Option<Vec<String>>,
+    /// List every skipped entry.
+    pub verbose: bool,
     pub profile: String,
     pub name: String,
     /// The date the prices are as of (today, UTC, unless given).
@@ -227,6 +253,8 @@ pub fn plan(cli: Cli) -> Result<Plan> {
                 file: a.file,
                 provider: a.provider,
                 models: a.models,
+                families: families(&a.families)?,
+                verbose: a.verbose,
                 profile: a.profile,
                 name: a.name,
                 as_of: a.as_of.unwrap_or_else(today),

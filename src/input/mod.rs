@@ -1,6 +1,7 @@
 //! Reading what the user gives tiersim: YAML documents (with limits and
 //! located errors) and small helpers shared by every loader.
 
+pub mod gzip;
 pub mod yaml;
 
 use std::path::Path;
@@ -29,8 +30,29 @@ pub const YAML_FILE: FileKind = FileKind {
 /// Reads a whole file the user named, refusing directories and files over
 /// `kind`'s limit with a message that names the file and the limit. The
 /// size in the metadata is checked before reading, and the read itself is
-/// bounded too (devices and pipes report a size of 0).
+/// bounded too (devices and pipes report a size of 0). A gzipped file is
+/// decompressed, its content held to the same limit.
 pub fn read_file(path: &Path, kind: &FileKind) -> Result<Vec<u8>> {
+    let bytes = read_file_as_is(path, kind)?;
+    if !gzip::is_gzip(&bytes) {
+        return Ok(bytes);
+    }
+    let fail = |msg: String| Error::from(Diagnostic::new(msg).in_file(path));
+    gzip::decompress_bounded(&bytes, kind.max_bytes)
+        .map_err(|e| fail(gzip::describe(&e)))?
+        .ok_or_else(|| {
+            fail(format!(
+                "decompresses to more than {} bytes; {} may be at most {} bytes ({})",
+                kind.max_bytes,
+                kind.plural,
+                kind.max_bytes,
+                binary_size(kind.max_bytes)
+            ))
+        })
+}
+
+/// [`read_file`] without decompressing.
+fn read_file_as_is(path: &Path, kind: &FileKind) -> Result<Vec<u8>> {
     let fail = |msg: String| Error::from(Diagnostic::new(msg).in_file(path));
     let meta = std::fs::metadata(path).map_err(|e| fail(describe_io(&e)))?;
     if meta.is_dir() {
