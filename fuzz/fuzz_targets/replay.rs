@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let path = std::path::Path::new("fuzz.log");
     for format in [LogFormat::BedrockInvocationLog, LogFormat::Csv] {
         for strict in [false, true] {
-            if let Ok(log) = logs::parse(path, data, format, "task", strict) {
+            let opts = logs::ReadOptions {
+                strict,
+                ..logs::ReadOptions::new(format, "task")
+            };
+            if let Ok(log) = logs::parse(path, data, &opts) {
                 let derived = logs::derive(&log);
                 let _ = format!("{derived:?}");
             }

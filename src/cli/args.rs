@@ -80,9 +80,10 @@ pub enum LogFormatArg {
 
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
-    /// The log: Bedrock model invocation log (JSON lines) or CSV.
+    /// The log: Bedrock model invocation log (JSON lines) or CSV, plain or
+    /// gzipped; or a folder of them (as `aws s3 sync` leaves Bedrock's delivery).
     pub log: PathBuf,
-    /// Log format (default: from the extension, .csv is csv, anything else Bedrock).
+    /// Log format (default: from the name, .csv or .csv.gz is csv, anything else Bedrock).
     #[arg(long, value_enum)]
     pub format: Option<LogFormatArg>,
     /// The requestMetadata key with the task label.
@@ -97,6 +98,10 @@ pub struct ProfileArgs {
     /// Stop at the first malformed line.
     #[arg(long)]
     pub strict: bool,
+    /// A logged model id (an application inference profile's ARN or id, a
+    /// provisioned or custom model) → catalog model: ID=MODEL[@PROFILE] (repeatable).
+    #[arg(long = "map", value_name = "ID=MODEL[@PROFILE]")]
+    pub map: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -78,6 +78,7 @@ pub fn execute(plan: Plan) -> Result<()> {
             catalog,
             profile,
             strict,
+            map,
         } => profile_log(
             &log,
             format,
@@ -85,6 +86,7 @@ pub fn execute(plan: Plan) -> Result<()> {
             catalog.as_deref(),
             profile.as_deref(),
             strict,
+            &map,
         ),
     }
 }
@@ -97,13 +99,31 @@ fn profile_log(
     catalog: Option<&str>,
     profile: Option<&str>,
     strict: bool,
+    map: &tiersim::logs::ModelMap,
 ) -> Result<()> {
     use tiersim::check::quantity::fmt_num;
     use tiersim::logs;
     let catalog = load_catalog(catalog)?;
-    let log = logs::read(path, format, task_tag, strict)?;
+    map.check(&catalog).map_err(Error::input)?;
+    let bar = crate::cli::progress::Progress::new(false, "reading the log");
+    let tick = |done: u64, total: u64| bar.tick(done, total);
+    let log = logs::read(
+        path,
+        &logs::ReadOptions {
+            strict,
+            prices: Some(logs::Prices {
+                catalog: &catalog,
+                default_profile: profile.unwrap_or(&catalog.default_profile),
+                map,
+            }),
+            progress: Some(&tick),
+            ..logs::ReadOptions::new(format, task_tag)
+        },
+    );
+    bar.done();
+    let log = log?;
     let d = logs::derive(&log);
-    let rec = logs::reconcile(&catalog, &log, profile.unwrap_or(&catalog.default_profile));
+    let rec = log.bill.as_ref().expect("read with prices");
     let q = |xs: &[f64], p: f64| tiersim::stats::quantile(xs, p).round();
     let mut s = String::new();
     s.push_str(&format!(
@@ -111,12 +131,16 @@ fn profile_log(
         path.display()
     ));
     s.push_str(&format!(
-        "# {} requests read, {} malformed line(s) skipped{}\n",
+        "# {} requests read{}, {} malformed line(s) skipped{}\n",
         d.requests,
+        if log.files > 1 {
+            format!(" from {} files", log.files)
+        } else {
+            String::new()
+        },
         d.malformed,
-        log.errors
-            .first()
-            .map(|(l, m)| format!(" (first: line {l}: {m})"))
+        log.first_error()
+            .map(|e| format!(" (first: {e})"))
             .unwrap_or_default()
     ));
     if let Some(span) = d.span_seconds {
@@ -142,16 +166,25 @@ fn profile_log(
             tiersim::render::format::usd_precise(*c)
         ));
     }
-    if rec.unmatched_requests > 0 {
+    if rec.unpriced_requests > 0 {
+        let share = rec.unpriced_tokens as f64 / (rec.unpriced_tokens + rec.priced_tokens) as f64;
         s.push_str(&format!(
-            "#   {} request(s) not priced: model not in the catalog ({})\n",
-            rec.unmatched_requests,
-            if rec.unmatched_models.is_empty() {
-                "no modelId".to_string()
-            } else {
-                rec.unmatched_models.join(", ")
-            }
+            "#   {} request(s) not priced ({:.1}% of the log's tokens); at the priced requests' average cost per token they would add {}:\n",
+            rec.unpriced_requests,
+            share * 100.0,
+            tiersim::render::format::usd_precise(rec.unpriced_estimate_usd)
         ));
+        for (id, u) in &rec.unpriced {
+            let hint = if u.reason.ends_with("map it to a catalog model") {
+                " with --map ID=MODEL[@PROFILE]"
+            } else {
+                ""
+            };
+            s.push_str(&format!(
+                "#     {id}: {} request(s), {}{hint}\n",
+                u.requests, u.reason
+            ));
+        }
     }
     s.push_str("# Token counts below are fitted lognormals (median, p90); to replay the log\n");
     s.push_str("# exactly, use `traffic: { replay: FILE, format: ... }` instead of workloads.\n");

@@ -141,6 +141,7 @@ pub enum Plan {
         catalog: Option<String>,
         profile: Option<String>,
         strict: bool,
+        map: tiersim::logs::ModelMap,
     },
 }
 
@@ -318,10 +319,10 @@ pub fn plan(cli: Cli) -> Result<Plan> {
                 Some(args::LogFormatArg::BedrockInvocationLog) => {
                     tiersim::logs::LogFormat::BedrockInvocationLog
                 }
-                None if a
-                    .log
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+                None if a.log.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy().to_ascii_lowercase();
+                    n.ends_with(".csv") || n.ends_with(".csv.gz")
+                }) =>
                 {
                     tiersim::logs::LogFormat::Csv
                 }
@@ -332,6 +333,13 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             catalog: a.catalog,
             profile: a.profile,
             strict: a.strict,
+            map: {
+                let mut map = tiersim::logs::ModelMap::default();
+                for m in &a.map {
+                    map.add(m).map_err(|e| Error::input(format!("--map {e}")))?;
+                }
+                map
+            },
         },
         Command::Compare(a) => Plan::Compare {
             scenarios: a.scenarios,

@@ -13,22 +13,32 @@
 //! arrival pattern (requests per hour of day, its peak-to-average ratio)
 //! and the log's own cost at catalog prices, to hold against a bill.
 //! Malformed lines are counted and reported, and skipped unless `strict`.
+//!
+//! A log is read as a stream (a file, or every log file under a folder,
+//! plain or gzipped: [`files`]), each record folded into running tallies as
+//! it is read, so memory does not grow with the log: token counts are kept
+//! whole up to [`Kept::CAP`] per workload and as a systematic sample beyond.
+//! The log's own bill is priced record by record while reading when a
+//! catalog is given; model ids as logged (ARNs included) resolve through
+//! [`ids`].
 
-use std::collections::BTreeMap;
-use std::path::Path;
+pub mod files;
+pub mod ids;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::pricing::{CacheOutcome, CallShape, Ttl, price_call};
-use crate::catalog::{Catalog, TaskKind};
+use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::error::{Diagnostic, Error, Result};
+pub use ids::{ModelMap, Resolution, match_model};
 
-/// Request logs: a month of invocation records fits well within this.
-pub const LOG_FILE: crate::input::FileKind = crate::input::FileKind {
-    noun: "a log file",
-    plural: "logs",
-    max_bytes: 1024 * 1024 * 1024,
-};
+/// The longest line read as a record; a longer one (a record carrying a
+/// huge request body) is skipped as malformed without being held.
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -51,13 +61,141 @@ pub struct Record {
     pub output: u64,
 }
 
-/// A parsed log.
-#[derive(Debug, Clone)]
+/// Where a malformed line is, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Values kept from a stream of any length in bounded memory: every value
+/// up to [`Kept::CAP`], then a systematic sample (every 2nd, 4th, ... value
+/// in arrival order).
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    values: Vec<f64>,
+    /// Keep the values whose index is a multiple of this.
+    stride: u64,
+    seen: u64,
+}
+
+impl Kept {
+    /// Values kept per workload and quantity (1 MiB of f64s).
+    pub const CAP: usize = 1 << 17;
+
+    pub fn push(&mut self, v: f64) {
+        if self.stride == 0 {
+            self.stride = 1;
+        }
+        if self.seen.is_multiple_of(self.stride) {
+            if self.values.len() == Self::CAP {
+                let mut i = 0;
+                self.values.retain(|_| {
+                    i += 1;
+                    (i - 1) % 2 == 0
+                });
+                self.stride *= 2;
+            }
+            if self.seen.is_multiple_of(self.stride) {
+                self.values.push(v);
+            }
+        }
+        self.seen += 1;
+    }
+
+    /// The values kept, in arrival order.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// How many values went in.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+}
+
+/// What a log says about one task label.
+#[derive(Debug, Clone, Default)]
+pub struct LabelTally {
+    pub requests: usize,
+    /// Input tokens per request, not counting the cached prefix.
+    pub input: Kept,
+    pub output: Kept,
+    /// Cached prefix sizes of requests that used the cache.
+    pub prefixes: Kept,
+    pub cached: usize,
+    /// Cached requests that read (rather than wrote) the prefix.
+    pub reads: usize,
+    /// Requests per logged model id (`(no modelId)` when absent).
+    pub by_model: BTreeMap<String, usize>,
+}
+
+/// A log, folded: counts, kept token values, arrival pattern, and its bill
+/// when it was read with prices.
+#[derive(Debug, Clone, Default)]
 pub struct Log {
-    pub records: Vec<Record>,
+    pub requests: usize,
     pub malformed: usize,
-    /// The first few malformed lines: (line, what was wrong).
-    pub errors: Vec<(usize, String)>,
+    /// The first few malformed lines.
+    pub errors: Vec<LineError>,
+    /// Files read.
+    pub files: usize,
+    pub labels: BTreeMap<String, LabelTally>,
+    /// Requests per hour of day (UTC).
+    pub by_hour: [usize; 24],
+    pub timestamped: usize,
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    /// The log's own cost at catalog prices (read with prices only).
+    pub bill: Option<Bill>,
+}
+
+impl Log {
+    /// The first malformed line in words: `line 8: ...`, or with its file
+    /// when the log spans several.
+    pub fn first_error(&self) -> Option<String> {
+        self.errors.first().map(|e| {
+            if self.files > 1 {
+                format!("{} line {}: {}", e.file.display(), e.line, e.message)
+            } else {
+                format!("line {}: {}", e.line, e.message)
+            }
+        })
+    }
+}
+
+/// How to read a log.
+pub struct ReadOptions<'a> {
+    pub format: LogFormat,
+    /// The `requestMetadata` key holding the task label.
+    pub task_tag: &'a str,
+    /// Stop at the first malformed line instead of skipping it.
+    pub strict: bool,
+    /// Price each call at these catalog rates while reading.
+    pub prices: Option<Prices<'a>>,
+    /// Called now and then with (compressed) bytes read and the total.
+    pub progress: Option<&'a (dyn Fn(u64, u64) + Sync)>,
+}
+
+impl<'a> ReadOptions<'a> {
+    pub fn new(format: LogFormat, task_tag: &'a str) -> Self {
+        ReadOptions {
+            format,
+            task_tag,
+            strict: false,
+            prices: None,
+            progress: None,
+        }
+    }
+}
+
+/// The catalog a log's own bill is priced at.
+pub struct Prices<'a> {
+    pub catalog: &'a Catalog,
+    /// Profile of calls whose model id names none.
+    pub default_profile: &'a str,
+    pub map: &'a ModelMap,
 }
 
 fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
@@ -119,150 +257,321 @@ pub fn parse_timestamp(s: &str) -> Option<f64> {
     Some((days * 86_400 + h * 3600 + mi * 60 + se - offset) as f64 + frac)
 }
 
-/// Reads a log. `task_tag` names the `requestMetadata` key with the task label.
-pub fn read(path: &Path, format: LogFormat, task_tag: &str, strict: bool) -> Result<Log> {
-    let bytes = crate::input::read_file(path, &LOG_FILE)?;
-    parse(path, &bytes, format, task_tag, strict)
+/// Reads a log: a file, or every log file under a folder (see [`files`]),
+/// plain or gzipped, as a stream.
+pub fn read(path: &Path, opts: &ReadOptions<'_>) -> Result<Log> {
+    let files = files::log_files(path, opts.format)?;
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    let mut state = State::new(opts);
+    let mut done = 0;
+    for file in &files {
+        let reader = crate::input::gzip::open(file)
+            .map_err(|e| fail(file, None, crate::input::describe_io(&e)))?;
+        state.read_file(file, reader)?;
+        done += std::fs::metadata(file).map_or(0, |m| m.len());
+        if let Some(p) = opts.progress {
+            p(done, total);
+        }
+    }
+    state.finish(path, files.len())
 }
 
-/// Parses a log's bytes (`path` names it in messages). Never panics on any
-/// input (a fuzz target checks).
-pub fn parse(
-    path: &Path,
-    bytes: &[u8],
-    format: LogFormat,
-    task_tag: &str,
-    strict: bool,
-) -> Result<Log> {
-    let mut log = Log {
-        records: Vec::new(),
-        malformed: 0,
-        errors: Vec::new(),
-    };
-    let bad = |log: &mut Log, line: usize, msg: String| -> Result<()> {
-        if strict {
-            let mut e = fail(path, Some(line), msg);
+/// Parses one log file's bytes (`path` names it in messages). Never panics
+/// on any input (a fuzz target checks).
+pub fn parse(path: &Path, bytes: &[u8], opts: &ReadOptions<'_>) -> Result<Log> {
+    let mut state = State::new(opts);
+    state.read_file(path, std::io::BufReader::new(bytes))?;
+    state.finish(path, 1)
+}
+
+/// A log being read.
+struct State<'o, 'a> {
+    opts: &'o ReadOptions<'a>,
+    log: Log,
+    /// Resolutions of the model ids seen so far.
+    resolved: HashMap<String, Resolution>,
+    bill: BillTally,
+    /// Whether every line so far was blank.
+    blank: bool,
+}
+
+impl<'o, 'a> State<'o, 'a> {
+    fn new(opts: &'o ReadOptions<'a>) -> Self {
+        State {
+            opts,
+            log: Log::default(),
+            resolved: HashMap::new(),
+            bill: BillTally::default(),
+            blank: true,
+        }
+    }
+
+    fn bad(&mut self, file: &Path, line: usize, msg: String) -> Result<()> {
+        if self.opts.strict {
+            let mut e = fail(file, Some(line), msg);
             for d in &mut e.diagnostics {
                 d.remedy = Some(crate::error::Remedy::Strict);
             }
             return Err(e);
         }
-        log.malformed += 1;
-        if log.errors.len() < 5 {
-            log.errors.push((line, msg));
+        self.log.malformed += 1;
+        if self.log.errors.len() < 5 {
+            self.log.errors.push(LineError {
+                file: file.to_path_buf(),
+                line,
+                message: msg,
+            });
         }
         Ok(())
-    };
-    match format {
-        LogFormat::BedrockInvocationLog => {
-            for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
-                let line_no = n + 1;
-                let Ok(text) = std::str::from_utf8(line) else {
-                    bad(&mut log, line_no, "not UTF-8 text".into())?;
-                    continue;
-                };
-                if text.trim().is_empty() {
-                    continue;
-                }
-                match bedrock_record(text, task_tag) {
-                    Ok(r) => log.records.push(r),
-                    Err(msg) => bad(&mut log, line_no, msg)?,
-                }
-            }
-        }
-        LogFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-            let header: Vec<String> = reader
-                .headers()
-                .map_err(|e| fail(path, Some(1), format!("not a CSV file: {e}")))?
-                .iter()
-                .map(|h| h.trim().to_ascii_lowercase())
-                .collect();
-            let col = |n: &str| header.iter().position(|h| h == n);
-            let (Some(ti), Some(ii), Some(oi)) =
-                (col("task"), col("input_tokens"), col("output_tokens"))
-            else {
-                return Err(fail(
-                    path,
-                    Some(1),
-                    "a CSV log needs task, input_tokens and output_tokens columns (optional: timestamp, cached_tokens, cache_write_tokens, model)".into(),
-                ));
-            };
-            let (tsi, cri, cwi, mi) = (
-                col("timestamp"),
-                col("cached_tokens"),
-                col("cache_write_tokens"),
-                col("model"),
-            );
-            for (n, rec) in reader.records().enumerate() {
-                let line_no = n + 2;
-                let rec = match rec {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad(&mut log, line_no, format!("bad CSV record: {e}"))?;
-                        continue;
-                    }
-                };
-                let int = |i: Option<usize>| -> std::result::Result<u64, String> {
-                    match i.and_then(|i| rec.get(i)).map(str::trim) {
-                        None | Some("") => Ok(0),
-                        Some(v) => v.parse::<u64>().map_err(|_| {
-                            format!(
-                                "`{v}` is not a token count; expected a whole number, 0 or more"
-                            )
-                        }),
-                    }
-                };
-                let parsed = (|| -> std::result::Result<Record, String> {
-                    let task = rec
-                        .get(ti)
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_string);
-                    Ok(Record {
-                        timestamp: match tsi.and_then(|i| rec.get(i)).map(str::trim) {
-                            None | Some("") => None,
-                            Some(t) => Some(parse_timestamp(t).ok_or_else(|| {
-                                format!("`{t}` is not a timestamp like 2026-11-03T14:05:09Z")
-                            })?),
-                        },
-                        model_id: mi
-                            .and_then(|i| rec.get(i))
-                            .map(str::trim)
-                            .filter(|m| !m.is_empty())
-                            .map(str::to_string),
-                        task,
-                        input: int(Some(ii))?,
-                        cache_read: int(cri)?,
-                        cache_write: int(cwi)?,
-                        output: int(Some(oi))?,
-                    })
-                })();
-                match parsed {
-                    Ok(r) => log.records.push(r),
-                    Err(msg) => bad(&mut log, line_no, msg)?,
-                }
-            }
-        }
     }
-    if log.records.is_empty() {
-        let what = match format {
+
+    fn read_file(&mut self, file: &Path, mut reader: impl BufRead) -> Result<()> {
+        match self.opts.format {
             LogFormat::BedrockInvocationLog => {
-                "Bedrock model invocation log records (one JSON object per line)"
+                let mut buf = Vec::new();
+                let mut line_no = 0;
+                loop {
+                    buf.clear();
+                    line_no += 1;
+                    let read = match read_line(&mut reader, &mut buf) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            // A file cut short: what was read stays.
+                            let msg = format!(
+                                "{} (after {} line(s) of this file, which are kept)",
+                                crate::input::gzip::describe(&e),
+                                line_no - 1
+                            );
+                            return self.bad(file, line_no, msg);
+                        }
+                    };
+                    match read {
+                        Line::End => break,
+                        Line::TooLong => {
+                            self.blank = false;
+                            self.bad(
+                                file,
+                                line_no,
+                                format!("line longer than {MAX_LINE_BYTES} bytes"),
+                            )?;
+                        }
+                        Line::Read => {
+                            let Ok(text) = std::str::from_utf8(&buf) else {
+                                self.blank = false;
+                                self.bad(file, line_no, "not UTF-8 text".into())?;
+                                continue;
+                            };
+                            if text.trim().is_empty() {
+                                continue;
+                            }
+                            self.blank = false;
+                            match bedrock_record(text, self.opts.task_tag) {
+                                Ok(r) => self.add(r),
+                                Err(msg) => self.bad(file, line_no, msg)?,
+                            }
+                        }
+                    }
+                }
             }
-            LogFormat::Csv => "CSV rows of task, input_tokens, output_tokens",
-        };
-        let msg = if bytes.iter().all(u8::is_ascii_whitespace) {
-            format!("file is empty; expected {what}")
-        } else {
-            format!(
-                "no usable records ({} malformed line(s)); expected {what}",
-                log.malformed
-            )
-        };
-        return Err(fail(path, None, msg));
+            LogFormat::Csv => self.read_csv(file, reader)?,
+        }
+        Ok(())
     }
-    Ok(log)
+
+    fn read_csv(&mut self, path: &Path, reader: impl BufRead) -> Result<()> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
+            Err(e) => return Err(fail(path, Some(1), format!("not a CSV file: {e}"))),
+        };
+        if header.iter().all(String::is_empty) {
+            return Ok(());
+        }
+        self.blank = false;
+        let col = |n: &str| header.iter().position(|h| h == n);
+        let (Some(ti), Some(ii), Some(oi)) =
+            (col("task"), col("input_tokens"), col("output_tokens"))
+        else {
+            return Err(fail(
+                path,
+                Some(1),
+                "a CSV log needs task, input_tokens and output_tokens columns (optional: timestamp, cached_tokens, cache_write_tokens, model)".into(),
+            ));
+        };
+        let (tsi, cri, cwi, mi) = (
+            col("timestamp"),
+            col("cached_tokens"),
+            col("cache_write_tokens"),
+            col("model"),
+        );
+        for (n, rec) in reader.records().enumerate() {
+            let line_no = n + 2;
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    self.bad(path, line_no, format!("bad CSV record: {e}"))?;
+                    continue;
+                }
+            };
+            let int = |i: Option<usize>| -> std::result::Result<u64, String> {
+                match i.and_then(|i| rec.get(i)).map(str::trim) {
+                    None | Some("") => Ok(0),
+                    Some(v) => v.parse::<u64>().map_err(|_| {
+                        format!("`{v}` is not a token count; expected a whole number, 0 or more")
+                    }),
+                }
+            };
+            let parsed = (|| -> std::result::Result<Record, String> {
+                let task = rec
+                    .get(ti)
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string);
+                Ok(Record {
+                    timestamp: match tsi.and_then(|i| rec.get(i)).map(str::trim) {
+                        None | Some("") => None,
+                        Some(t) => Some(parse_timestamp(t).ok_or_else(|| {
+                            format!("`{t}` is not a timestamp like 2026-11-03T14:05:09Z")
+                        })?),
+                    },
+                    model_id: mi
+                        .and_then(|i| rec.get(i))
+                        .map(str::trim)
+                        .filter(|m| !m.is_empty())
+                        .map(str::to_string),
+                    task,
+                    input: int(Some(ii))?,
+                    cache_read: int(cri)?,
+                    cache_write: int(cwi)?,
+                    output: int(Some(oi))?,
+                })
+            })();
+            match parsed {
+                Ok(r) => self.add(r),
+                Err(msg) => self.bad(path, line_no, msg)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds one record into the tallies (and the bill).
+    fn add(&mut self, r: Record) {
+        let log = &mut self.log;
+        log.requests += 1;
+        let model = r
+            .model_id
+            .clone()
+            .unwrap_or_else(|| NO_MODEL_ID.to_string());
+        let label = r.task.clone().unwrap_or_else(|| "unlabelled".into());
+        let t = log.labels.entry(label).or_default();
+        t.requests += 1;
+        t.input.push(r.input as f64);
+        t.output.push(r.output as f64);
+        if r.cache_read + r.cache_write > 0 {
+            t.cached += 1;
+            t.prefixes.push((r.cache_read + r.cache_write) as f64);
+            if r.cache_read > 0 {
+                t.reads += 1;
+            }
+        }
+        *t.by_model.entry(model).or_default() += 1;
+        if let Some(ts) = r.timestamp {
+            log.timestamped += 1;
+            log.by_hour[(ts.rem_euclid(86_400.0) / 3600.0) as usize % 24] += 1;
+            log.first = Some(log.first.map_or(ts, |f| f.min(ts)));
+            log.last = Some(log.last.map_or(ts, |l| l.max(ts)));
+        }
+        if let Some(prices) = &self.opts.prices {
+            self.bill.add(prices, &mut self.resolved, &r);
+        }
+    }
+
+    fn finish(self, path: &Path, files: usize) -> Result<Log> {
+        let mut log = self.log;
+        log.files = files;
+        if log.requests == 0 {
+            let what = match self.opts.format {
+                LogFormat::BedrockInvocationLog => {
+                    "Bedrock model invocation log records (one JSON object per line)"
+                }
+                LogFormat::Csv => "CSV rows of task, input_tokens, output_tokens",
+            };
+            let msg = if self.blank && log.malformed == 0 {
+                if files > 1 {
+                    format!("the {files} log files are empty; expected {what}")
+                } else {
+                    format!("file is empty; expected {what}")
+                }
+            } else {
+                format!(
+                    "no usable records ({} malformed line(s){}); expected {what}",
+                    log.malformed,
+                    log.first_error()
+                        .map(|e| format!(", first: {e}"))
+                        .unwrap_or_default()
+                )
+            };
+            return Err(fail(path, None, msg));
+        }
+        if let Some(prices) = &self.opts.prices {
+            log.bill = Some(self.bill.finish(prices.catalog));
+        }
+        Ok(log)
+    }
+}
+
+/// The label `by_model` uses for records without a `modelId`.
+pub const NO_MODEL_ID: &str = "(no modelId)";
+
+enum Line {
+    Read,
+    TooLong,
+    End,
+}
+
+/// Reads one line (without its newline) into `buf`, holding at most
+/// [`MAX_LINE_BYTES`]: the rest of a longer line is read past, not kept.
+fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Line> {
+    use std::io::Read;
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(Line::End);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        return Ok(Line::Read);
+    }
+    if buf.len() > MAX_LINE_BYTES {
+        // Skip to the end of the line without keeping it.
+        loop {
+            let chunk = reader.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    reader.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    reader.consume(len);
+                }
+            }
+        }
+        buf.clear();
+        return Ok(Line::TooLong);
+    }
+    Ok(Line::Read)
 }
 
 fn bedrock_record(text: &str, task_tag: &str) -> std::result::Result<Record, String> {
@@ -327,6 +636,8 @@ pub struct DerivedWorkload {
     pub cached_share: f64,
     /// Among those, the share that read rather than wrote the prefix.
     pub hit_rate: f64,
+    /// Requests per logged model id.
+    pub models: BTreeMap<String, usize>,
 }
 
 /// What a log says about its traffic.
@@ -351,168 +662,185 @@ fn median(xs: &[f64]) -> f64 {
 
 /// Derives workloads, mix, cache behaviour and arrival pattern.
 pub fn derive(log: &Log) -> Derived {
-    let mut groups: BTreeMap<String, Vec<&Record>> = BTreeMap::new();
-    for r in &log.records {
-        groups
-            .entry(r.task.clone().unwrap_or_else(|| "unlabelled".into()))
-            .or_default()
-            .push(r);
-    }
-    let n = log.records.len();
-    let workloads = groups
-        .into_iter()
-        .map(|(label, rs)| {
-            let cached: Vec<&&Record> = rs
-                .iter()
-                .filter(|r| r.cache_read + r.cache_write > 0)
-                .collect();
-            let prefixes: Vec<f64> = cached
-                .iter()
-                .map(|r| (r.cache_read + r.cache_write) as f64)
-                .collect();
-            let reads = cached.iter().filter(|r| r.cache_read > 0).count();
-            DerivedWorkload {
-                requests: rs.len(),
-                share: rs.len() as f64 / n as f64,
-                input_tokens: rs.iter().map(|r| r.input as f64).collect(),
-                output_tokens: rs.iter().map(|r| r.output as f64).collect(),
-                prefix_tokens: if prefixes.is_empty() {
-                    0.0
-                } else {
-                    median(&prefixes)
-                },
-                cached_share: cached.len() as f64 / rs.len() as f64,
-                hit_rate: if cached.is_empty() {
-                    0.0
-                } else {
-                    reads as f64 / cached.len() as f64
-                },
-                label,
-            }
+    let n = log.requests;
+    let workloads = log
+        .labels
+        .iter()
+        .map(|(label, t)| DerivedWorkload {
+            label: label.clone(),
+            requests: t.requests,
+            share: t.requests as f64 / n as f64,
+            input_tokens: t.input.values().to_vec(),
+            output_tokens: t.output.values().to_vec(),
+            prefix_tokens: if t.prefixes.values().is_empty() {
+                0.0
+            } else {
+                median(t.prefixes.values())
+            },
+            cached_share: t.cached as f64 / t.requests as f64,
+            hit_rate: if t.cached == 0 {
+                0.0
+            } else {
+                t.reads as f64 / t.cached as f64
+            },
+            models: t.by_model.clone(),
         })
         .collect();
-    let times: Vec<f64> = log.records.iter().filter_map(|r| r.timestamp).collect();
-    let mut by_hour = [0usize; 24];
-    for t in &times {
-        by_hour[(t.rem_euclid(86_400.0) / 3600.0) as usize % 24] += 1;
-    }
-    let (lo, hi) = times
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), t| {
-            (a.min(*t), b.max(*t))
-        });
-    let span = (times.len() >= 2 && hi > lo).then_some(hi - lo);
-    let peak = (times.len() >= 24).then(|| {
-        let max = *by_hour.iter().max().unwrap_or(&0) as f64;
-        max / (times.len() as f64 / 24.0)
+    let span = match (log.first, log.last) {
+        (Some(lo), Some(hi)) if log.timestamped >= 2 && hi > lo => Some(hi - lo),
+        _ => None,
+    };
+    let peak = (log.timestamped >= 24).then(|| {
+        let max = *log.by_hour.iter().max().unwrap_or(&0) as f64;
+        max / (log.timestamped as f64 / 24.0)
     });
     Derived {
         requests: n,
         malformed: log.malformed,
         workloads,
         span_seconds: span,
-        requests_per_month: span.map(|s| times.len() as f64 / s * crate::calendar::MONTH_SECONDS),
+        requests_per_month: span
+            .map(|s| log.timestamped as f64 / s * crate::calendar::MONTH_SECONDS),
         peak_to_average: peak,
-        by_hour,
+        by_hour: log.by_hour,
     }
 }
 
-/// The log's own cost at catalog prices, per model.
+/// The log's own cost at catalog prices.
 #[derive(Debug, Clone, Serialize)]
-pub struct Reconciliation {
+pub struct Bill {
+    /// USD per catalog model key.
     pub by_model: BTreeMap<String, f64>,
     pub total_usd: f64,
-    /// Requests whose `modelId` matches no catalog model.
-    pub unmatched_requests: usize,
-    pub unmatched_models: Vec<String>,
+    pub priced_requests: usize,
+    /// Logged ids that could not be priced: requests, tokens, and why.
+    pub unpriced: BTreeMap<String, Unpriced>,
+    pub unpriced_requests: usize,
+    /// Tokens (input, cache, output) of priced and of unpriced requests.
+    pub priced_tokens: u64,
+    pub unpriced_tokens: u64,
+    /// The unpriced requests at the priced ones' average cost per token: a
+    /// stated fallback, so the gap in the bill has a size.
+    pub unpriced_estimate_usd: f64,
 }
 
-/// Matches a Bedrock model id (with or without an inference-profile prefix
-/// such as `us.` or `global.`) to a catalog model and that profile.
-pub fn match_model(
-    catalog: &Catalog,
-    model_id: &str,
-) -> Option<(crate::catalog::ModelId, Option<String>)> {
-    let (profile, bare) = match model_id.split_once('.') {
-        Some((p, rest)) if ["us", "eu", "apac", "jp", "au", "global", "us-gov"].contains(&p) => {
-            (Some(p.to_string()), rest)
-        }
-        _ => (None, model_id),
-    };
-    catalog
-        .ids()
-        .find(|&id| catalog.model(id).provider_id == bare || catalog.model(id).key == bare)
-        .map(|id| (id, profile))
+/// One logged model id that could not be priced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unpriced {
+    pub requests: usize,
+    pub tokens: u64,
+    pub reason: String,
 }
 
-/// Prices every logged call at catalog rates (cache writes at the 5-minute rate).
-pub fn reconcile(catalog: &Catalog, log: &Log, default_profile: &str) -> Reconciliation {
-    let mut by_model: BTreeMap<String, f64> = BTreeMap::new();
-    let mut unmatched = 0;
-    let mut unmatched_models: Vec<String> = Vec::new();
-    let mut total = crate::stats::Sum::default();
-    for r in &log.records {
-        let Some(id) = r.model_id.as_deref() else {
-            unmatched += 1;
-            continue;
-        };
-        let Some((m, profile)) = match_model(catalog, id) else {
-            unmatched += 1;
-            if !unmatched_models.iter().any(|x| x == id) {
-                unmatched_models.push(id.to_string());
+#[derive(Default)]
+struct BillTally {
+    by_model: BTreeMap<ModelId, crate::stats::Sum>,
+    priced_requests: usize,
+    priced_tokens: u64,
+    unpriced: BTreeMap<String, Unpriced>,
+}
+
+impl BillTally {
+    fn add(&mut self, prices: &Prices<'_>, resolved: &mut HashMap<String, Resolution>, r: &Record) {
+        let tokens = r.input + r.cache_read + r.cache_write + r.output;
+        let id = r.model_id.as_deref().unwrap_or(NO_MODEL_ID);
+        if !resolved.contains_key(id) {
+            let res = match &r.model_id {
+                None => Resolution::Unknown("the record has no modelId".into()),
+                Some(m) => ids::resolve(prices.catalog, m, prices.map),
+            };
+            resolved.insert(id.to_string(), res);
+        }
+        match &resolved[id] {
+            Resolution::Unknown(reason) => {
+                let u = self.unpriced.entry(id.to_string()).or_insert(Unpriced {
+                    requests: 0,
+                    tokens: 0,
+                    reason: reason.clone(),
+                });
+                u.requests += 1;
+                u.tokens += tokens;
             }
-            continue;
-        };
-        let model = catalog.model(m);
-        let mult = model
-            .profile(
-                profile.as_deref().unwrap_or(default_profile),
-                &catalog.default_profile,
-            )
-            .map_or(1.0, |(_, k)| k);
-        let pricing = catalog.pricing(m, mult);
-        let mut cost = 0.0;
-        // Reads and writes are priced as separate calls' prefixes.
-        for (prefix, outcome) in [
-            (r.cache_read, CacheOutcome::Hit),
-            (r.cache_write, CacheOutcome::Miss),
-        ] {
-            if prefix > 0 {
-                cost += price_call(
-                    &pricing,
-                    &CallShape {
-                        input_tokens: prefix,
-                        output_tokens: 0,
-                        prefix_tokens: prefix,
-                        cache: Some(outcome),
-                        ttl: Ttl::FiveMinutes,
-                        batch: false,
-                    },
-                )
-                .total();
+            Resolution::Model(m, profile) => {
+                let cost = price_record(prices, *m, profile.as_deref(), r);
+                self.by_model.entry(*m).or_default().add(cost);
+                self.priced_requests += 1;
+                self.priced_tokens += tokens;
             }
         }
-        cost += price_call(
-            &pricing,
-            &CallShape {
-                input_tokens: r.input,
-                output_tokens: r.output,
-                prefix_tokens: 0,
-                cache: None,
-                ttl: Ttl::FiveMinutes,
-                batch: false,
-            },
+    }
+
+    fn finish(self, catalog: &Catalog) -> Bill {
+        let mut total = crate::stats::Sum::default();
+        let mut by_model = BTreeMap::new();
+        for (m, sum) in &self.by_model {
+            total.add(sum.value());
+            by_model.insert(catalog.model(*m).key.clone(), sum.value());
+        }
+        let total_usd = total.value();
+        let unpriced_tokens: u64 = self.unpriced.values().map(|u| u.tokens).sum();
+        let per_token = if self.priced_tokens > 0 {
+            total_usd / self.priced_tokens as f64
+        } else {
+            0.0
+        };
+        Bill {
+            by_model,
+            total_usd,
+            priced_requests: self.priced_requests,
+            unpriced_requests: self.unpriced.values().map(|u| u.requests).sum(),
+            unpriced: self.unpriced,
+            priced_tokens: self.priced_tokens,
+            unpriced_tokens,
+            unpriced_estimate_usd: unpriced_tokens as f64 * per_token,
+        }
+    }
+}
+
+/// One logged call at catalog rates: cache reads and writes priced as the
+/// prefix of a call (writes at the 5-minute rate), then the rest.
+fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Record) -> f64 {
+    let catalog = prices.catalog;
+    let mult = catalog
+        .model(m)
+        .profile(
+            profile.unwrap_or(prices.default_profile),
+            &catalog.default_profile,
         )
-        .total();
-        *by_model.entry(model.key.clone()).or_default() += cost;
-        total.add(cost);
+        .map_or(1.0, |(_, k)| k);
+    let pricing = catalog.pricing(m, mult);
+    let mut cost = 0.0;
+    for (prefix, outcome) in [
+        (r.cache_read, CacheOutcome::Hit),
+        (r.cache_write, CacheOutcome::Miss),
+    ] {
+        if prefix > 0 {
+            cost += price_call(
+                &pricing,
+                &CallShape {
+                    input_tokens: prefix,
+                    output_tokens: 0,
+                    prefix_tokens: prefix,
+                    cache: Some(outcome),
+                    ttl: Ttl::FiveMinutes,
+                    batch: false,
+                },
+            )
+            .total();
+        }
     }
-    Reconciliation {
-        by_model,
-        total_usd: total.value(),
-        unmatched_requests: unmatched,
-        unmatched_models,
-    }
+    cost + price_call(
+        &pricing,
+        &CallShape {
+            input_tokens: r.input,
+            output_tokens: r.output,
+            prefix_tokens: 0,
+            cache: None,
+            ttl: Ttl::FiveMinutes,
+            batch: false,
+        },
+    )
+    .total()
 }
 
 /// The task kind of a log label: an explicit mapping, the label itself if

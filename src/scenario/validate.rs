@@ -797,13 +797,18 @@ fn replayed_workloads(
         ));
     }
     let path = resolve_relative(base_dir, &t.replay);
-    let log = crate::logs::read(&path, t.format, &t.task_tag, t.strict)?;
+    let log = crate::logs::read(
+        &path,
+        &crate::logs::ReadOptions {
+            strict: t.strict,
+            ..crate::logs::ReadOptions::new(t.format, &t.task_tag)
+        },
+    )?;
     let derived = crate::logs::derive(&log);
     if log.malformed > 0 {
         let first = log
-            .errors
-            .first()
-            .map(|(l, m)| format!(" (first: line {l}: {m})"))
+            .first_error()
+            .map(|e| format!(" (first: {e})"))
             .unwrap_or_default();
         notes.push(format!(
             "{}: skipped {} malformed line(s){first}",

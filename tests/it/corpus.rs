@@ -149,10 +149,12 @@ fn a_100_mb_file_is_refused_before_it_is_read() {
         .set_len(2 * 1024 * 1024 * 1024)
         .unwrap();
     let l = log.to_str().unwrap();
+    // A log is read as a stream, so its size is no limit: memory is. Two
+    // GiB of zeros are one line too long to hold, passed over unkept.
     refused_quickly(
         &["profile", l],
         &format!(
-            "error: {l}: file is 2147483648 bytes; logs may be at most 1073741824 bytes (1 GiB)\n"
+            "error: {l}: no usable records (1 malformed line(s), first: line 1: line longer than 67108864 bytes); expected Bedrock model invocation log records (one JSON object per line)\n"
         ),
     );
     let eval = dir.join("huge.csv");
@@ -180,6 +182,11 @@ fn a_device_that_never_ends_is_read_only_up_to_the_limit() {
         &["pricing", "import-litellm", "/dev/zero"],
         "error: /dev/zero: holds more than 67108864 bytes; price files may be at most 67108864 bytes (64 MiB)\n",
     );
+    // A log has no size limit, so a device is refused outright.
+    refused_quickly(
+        &["profile", "/dev/zero"],
+        "error: /dev/zero: is not a regular file (a device or a pipe); give a log file or a folder of them\n",
+    );
 }
 
 #[test]
@@ -194,7 +201,9 @@ fn a_directory_is_not_a_file() {
     );
     refused_quickly(
         &["profile", p],
-        &format!("error: {p}: is a directory; expected a log file\n"),
+        &format!(
+            "error: {p}: is a directory with no log files in it or below (looked for names ending .json, .jsonl, .json.gz, .jsonl.gz)\n"
+        ),
     );
     refused_quickly(
         &["calibrate", p],

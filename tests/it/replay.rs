@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::{root, scenario, stderr, stdout, tiersim};
-use tiersim::logs::{self, LogFormat};
+use tiersim::logs::{self, LogFormat, ReadOptions};
 use tiersim::sim::instance::{AtQuantile, resolve};
 use tiersim::traffic::CacheInst;
 
@@ -19,17 +19,15 @@ fn bedrock_log_replays_to_the_expected_mix_and_tokens() {
     // plus a truncated line and a record without an output count.
     let log = logs::read(
         &fixture("bedrock-invocations.jsonl"),
-        LogFormat::BedrockInvocationLog,
-        "task",
-        false,
+        &ReadOptions::new(LogFormat::BedrockInvocationLog, "task"),
     )
     .unwrap();
-    assert_eq!(log.records.len(), 30);
+    assert_eq!(log.requests, 30);
     assert_eq!(log.malformed, 2);
-    assert_eq!(log.errors[0].0, 8);
+    assert_eq!(log.errors[0].line, 8);
     assert_eq!(
-        log.errors[1],
-        (21, "missing output.outputTokenCount".to_string())
+        (log.errors[1].line, log.errors[1].message.as_str()),
+        (21, "missing output.outputTokenCount")
     );
     let d = logs::derive(&log);
     let w = |label: &str| d.workloads.iter().find(|w| w.label == label).unwrap();
@@ -48,9 +46,10 @@ fn bedrock_log_replays_to_the_expected_mix_and_tokens() {
     // --strict stops at the first malformed line.
     let e = logs::read(
         &fixture("bedrock-invocations.jsonl"),
-        LogFormat::BedrockInvocationLog,
-        "task",
-        true,
+        &ReadOptions {
+            strict: true,
+            ..ReadOptions::new(LogFormat::BedrockInvocationLog, "task")
+        },
     )
     .unwrap_err();
     assert!(
@@ -103,9 +102,21 @@ fn profile_prices_the_log_at_catalog_rates() {
     // Two calls: Nova Micro 1,000 in / 10 out = $0.000035 + $0.0000014;
     // Sonnet 4.5 (global) 2,000 in + a 4,000-token cache read + 500 out =
     // $0.006 + $0.0012 + $0.0075. Total $0.0147364.
-    let log = logs::read(&fixture("two-calls.csv"), LogFormat::Csv, "task", false).unwrap();
     let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
-    let r = logs::reconcile(&catalog, &log, "global");
+    let map = logs::ModelMap::default();
+    let log = logs::read(
+        &fixture("two-calls.csv"),
+        &ReadOptions {
+            prices: Some(logs::Prices {
+                catalog: &catalog,
+                default_profile: "global",
+                map: &map,
+            }),
+            ..ReadOptions::new(LogFormat::Csv, "task")
+        },
+    )
+    .unwrap();
+    let r = log.bill.unwrap();
     assert!((r.by_model["nova-micro"] - 0.0000364).abs() < 1e-12);
     assert!((r.by_model["claude-sonnet-4-5"] - 0.0147).abs() < 1e-12);
     assert!((r.total_usd - 0.0147364).abs() < 1e-12);
@@ -119,5 +130,243 @@ fn profile_prices_the_log_at_catalog_rates() {
     std::fs::write(&f, stdout(&o)).unwrap();
     let v = tiersim(&["validate", f.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+/// The fixture's lines spread over an S3 delivery tree: two regions, two
+/// days, gzipped files (one of two gzip members), a plain file, the
+/// permission-check object Bedrock writes, and a `data/` folder of large
+/// request bodies that are not records.
+fn s3_tree(tag: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("bedrock-invocations.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let root = common::temp_dir(tag);
+    let base = root.join("AWSLogs/123456789012/BedrockModelInvocationLogs");
+    let file = |rel: &str, bytes: &[u8]| {
+        let p = base.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    };
+    let part = |a: usize, b: usize| lines[a..b].join("\n") + "\n";
+    let mut two_members = gzip(&part(0, 6));
+    two_members.extend(gzip(&part(6, 12)));
+    file("us-east-1/2026/11/03/00/a1.json.gz", &two_members);
+    file("us-east-1/2026/11/03/01/a2.json.gz", &gzip(&part(12, 20)));
+    file("us-west-2/2026/11/04/09/b1.json", part(20, 26).as_bytes());
+    file(
+        "us-west-2/2026/11/04/10/b2.json.gz",
+        &gzip(&part(26, lines.len())),
+    );
+    file(
+        "us-east-1/2026/11/03/00/data/req-0001.json",
+        b"{\"not\": \"a record\"}",
+    );
+    std::fs::write(root.join("amazon-bedrock-logs-permission-check"), b"").unwrap();
+    root
+}
+
+fn priced(catalog: &tiersim::Catalog, map: &logs::ModelMap, path: &std::path::Path) -> logs::Log {
+    logs::read(
+        path,
+        &ReadOptions {
+            prices: Some(logs::Prices {
+                catalog,
+                default_profile: "global",
+                map,
+            }),
+            ..ReadOptions::new(LogFormat::BedrockInvocationLog, "task")
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_gzipped_s3_tree_profiles_as_the_same_records_in_one_plain_file() {
+    let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
+    let map = logs::ModelMap::default();
+    let tree = s3_tree("s3-tree");
+    let one = priced(&catalog, &map, &fixture("bedrock-invocations.jsonl"));
+    let many = priced(&catalog, &map, &tree);
+    assert_eq!((one.files, many.files), (1, 4));
+    assert_eq!((many.requests, many.malformed), (30, 2));
+    // The malformed lines are named by file and line within it.
+    let first = many.first_error().unwrap();
+    let a1 = tree
+        .join("AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/2026/11/03/00/a1.json.gz");
+    assert!(
+        first.starts_with(&format!("{} line 8: not a JSON object", a1.display())),
+        "{first}"
+    );
+    let (a, b) = (logs::derive(&one), logs::derive(&many));
+    assert_eq!(a.by_hour, b.by_hour);
+    assert_eq!(a.span_seconds, b.span_seconds);
+    assert_eq!(a.workloads.len(), b.workloads.len());
+    for (x, y) in a.workloads.iter().zip(&b.workloads) {
+        assert_eq!(
+            (&x.label, x.requests, x.prefix_tokens, x.hit_rate, &x.models),
+            (&y.label, y.requests, y.prefix_tokens, y.hit_rate, &y.models)
+        );
+        assert_eq!(x.input_tokens, y.input_tokens, "{}", x.label);
+    }
+    let (ba, bb) = (one.bill.unwrap(), many.bill.unwrap());
+    assert_eq!(ba.by_model, bb.by_model);
+    assert_eq!(ba.total_usd, bb.total_usd);
+    // The command says how many files it read and prints the same scenario.
+    let o = tiersim(&["profile", tree.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("# 30 requests read from 4 files, 2 malformed line(s) skipped"));
+    let plain = tiersim(&["profile", "tests/fixtures/logs/bedrock-invocations.jsonl"]);
+    let body = |s: &str| s.lines().skip(3).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&stdout(&o)), body(&stdout(&plain)));
+    std::fs::remove_dir_all(&tree).unwrap();
+}
+
+#[test]
+fn a_gzip_file_cut_short_keeps_what_was_read_before_the_cut() {
+    let tree = s3_tree("s3-cut");
+    let f = tree
+        .join("AWSLogs/123456789012/BedrockModelInvocationLogs/us-west-2/2026/11/04/10/b2.json.gz");
+    let whole = std::fs::read(&f).unwrap();
+    std::fs::write(&f, &whole[..whole.len() - 12]).unwrap();
+    let log = logs::read(
+        &tree,
+        &ReadOptions::new(LogFormat::BedrockInvocationLog, "task"),
+    )
+    .unwrap();
+    // The three other files' 24 records (two malformed lines among them)
+    // stay; of the cut file, the records the decoder gave before the cut.
+    assert!(log.requests >= 20 && log.requests < 30, "{}", log.requests);
+    assert_eq!(log.malformed, 3);
+    let cut = log.errors.iter().find(|e| e.file == f).unwrap();
+    assert!(
+        cut.message.starts_with("the gzip data is cut short (the file ends inside a compressed stream); the file is incomplete: copy it again (after "),
+        "{}",
+        cut.message
+    );
+    // Strict reading stops there, naming the file.
+    let e = logs::read(
+        &tree,
+        &ReadOptions {
+            strict: true,
+            ..ReadOptions::new(LogFormat::BedrockInvocationLog, "task")
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("a1.json.gz:8:1: not a JSON object"), "{e}");
+    std::fs::remove_dir_all(&tree).unwrap();
+}
+
+/// The same two calls logged under the ids AWS writes: an inference-profile
+/// ARN, a foundation-model ARN, an application inference profile (mapped
+/// by the user, then not), and an ARN of a model no catalog has.
+#[test]
+fn model_ids_as_logged_are_priced_whole() {
+    let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
+    let dir = common::temp_dir("arns");
+    let record = |id: &str, input: u64, output: u64| {
+        format!(
+            r#"{{"timestamp": "2026-11-03T10:00:00Z", "modelId": "{id}", "input": {{"inputTokenCount": {input}}}, "output": {{"outputTokenCount": {output}}}, "requestMetadata": {{"task": "writing"}}}}"#
+        )
+    };
+    let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/k3x9abc12def";
+    let lines = [
+        record(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            1000,
+            100,
+        ),
+        record(
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0",
+            2000,
+            200,
+        ),
+        record(app, 1000, 100),
+    ];
+    let f = dir.join("arns.jsonl");
+    std::fs::write(&f, lines.join("\n")).unwrap();
+    // By hand: Sonnet 4.5 under `us` (1.1 × $3 / $15 per 1M): 1,000 in and
+    // 100 out = $0.0033 + $0.00165 = $0.00495, twice (the application
+    // profile is mapped to it at us); Nova Micro (us: $0.035 / $0.14):
+    // 2,000 in, 200 out = $0.00007 + $0.000028. Total $0.009998.
+    let mut map = logs::ModelMap::default();
+    map.add("k3x9abc12def=claude-sonnet-4-5@us").unwrap();
+    let bill = priced(&catalog, &map, &f).bill.unwrap();
+    assert_eq!(bill.unpriced_requests, 0);
+    assert!((bill.by_model["claude-sonnet-4-5"] - 0.0099).abs() < 1e-12);
+    assert!((bill.by_model["nova-micro"] - 0.000098).abs() < 1e-12);
+    assert!(
+        (bill.total_usd - 0.009998).abs() < 1e-12,
+        "{}",
+        bill.total_usd
+    );
+    // Unmapped, the application profile is counted, with its share of
+    // tokens, and sized at the priced requests' cost per token.
+    let bill = priced(&catalog, &logs::ModelMap::default(), &f)
+        .bill
+        .unwrap();
+    assert_eq!((bill.priced_requests, bill.unpriced_requests), (2, 1));
+    assert_eq!((bill.priced_tokens, bill.unpriced_tokens), (3300, 1100));
+    let per_token = (0.00495 + 0.000098) / 3300.0;
+    assert!((bill.unpriced_estimate_usd - 1100.0 * per_token).abs() < 1e-12);
+    let o = tiersim(&["profile", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("#   1 request(s) not priced (25.0% of the log's tokens); at the priced requests' average cost per token they would add $0.0016826667:"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("#     {app}: 1 request(s), an application inference profile (k3x9abc12def): its model is known only to your account; map it to a catalog model with --map ID=MODEL[@PROFILE]")), "{out}");
+    // With the map on the command line, the whole log is priced.
+    let o = tiersim(&[
+        "profile",
+        f.to_str().unwrap(),
+        "--map",
+        &format!("{app}=claude-sonnet-4-5@us"),
+    ]);
+    assert!(stdout(&o).contains("prices: $0.009998"), "{}", stdout(&o));
+    // A map to a model or profile the catalog lacks is refused up front.
+    let o = tiersim(&["profile", f.to_str().unwrap(), "--map", "x=claude-sonnet-9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: x=claude-sonnet-9: unknown model `claude-sonnet-9`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tiersim(&[
+        "profile",
+        f.to_str().unwrap(),
+        "--map",
+        "x=nova-micro@global",
+    ]);
+    assert_eq!(
+        stderr(&o),
+        "error: x=nova-micro@global: nova-micro has no `global` profile; it has apac, eu, us\n"
+    );
+    let o = tiersim(&["profile", f.to_str().unwrap(), "--map", "nonsense"]);
+    assert_eq!(
+        stderr(&o),
+        "error: --map `nonsense` is not ID=MODEL or ID=MODEL@PROFILE (e.g. abc123=claude-sonnet-4-5@us)\n"
+    );
+    // An ARN of a model the catalog does not have says which.
+    std::fs::write(
+        &f,
+        record("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-nonesuch-v1:0", 10, 1),
+    )
+    .unwrap();
+    let bill = priced(&catalog, &logs::ModelMap::default(), &f)
+        .bill
+        .unwrap();
+    assert_eq!(
+        bill.unpriced.values().next().unwrap().reason,
+        "inference-profile `us.anthropic.claude-nonesuch-v1:0` is not in the catalog"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
