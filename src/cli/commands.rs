@@ -103,6 +103,7 @@ fn profile_log(
 ) -> Result<()> {
     use tiersim::check::quantity::fmt_num;
     use tiersim::logs;
+    let catalog_ref = catalog;
     let catalog = load_catalog(catalog)?;
     map.check(&catalog).map_err(Error::input)?;
     let bar = crate::cli::progress::Progress::new(false, "reading the log");
@@ -186,11 +187,30 @@ fn profile_log(
             ));
         }
     }
-    s.push_str("# Token counts below are fitted lognormals (median, p90); to replay the log\n");
-    s.push_str("# exactly, use `traffic: { replay: FILE, format: ... }` instead of workloads.\n");
+    let region_profile = profile.unwrap_or(&catalog.default_profile);
+    let routing = logs::as_logged(&d, &catalog, map);
+    s.push_str("# The scenario below replays the log (its own token counts, cache behaviour,\n");
+    s.push_str("# mix and profiles) under `as-logged`, the log's own routing: `tiersim run` on\n");
+    s.push_str("# it reproduces the bill above at the log's volume. Add the policies you are\n");
+    s.push_str("# weighing. To edit the traffic instead, use the fitted workloads at the end.\n");
     s.push_str("name: replayed\nhorizon_months: 12\ncatalog: ");
-    s.push_str(&catalog.name);
-    s.push_str("\nvolume:\n");
+    s.push_str(
+        &catalog_ref
+            .unwrap_or(catalog.name.as_str())
+            .replace('\n', " "),
+    );
+    s.push_str(&format!("\nregion_profile: {region_profile}\n"));
+    let replay = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    s.push_str(&format!(
+        "traffic: {{ replay: {}, format: {}, task_tag: {} }}\n",
+        serde_json::to_string(&replay.display().to_string()).unwrap_or_default(),
+        match format {
+            logs::LogFormat::Csv => "csv",
+            logs::LogFormat::BedrockInvocationLog => "bedrock-invocation-log",
+        },
+        serde_json::to_string(task_tag).unwrap_or_default()
+    ));
+    s.push_str("volume:\n");
     s.push_str(&format!(
         "  requests_per_month: {}\n  growth: {{ monthly_pct: 0 }}\n",
         fmt_num(
@@ -203,7 +223,67 @@ fn profile_log(
     if let Some(p) = d.peak_to_average {
         s.push_str(&format!("peak_to_average: {:.2}\n", p.max(1.0)));
     }
-    s.push_str("workloads:\n");
+    // The profiles the log's calls were billed under, relative to the
+    // scenario's: one multiplier per model, weighted by cost.
+    let mut prices = String::new();
+    for (key, eff) in &rec.multiplier {
+        let Some(m) = catalog.find(key) else { continue };
+        let Some((_, here)) = catalog
+            .model(m)
+            .profile(region_profile, &catalog.default_profile)
+        else {
+            continue;
+        };
+        let k = eff / here;
+        if (k - 1.0).abs() > 1e-12 {
+            prices.push_str(&format!("  {key}: {{ multiplier: {k} }}\n"));
+        }
+    }
+    if !prices.is_empty() {
+        s.push_str(
+            "prices:   # the log's calls were billed under other profiles than region_profile\n",
+        );
+        s.push_str(&prices);
+    }
+    s.push_str("policies:\n");
+    if routing.routes.is_empty() {
+        s.push_str("  - { name: as-logged, single: nova-pro }   # no model id in the log resolved: replace with the policies you are weighing\n");
+    } else {
+        s.push_str("  - name: as-logged\n    description: the log's own routing, each workload to the models it used in the shares it used them\n    rules:\n");
+        for (workload, shares) in &routing.routes {
+            if let [(only, _)] = shares.as_slice() {
+                s.push_str(&format!("      {workload}: {only}\n"));
+            } else {
+                let parts: Vec<String> = shares
+                    .iter()
+                    .map(|(k, pct)| format!("{k}: {pct}"))
+                    .collect();
+                s.push_str(&format!(
+                    "      {workload}: {{ split: {{ {} }} }}\n",
+                    parts.join(", ")
+                ));
+            }
+        }
+        if routing.routes.len() < d.workloads.len() {
+            // A workload whose every model id is unresolved: its requests go
+            // where most of the log's did.
+            let mut counts: std::collections::BTreeMap<&str, f64> = Default::default();
+            for (_, shares) in &routing.routes {
+                for (k, pct) in shares {
+                    *counts.entry(k.as_str()).or_default() += pct;
+                }
+            }
+            if let Some((top, _)) = counts.iter().max_by(|a, b| a.1.total_cmp(b.1)) {
+                s.push_str(&format!(
+                    "      default: {top}   # workloads whose model ids did not resolve\n"
+                ));
+            }
+        }
+    }
+    s.push_str("baseline: as-logged\n");
+    s.push_str("# Fitted workloads (lognormal median and p90 of the log's token counts), to\n");
+    s.push_str("# edit instead of replaying: replace `traffic:` with these.\n");
+    s.push_str("# workloads:\n");
     for w in &d.workloads {
         let kind = logs::kind_of(
             &w.label,
@@ -222,28 +302,29 @@ fn profile_log(
                 )
             }
         };
-        s.push_str(&format!("  - name: {}\n", w.label));
-        s.push_str(&format!("    share: {:.4}\n", w.share));
+        s.push_str(&format!("#   - name: {}\n", w.name));
+        s.push_str(&format!("#     share: {:.4}\n", w.share));
         s.push_str(&format!(
-            "    task: {}   # check: the label maps to this task kind\n",
+            "#     task: {}   # check: the label maps to this task kind\n",
             kind
         ));
-        s.push_str(&format!("    input_tokens: {}\n", tokens(&w.input_tokens)));
         s.push_str(&format!(
-            "    output_tokens: {}\n",
+            "#     input_tokens: {}\n",
+            tokens(&w.input_tokens)
+        ));
+        s.push_str(&format!(
+            "#     output_tokens: {}\n",
             tokens(&w.output_tokens)
         ));
-        s.push_str("    difficulty: { beta: { mean: 0.3, concentration: 5 } }   # logs carry no difficulty: set it\n");
+        s.push_str("#     difficulty: { beta: { mean: 0.3, concentration: 5 } }   # logs carry no difficulty: set it\n");
         if w.prefix_tokens >= 1.0 {
             s.push_str(&format!(
-                "    cache: {{ prefix_tokens: {}, hit_rate: {:.4} }}   # {:.0}% of requests used the cache\n",
+                "#     cache: {{ prefix_tokens: {}, hit_rate: {:.4} }}\n",
                 fmt_num(w.prefix_tokens.round()),
                 w.hit_rate,
-                w.cached_share * 100.0
             ));
         }
     }
-    s.push_str("policies:\n  - { name: as-logged, single: nova-pro }   # replace with the policies you are weighing\nbaseline: as-logged\n");
     emit(&s)
 }
 

@@ -115,20 +115,27 @@ impl Kept {
     }
 }
 
-/// What a log says about one task label.
+/// What a log says about the requests of one task label that did, or did
+/// not, use the prompt cache.
 #[derive(Debug, Clone, Default)]
-pub struct LabelTally {
+pub struct PartTally {
     pub requests: usize,
     /// Input tokens per request, not counting the cached prefix.
     pub input: Kept,
     pub output: Kept,
-    /// Cached prefix sizes of requests that used the cache.
-    pub prefixes: Kept,
-    pub cached: usize,
-    /// Cached requests that read (rather than wrote) the prefix.
-    pub reads: usize,
-    /// Requests per logged model id (`(no modelId)` when absent).
+    /// Cached prefix tokens read and written, summed.
+    pub read_tokens: u64,
+    pub write_tokens: u64,
+    /// Requests per logged model id ([`NO_MODEL_ID`] when absent).
     pub by_model: BTreeMap<String, usize>,
+}
+
+/// What a log says about one task label: its requests that used no cache
+/// and those that did, kept apart so that each replays exactly.
+#[derive(Debug, Clone, Default)]
+pub struct LabelTally {
+    pub uncached: PartTally,
+    pub cached: PartTally,
 }
 
 /// A log, folded: counts, kept token values, arrival pattern, and its bill
@@ -466,17 +473,18 @@ impl<'o, 'a> State<'o, 'a> {
             .clone()
             .unwrap_or_else(|| NO_MODEL_ID.to_string());
         let label = r.task.clone().unwrap_or_else(|| "unlabelled".into());
-        let t = log.labels.entry(label).or_default();
+        let label = log.labels.entry(label).or_default();
+        let prefix = r.cache_read + r.cache_write;
+        let t = if prefix > 0 {
+            &mut label.cached
+        } else {
+            &mut label.uncached
+        };
         t.requests += 1;
         t.input.push(r.input as f64);
         t.output.push(r.output as f64);
-        if r.cache_read + r.cache_write > 0 {
-            t.cached += 1;
-            t.prefixes.push((r.cache_read + r.cache_write) as f64);
-            if r.cache_read > 0 {
-                t.reads += 1;
-            }
-        }
+        t.read_tokens += r.cache_read;
+        t.write_tokens += r.cache_write;
         *t.by_model.entry(model).or_default() += 1;
         if let Some(ts) = r.timestamp {
             log.timestamped += 1;
@@ -620,9 +628,14 @@ fn bedrock_record(text: &str, task_tag: &str) -> std::result::Result<Record, Str
     })
 }
 
-/// One workload derived from a log.
+/// One workload derived from a log: the requests of one task label that
+/// used no prompt cache, or those that did (a label with both gives two
+/// workloads, so each keeps its own tokens, models and cache behaviour).
 #[derive(Debug, Clone, Serialize)]
 pub struct DerivedWorkload {
+    /// A workload name: the label in letters, digits, '-' and '_', with
+    /// `-cached` for the cached part of a label that has both.
+    pub name: String,
     /// The task label (or `unlabelled`).
     pub label: String,
     pub requests: usize,
@@ -630,11 +643,12 @@ pub struct DerivedWorkload {
     /// Input tokens per request, not counting the cached prefix.
     pub input_tokens: Vec<f64>,
     pub output_tokens: Vec<f64>,
-    /// Median cached prefix among requests that used the cache (0 if none did).
+    /// Mean cached prefix of the requests (0 for the uncached part).
     pub prefix_tokens: f64,
-    /// Share of requests that used the cache.
+    /// Share of the workload's requests that used the cache (1 or 0).
     pub cached_share: f64,
-    /// Among those, the share that read rather than wrote the prefix.
+    /// Share of the cached prefix tokens read rather than written: with
+    /// `prefix_tokens`, what the log's cache reads and writes cost.
     pub hit_rate: f64,
     /// Requests per logged model id.
     pub models: BTreeMap<String, usize>,
@@ -656,36 +670,64 @@ pub struct Derived {
     pub by_hour: [usize; 24],
 }
 
-fn median(xs: &[f64]) -> f64 {
-    crate::stats::quantile(xs, 0.5)
+/// A workload name from a log label: letters, digits, '-' and '_' (60 at
+/// most); `unlabelled` for an empty label or `default` (a rules keyword).
+fn workload_name(label: &str) -> String {
+    let name: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect();
+    if name.is_empty() || name == "default" {
+        "unlabelled".into()
+    } else {
+        name
+    }
 }
 
 /// Derives workloads, mix, cache behaviour and arrival pattern.
 pub fn derive(log: &Log) -> Derived {
     let n = log.requests;
-    let workloads = log
-        .labels
-        .iter()
-        .map(|(label, t)| DerivedWorkload {
-            label: label.clone(),
-            requests: t.requests,
-            share: t.requests as f64 / n as f64,
-            input_tokens: t.input.values().to_vec(),
-            output_tokens: t.output.values().to_vec(),
-            prefix_tokens: if t.prefixes.values().is_empty() {
-                0.0
-            } else {
-                median(t.prefixes.values())
-            },
-            cached_share: t.cached as f64 / t.requests as f64,
-            hit_rate: if t.cached == 0 {
-                0.0
-            } else {
-                t.reads as f64 / t.cached as f64
-            },
-            models: t.by_model.clone(),
-        })
-        .collect();
+    let mut used = std::collections::BTreeSet::new();
+    let mut workloads = Vec::new();
+    for (label, t) in &log.labels {
+        let both = t.uncached.requests > 0 && t.cached.requests > 0;
+        for (part, cached) in [(&t.uncached, false), (&t.cached, true)] {
+            if part.requests == 0 {
+                continue;
+            }
+            let mut name = workload_name(label);
+            if both && cached {
+                name.push_str("-cached");
+            }
+            while !used.insert(name.clone()) {
+                name.push('_');
+            }
+            let prefix = part.read_tokens + part.write_tokens;
+            workloads.push(DerivedWorkload {
+                name,
+                label: label.clone(),
+                requests: part.requests,
+                share: part.requests as f64 / n as f64,
+                input_tokens: part.input.values().to_vec(),
+                output_tokens: part.output.values().to_vec(),
+                prefix_tokens: prefix as f64 / part.requests as f64,
+                cached_share: if cached { 1.0 } else { 0.0 },
+                hit_rate: if prefix == 0 {
+                    0.0
+                } else {
+                    part.read_tokens as f64 / prefix as f64
+                },
+                models: part.by_model.clone(),
+            });
+        }
+    }
     let span = match (log.first, log.last) {
         (Some(lo), Some(hi)) if log.timestamped >= 2 && hi > lo => Some(hi - lo),
         _ => None,
@@ -711,6 +753,9 @@ pub fn derive(log: &Log) -> Derived {
 pub struct Bill {
     /// USD per catalog model key.
     pub by_model: BTreeMap<String, f64>,
+    /// Per catalog model key, the profile multiplier its calls were billed
+    /// at, weighted by cost (one profile: its multiplier).
+    pub multiplier: BTreeMap<String, f64>,
     pub total_usd: f64,
     pub priced_requests: usize,
     /// Logged ids that could not be priced: requests, tokens, and why.
@@ -735,6 +780,8 @@ pub struct Unpriced {
 #[derive(Default)]
 struct BillTally {
     by_model: BTreeMap<ModelId, crate::stats::Sum>,
+    /// Cost at a profile multiplier of 1.
+    unit: BTreeMap<ModelId, crate::stats::Sum>,
     priced_requests: usize,
     priced_tokens: u64,
     unpriced: BTreeMap<String, Unpriced>,
@@ -762,8 +809,9 @@ impl BillTally {
                 u.tokens += tokens;
             }
             Resolution::Model(m, profile) => {
-                let cost = price_record(prices, *m, profile.as_deref(), r);
-                self.by_model.entry(*m).or_default().add(cost);
+                let (unit, multiplier) = price_record(prices, *m, profile.as_deref(), r);
+                self.by_model.entry(*m).or_default().add(unit * multiplier);
+                self.unit.entry(*m).or_default().add(unit);
                 self.priced_requests += 1;
                 self.priced_tokens += tokens;
             }
@@ -773,9 +821,16 @@ impl BillTally {
     fn finish(self, catalog: &Catalog) -> Bill {
         let mut total = crate::stats::Sum::default();
         let mut by_model = BTreeMap::new();
+        let mut multiplier = BTreeMap::new();
         for (m, sum) in &self.by_model {
             total.add(sum.value());
-            by_model.insert(catalog.model(*m).key.clone(), sum.value());
+            let key = catalog.model(*m).key.clone();
+            let unit = self.unit[m].value();
+            multiplier.insert(
+                key.clone(),
+                if unit > 0.0 { sum.value() / unit } else { 1.0 },
+            );
+            by_model.insert(key, sum.value());
         }
         let total_usd = total.value();
         let unpriced_tokens: u64 = self.unpriced.values().map(|u| u.tokens).sum();
@@ -786,6 +841,7 @@ impl BillTally {
         };
         Bill {
             by_model,
+            multiplier,
             total_usd,
             priced_requests: self.priced_requests,
             unpriced_requests: self.unpriced.values().map(|u| u.requests).sum(),
@@ -797,9 +853,11 @@ impl BillTally {
     }
 }
 
-/// One logged call at catalog rates: cache reads and writes priced as the
-/// prefix of a call (writes at the 5-minute rate), then the rest.
-fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Record) -> f64 {
+/// One logged call at catalog rates, at a profile multiplier of 1, and the
+/// multiplier of the profile it was billed under (prices scale with the
+/// multiplier): cache reads and writes priced as the prefix of a call
+/// (writes at the 5-minute rate), then the rest.
+fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Record) -> (f64, f64) {
     let catalog = prices.catalog;
     let mult = catalog
         .model(m)
@@ -808,7 +866,7 @@ fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Reco
             &catalog.default_profile,
         )
         .map_or(1.0, |(_, k)| k);
-    let pricing = catalog.pricing(m, mult);
+    let pricing = catalog.pricing(m, 1.0);
     let mut cost = 0.0;
     for (prefix, outcome) in [
         (r.cache_read, CacheOutcome::Hit),
@@ -829,18 +887,68 @@ fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Reco
             .total();
         }
     }
-    cost + price_call(
-        &pricing,
-        &CallShape {
-            input_tokens: r.input,
-            output_tokens: r.output,
-            prefix_tokens: 0,
-            cache: None,
-            ttl: Ttl::FiveMinutes,
-            batch: false,
-        },
-    )
-    .total()
+    let unit = cost
+        + price_call(
+            &pricing,
+            &CallShape {
+                input_tokens: r.input,
+                output_tokens: r.output,
+                prefix_tokens: 0,
+                cache: None,
+                ttl: Ttl::FiveMinutes,
+                batch: false,
+            },
+        )
+        .total();
+    (unit, mult)
+}
+
+/// The log's own routing, for a derived scenario's `as-logged` policy:
+/// per derived workload, the catalog models its requests went to and
+/// each one's share of them (percent).
+#[derive(Debug, Clone, Serialize)]
+pub struct AsLogged {
+    /// (workload name, [(catalog model key, percent)]), in workload order.
+    pub routes: Vec<(String, Vec<(String, f64)>)>,
+    /// Requests left out of the routing because their model id could not
+    /// be resolved, by logged id.
+    pub unresolved: BTreeMap<String, usize>,
+}
+
+/// What routing reproduces the log: each workload's requests to the
+/// models the log sent them to, in the same shares (ids resolved as the
+/// bill resolves them). Routing is drawn per request, independently of its
+/// size: the reproduction is exact in expectation when, within a workload,
+/// the log's choice of model did not depend on the request's size.
+pub fn as_logged(derived: &Derived, catalog: &Catalog, map: &ModelMap) -> AsLogged {
+    let mut unresolved = BTreeMap::new();
+    let mut routes = Vec::new();
+    for w in &derived.workloads {
+        let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+        for (id, n) in &w.models {
+            let res = if id == NO_MODEL_ID {
+                Resolution::Unknown(String::new())
+            } else {
+                ids::resolve(catalog, id, map)
+            };
+            match res {
+                Resolution::Model(m, _) => {
+                    *by_key.entry(catalog.model(m).key.clone()).or_default() += n;
+                }
+                Resolution::Unknown(_) => *unresolved.entry(id.clone()).or_default() += n,
+            }
+        }
+        let total: usize = by_key.values().sum();
+        if total == 0 {
+            continue;
+        }
+        let shares = by_key
+            .into_iter()
+            .map(|(k, n)| (k, n as f64 * 100.0 / total as f64))
+            .collect();
+        routes.push((w.name.clone(), shares));
+    }
+    AsLogged { routes, unresolved }
 }
 
 /// The task kind of a log label: an explicit mapping, the label itself if

@@ -821,29 +821,11 @@ fn replayed_workloads(
         mean: Quantity::Fixed(0.3),
         concentration: Quantity::Fixed(5.0),
     });
-    let mut used = BTreeSet::new();
     let workloads = derived
         .workloads
         .iter()
         .map(|w| {
-            let mut name: String = w
-                .label
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .take(60)
-                .collect();
-            if name.is_empty() || name == "default" {
-                name = "unlabelled".into();
-            }
-            while !used.insert(name.clone()) {
-                name.push('_');
-            }
+            let name = w.name.clone();
             WorkloadSpec {
                 name,
                 description: Some(format!(

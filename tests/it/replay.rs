@@ -223,7 +223,14 @@ fn a_gzipped_s3_tree_profiles_as_the_same_records_in_one_plain_file() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("# 30 requests read from 4 files, 2 malformed line(s) skipped"));
     let plain = tiersim(&["profile", "tests/fixtures/logs/bedrock-invocations.jsonl"]);
-    let body = |s: &str| s.lines().skip(3).collect::<Vec<_>>().join("\n");
+    // The same scenario, but for the header and the path it replays.
+    let body = |s: &str| {
+        s.lines()
+            .skip(3)
+            .filter(|l| !l.starts_with("traffic: { replay: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(body(&stdout(&o)), body(&stdout(&plain)));
     std::fs::remove_dir_all(&tree).unwrap();
 }
@@ -368,5 +375,110 @@ fn model_ids_as_logged_are_priced_whole() {
         bill.unpriced.values().next().unwrap().reason,
         "inference-profile `us.anthropic.claude-nonesuch-v1:0` is not in the catalog"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A log that mixes models (Nova Micro, Nova Pro and Sonnet 4.5 within one
+/// label), profiles (Sonnet under `global.` and, through an
+/// inference-profile ARN, `us.`) and cache use (some requests read or write
+/// a prefix, some use none). `profile` derives a scenario whose `as-logged`
+/// policy routes each workload as the log did; running it reproduces the
+/// log's own bill per request.
+#[test]
+fn the_derived_as_logged_policy_reproduces_the_logs_bill() {
+    let dir = common::temp_dir("as-logged");
+    let record = |id: &str, task: &str, input: u64, read: u64, write: u64, output: u64| {
+        format!(
+            r#"{{"timestamp": "2026-11-03T10:00:00Z", "modelId": "{id}", "input": {{"inputTokenCount": {input}, "cacheReadInputTokenCount": {read}, "cacheWriteInputTokenCount": {write}}}, "output": {{"outputTokenCount": {output}}}, "requestMetadata": {{"task": "{task}"}}}}"#
+        )
+    };
+    let mut lines = Vec::new();
+    // Support: each triple of requests shares its token counts and cache
+    // use, one request to each model, so within the cached and the
+    // uncached requests the model is independent of size (the condition
+    // under which a per-request split reproduces the bill exactly).
+    let models = [
+        "us.amazon.nova-micro-v1:0",
+        "us.amazon.nova-pro-v1:0",
+        "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ];
+    for i in 0..1200u64 {
+        let t = i / 3;
+        let (input, output) = (200 + (t * 37 % 40) * 120, 20 + (t * 13 % 25) * 30);
+        let (read, write) = match (t % 2, (t / 2) % 4) {
+            (0, 0) => (0, 2000),
+            (0, _) => (2000, 0),
+            _ => (0, 0),
+        };
+        lines.push(record(
+            models[(i % 3) as usize],
+            "support",
+            input,
+            read,
+            write,
+            output,
+        ));
+    }
+    // Coding: Sonnet under `us` through an ARN, an 8,000-token prefix read
+    // three times in four.
+    for i in 0..300u64 {
+        let (read, write) = if i % 4 == 0 { (0, 8000) } else { (8000, 0) };
+        lines.push(record(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "coding",
+            1000 + (i * 7 % 10) * 500,
+            read,
+            write,
+            200 + (i * 3 % 10) * 80,
+        ));
+    }
+    let log = dir.join("mixed.jsonl");
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
+    let bill = priced(&catalog, &logs::ModelMap::default(), &log)
+        .bill
+        .unwrap();
+    assert_eq!((bill.priced_requests, bill.unpriced_requests), (1500, 0));
+    let per_1k = bill.total_usd / 1500.0 * 1000.0;
+
+    let o = tiersim(&["profile", log.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let derived = stdout(&o);
+    // The routing as the log did it: Support's cached and uncached requests
+    // a third to each model; Coding all Sonnet; Sonnet's mixed profiles as
+    // one cost-weighted multiplier.
+    for line in [
+        "      coding: claude-sonnet-4-5\n",
+        "      support: { split: { claude-sonnet-4-5: 33.333333333333336, nova-micro: 33.333333333333336, nova-pro: 33.333333333333336 } }\n",
+        "      support-cached: { split: { claude-sonnet-4-5: 33.333333333333336, nova-micro: 33.333333333333336, nova-pro: 33.333333333333336 } }\n",
+        "prices:   # the log's calls were billed under other profiles than region_profile\n  claude-sonnet-4-5: { multiplier: 1.0",
+    ] {
+        assert!(derived.contains(line), "missing {line:?} in:\n{derived}");
+    }
+    let scenario = dir.join("derived.yaml");
+    std::fs::write(&scenario, &derived).unwrap();
+    let o = tiersim(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--exact",
+        "--set",
+        "horizon_months=1",
+        "--set",
+        "volume.requests_per_month=1000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let simulated = run["policies"][0]["cost_per_1k_requests"].as_f64().unwrap();
+    // A million simulated requests: the per-request cost's coefficient of
+    // variation here is under 1.5, so its mean is within 0.15% (one sd) of
+    // the expectation, which equals the log's own average by construction.
+    // 1% is over six standard deviations.
+    assert!(
+        (simulated / per_1k - 1.0).abs() < 0.01,
+        "simulated ${simulated:.4} per 1k requests, the log's bill ${per_1k:.4}"
+    );
+    eprintln!("as-logged: simulated ${simulated:.6} per 1k requests, the log's bill ${per_1k:.6}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
