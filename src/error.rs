@@ -66,6 +66,8 @@ pub enum Remedy {
     MapTaskKinds,
     /// A malformed log line is skipped; strict reading stops at the first.
     Strict,
+    /// Two different outcomes for one evaluation item and model: combine them.
+    CombineDuplicates,
 }
 
 impl Remedy {
@@ -105,6 +107,7 @@ impl OriginNames for Words {
             }
             Remedy::MapTaskKinds => "map every evaluation task to a task kind".into(),
             Remedy::Strict => " (strict reading stops at the first malformed line)".into(),
+            Remedy::CombineDuplicates => "; keep one, or combine duplicates by their mean".into(),
         }
     }
 }

@@ -59,6 +59,9 @@ impl OriginNames for Flags {
                 "map every evaluation task to a task kind with --task-kind PATTERN=KIND (or --task-kind KIND for all)".into()
             }
             Remedy::Strict => " (--strict stops at the first malformed line)".into(),
+            Remedy::CombineDuplicates => {
+                "; keep one, or combine duplicates by their mean with --duplicates mean".into()
+            }
         }
     }
 }

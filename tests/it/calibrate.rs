@@ -65,6 +65,7 @@ fn routellm_accuracies_and_oracle_are_reproduced() {
         ]),
         slope: 0.1,
         outcome_correlation: None,
+        ..Options::default()
     })
     .unwrap();
     assert_eq!(c.tasks.len(), 58);
@@ -188,6 +189,7 @@ fn synthetic_capabilities_are_recovered() {
         model_map: BTreeMap::new(),
         slope,
         outcome_correlation: None,
+        ..Options::default()
     })
     .unwrap();
     for (m, c_true) in truth.iter().enumerate() {
@@ -243,4 +245,205 @@ fn bad_eval_files_are_refused_with_their_line() {
         )
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A Bedrock model evaluation job's output as it lands in S3: two models
+/// (one named by a foundation-model ARN, one by an inference-profile id),
+/// two task types, 300 prompts each, scored on Accuracy (0/1 in one task,
+/// 0.2/0.8 in the other) and Robustness (ignored).
+fn bedrock_job(tag: &str, items: usize) -> PathBuf {
+    let root = common::temp_dir(tag);
+    let job = root.join("evals/my-job/7f3e2a10-uuid");
+    let models = [
+        (
+            "amazon.nova-pro-v1:0",
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
+        ),
+        (
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        ),
+    ];
+    // (task type, dataset, right-answer rate per model in percent, binary scores)
+    let tasks = [
+        ("QuestionAndAnswer", "Builtin.BoolQ", [62u64, 88], true),
+        ("Classification", "custom-intents", [75, 93], false),
+    ];
+    for (folder, identifier) in models.iter() {
+        for (tt, ds, rates, binary) in &tasks {
+            let m = if folder.starts_with("amazon") { 0 } else { 1 };
+            let dir = job
+                .join("models")
+                .join(folder)
+                .join("taskTypes")
+                .join(tt)
+                .join("datasets")
+                .join(ds);
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut lines = Vec::new();
+            for i in 0..items as u64 {
+                // Nested outcomes: a prompt the weaker model gets right, the
+                // stronger gets right too.
+                let right = (i * 37 % 100) < rates[m];
+                let score = match (binary, right) {
+                    (true, r) => f64::from(u8::from(r)),
+                    (false, true) => 0.8,
+                    (false, false) => 0.2,
+                };
+                lines.push(format!(
+                    r#"{{"automatedEvaluationResult": {{"scores": [{{"metricName": "Robustness", "result": 0.5}}, {{"metricName": "Accuracy", "result": {score}}}]}}, "inputRecord": {{"prompt": "{tt} prompt {i}", "referenceResponse": "..."}}, "modelResponses": [{{"response": "...", "modelIdentifier": "{identifier}"}}]}}"#
+                ));
+            }
+            std::fs::write(dir.join("0a1b2c3d_output.jsonl"), lines.join("\n")).unwrap();
+        }
+    }
+    root
+}
+
+#[test]
+fn a_bedrock_evaluation_job_calibrates_to_its_observed_accuracies() {
+    let root = bedrock_job("bedrock-eval", 300);
+    let c = calibrate::calibrate(&Options {
+        files: vec![root.join("evals")],
+        task_kinds: vec![
+            ("QuestionAndAnswer/*".into(), TaskKind::Rag),
+            ("Classification/*".into(), TaskKind::Classification),
+        ],
+        slope: 0.1,
+        ..Options::default()
+    })
+    .unwrap();
+    // Ids and ARNs become catalog keys; task type and dataset the task.
+    assert_eq!(c.models, ["nova-pro", "claude-sonnet-4-5"]);
+    let summary = c.bedrock.as_ref().unwrap();
+    let (n, mean) = summary.rows[&(
+        "nova-pro".to_string(),
+        "Classification/custom-intents".to_string(),
+        "Accuracy".to_string(),
+    )];
+    // 225 prompts at 0.8, 75 at 0.2.
+    assert_eq!(n, 300);
+    assert!((mean - 0.65).abs() < 1e-12, "{mean}");
+    // The constructed accuracies (i·37 mod 100 below the rate: exactly the
+    // rate in percent over 300 prompts), observed and fitted within a point.
+    let expected = [
+        ("QuestionAndAnswer/Builtin.BoolQ", [0.62, 0.88]),
+        ("Classification/custom-intents", [0.75, 0.93]),
+    ];
+    for (task, acc) in expected {
+        let t = c.tasks.iter().find(|t| t.task == task).unwrap();
+        assert_eq!(t.items, 300);
+        for (m, want) in acc.iter().enumerate() {
+            let (observed, fitted) = t.accuracy[m].unwrap();
+            assert!((observed - want).abs() < 1e-12, "{task} [{m}] {observed}");
+            assert!(
+                (fitted - observed).abs() <= 0.01,
+                "{task} [{m}] {fitted} vs {observed}"
+            );
+        }
+    }
+    assert!(c.profile.capabilities["nova-pro"].contains_key(&TaskKind::Rag));
+    // The command says what it read.
+    let o = common::tiersim(&[
+        "calibrate",
+        root.join("evals").to_str().unwrap(),
+        "--task-kind",
+        "QuestionAndAnswer/*=rag",
+        "--task-kind",
+        "Classification/*=classification",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let err = common::stderr(&o);
+    assert!(err.contains("read from Bedrock evaluation output (a score of at least 0.5 is a success):\n  claude-sonnet-4-5 on Classification/custom-intents: 300 records, Accuracy mean 0.758"), "{err}");
+    // Another metric, by name.
+    let o = common::tiersim(&[
+        "calibrate",
+        root.join("evals").to_str().unwrap(),
+        "--task-kind",
+        "*=rag",
+        "--metric",
+        "Toxicity",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        common::stderr(&o).contains("_output.jsonl:1:1: no `Toxicity` score in this record; its metrics: Robustness, Accuracy; choose one"),
+        "{}",
+        common::stderr(&o)
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn few_items_and_bad_records_are_said_plainly() {
+    let root = bedrock_job("bedrock-few", 20);
+    let o = common::tiersim(&[
+        "calibrate",
+        root.join("evals").to_str().unwrap(),
+        "--task-kind",
+        "*=rag",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    // 100 / sqrt(20) = 22.4 points.
+    assert!(
+        common::stderr(&o).contains("warning: task Classification/custom-intents has 20 items: its accuracies are known to about ±22 points (95%); 100 items give ±10, 400 give ±5"),
+        "{}",
+        common::stderr(&o)
+    );
+    // A record without scores.
+    let f = root.join("evals/my-job/7f3e2a10-uuid/models/amazon.nova-pro-v1:0/taskTypes/Classification/datasets/custom-intents/0a1b2c3d_output.jsonl");
+    let mut text = std::fs::read_to_string(&f).unwrap();
+    text.push_str("\n{\"inputRecord\": {\"prompt\": \"p\"}, \"modelResponses\": []}");
+    std::fs::write(&f, text).unwrap();
+    let o = common::tiersim(&[
+        "calibrate",
+        root.join("evals").to_str().unwrap(),
+        "--task-kind",
+        "*=rag",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&o),
+        format!(
+            "error: {}:21:1: record without automatedEvaluationResult.scores; expected [{{metricName, result}}, ...]\n",
+            f.display()
+        )
+    );
+    // A folder with no evaluation output.
+    let empty = root.join("nothing-here");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = common::tiersim(&["calibrate", empty.to_str().unwrap()]);
+    assert_eq!(
+        common::stderr(&o),
+        format!(
+            "error: {}: is a directory with no Bedrock evaluation output in it (looked for *_output.jsonl under models/<model>/taskTypes/<task type>/datasets/<dataset>/)\n",
+            empty.display()
+        )
+    );
+    // Two different outcomes for one item and model: refused, naming both
+    // lines; combined by their mean when asked.
+    let csv = root.join("dup.csv");
+    std::fs::write(
+        &csv,
+        "item,task,model,correct\nq1,t,a,1\nq1,t,b,0\nq2,t,a,0\nq1,t,a,0\n",
+    )
+    .unwrap();
+    let o = common::tiersim(&["calibrate", csv.to_str().unwrap(), "--task-kind", "*=rag"]);
+    assert_eq!(o.status.code(), Some(2));
+    let c = csv.display();
+    assert_eq!(
+        common::stderr(&o),
+        format!(
+            "error: {c}:2 and {c}:5: item `q1` of task `t` has two different outcomes for model `a` (1 and 0); keep one, or combine duplicates by their mean with --duplicates mean\n"
+        )
+    );
+    let o = common::tiersim(&[
+        "calibrate",
+        csv.to_str().unwrap(),
+        "--task-kind",
+        "*=rag",
+        "--duplicates",
+        "mean",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    std::fs::remove_dir_all(&root).unwrap();
 }

@@ -205,9 +205,12 @@ fn a_directory_is_not_a_file() {
             "error: {p}: is a directory with no log files in it or below (looked for names ending .json, .jsonl, .json.gz, .jsonl.gz)\n"
         ),
     );
+    // A folder is read as a Bedrock evaluation job's output.
     refused_quickly(
         &["calibrate", p],
-        &format!("error: {p}: is a directory; expected an evaluation file\n"),
+        &format!(
+            "error: {p}: is a directory with no Bedrock evaluation output in it (looked for *_output.jsonl under models/<model>/taskTypes/<task type>/datasets/<dataset>/)\n"
+        ),
     );
     refused_quickly(
         &["pricing", "import-litellm", p],

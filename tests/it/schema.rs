@@ -116,6 +116,7 @@ fn a_calibrated_quality_profile_is_valid() {
         ]),
         slope: 0.1,
         outcome_correlation: None,
+        ..Options::default()
     })
     .unwrap();
     let text = calibrate::profile::render(&c.profile, &[]);

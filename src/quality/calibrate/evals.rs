@@ -22,6 +22,12 @@ pub struct Outcome {
     pub model: String,
     /// 1 right, 0 wrong, or a score in [0, 1].
     pub y: f64,
+    /// Where it was read: `FILE:LINE`.
+    pub at: String,
+}
+
+fn at(path: &Path, line: usize) -> String {
+    format!("{}:{line}", path.display())
 }
 
 fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
@@ -110,6 +116,7 @@ pub fn read_file(path: &Path, task: Option<&str>) -> Result<Vec<Outcome>> {
                     .unwrap_or_else(|| stem(path)),
                 model: rec[model].to_string(),
                 y,
+                at: at(path, line),
             });
         }
         return Ok(out);
@@ -144,6 +151,7 @@ pub fn read_file(path: &Path, task: Option<&str>) -> Result<Vec<Outcome>> {
                 task: task.clone(),
                 model: header[c].clone(),
                 y: boolean(&r[c]).expect("checked"),
+                at: at(path, n + 2),
             });
         }
     }
@@ -222,6 +230,7 @@ fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<Vec<Outcome>> {
             task: s("task").unwrap_or_else(|_| stem(path)),
             model: s("model")?,
             y,
+            at: at(path, n + 1),
         });
     }
     Ok(out)
@@ -237,11 +246,27 @@ pub struct Table {
     pub items: Vec<ItemOutcomes>,
 }
 
-pub fn table(outcomes: &[Outcome]) -> Table {
+/// What to do with two outcomes for the same item, task and model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Duplicates {
+    /// Equal outcomes are one; different ones are an error naming both.
+    #[default]
+    Refuse,
+    /// Their mean (a success when at least half succeeded).
+    Mean,
+}
+
+/// Outcomes grouped by (task, item), models in order of first appearance.
+/// Two outcomes for one item and model are never silently overwritten: see
+/// [`Duplicates`].
+pub fn table(outcomes: &[Outcome], duplicates: Duplicates) -> Result<Table> {
     let mut models: Vec<String> = Vec::new();
     let mut tasks: Vec<String> = Vec::new();
     let mut index: BTreeMap<(usize, String), usize> = BTreeMap::new();
     let mut items: Vec<ItemOutcomes> = Vec::new();
+    // Per (item index, model): the first outcome's place, and the sum and
+    // count of outcomes seen (for the mean).
+    let mut seen: BTreeMap<(usize, usize), (&str, f64, f64)> = BTreeMap::new();
     for o in outcomes {
         let m = models
             .iter()
@@ -258,15 +283,38 @@ pub fn table(outcomes: &[Outcome]) -> Table {
             items.push((t, o.item.clone(), Vec::new()));
             items.len() - 1
         });
-        let obs = &mut items[i].2;
-        match obs.iter_mut().find(|(mm, _)| *mm == m) {
-            Some(slot) => slot.1 = o.y,
-            None => obs.push((m, o.y)),
+        match seen.get_mut(&(i, m)) {
+            None => {
+                seen.insert((i, m), (o.at.as_str(), o.y, 1.0));
+                items[i].2.push((m, o.y));
+            }
+            Some((first, sum, n)) => {
+                if duplicates == Duplicates::Refuse && (*sum / *n - o.y).abs() > 1e-12 {
+                    return Err(Error::from(
+                        Diagnostic::new(format!(
+                            "{first} and {}: item `{}` of task `{}` has two different outcomes for model `{}` ({} and {})",
+                            o.at,
+                            o.item,
+                            o.task,
+                            o.model,
+                            *sum / *n,
+                            o.y
+                        ))
+                        .with_remedy(crate::error::Remedy::CombineDuplicates),
+                    ));
+                }
+                *sum += o.y;
+                *n += 1.0;
+                let mean = *sum / *n;
+                if let Some(slot) = items[i].2.iter_mut().find(|(mm, _)| *mm == m) {
+                    slot.1 = mean;
+                }
+            }
         }
     }
-    Table {
+    Ok(Table {
         models,
         tasks,
         items,
-    }
+    })
 }

@@ -7,6 +7,7 @@
 //! also solves for capabilities from published accuracies alone
 //! ([`from_accuracies`]).
 
+pub mod bedrock;
 pub mod evals;
 pub mod fit;
 pub mod profile;
@@ -23,6 +24,7 @@ use crate::quality::sigmoid;
 use profile::{BetaSpec, QualityProfile};
 
 /// What to calibrate from, and how to name things.
+#[derive(Debug, Clone)]
 pub struct Options {
     pub files: Vec<PathBuf>,
     /// (pattern, kind): eval tasks matching the pattern (`*` wildcards) map to the kind.
@@ -32,6 +34,27 @@ pub struct Options {
     pub slope: f64,
     /// Fix the outcome correlation instead of fitting it.
     pub outcome_correlation: Option<f64>,
+    /// Two outcomes for one item and model: refused, or their mean.
+    pub duplicates: evals::Duplicates,
+    /// Turning Bedrock evaluation scores into outcomes.
+    pub scoring: bedrock::Scoring,
+}
+
+impl Default for Options {
+    /// No files; tasks must name their kind; the catalog's slope (0.1); the
+    /// outcome correlation fitted; duplicates refused; Bedrock scores of at
+    /// least 0.5 on the only metric (else Accuracy) are successes.
+    fn default() -> Self {
+        Options {
+            files: Vec::new(),
+            task_kinds: Vec::new(),
+            model_map: BTreeMap::new(),
+            slope: 0.1,
+            outcome_correlation: None,
+            duplicates: evals::Duplicates::Refuse,
+            scoring: bedrock::Scoring::default(),
+        }
+    }
 }
 
 /// Per (eval task, model) fit diagnostics.
@@ -56,12 +79,28 @@ pub struct Calibration {
     pub iterations: usize,
     /// A few items the models disagree on.
     pub disagreement_examples: Vec<String>,
+    /// Fitted difficulty spread (Beta concentration) and whether it sits
+    /// at a bound of its search range.
+    pub concentration: (f64, bool),
+    /// What was read from Bedrock evaluation output, if any.
+    pub bedrock: Option<bedrock::Summary>,
 }
 
 /// Fits a quality profile to evaluation files.
 pub fn calibrate(opts: &Options) -> Result<Calibration> {
     let mut outcomes = Vec::new();
-    for f in &opts.files {
+    let mut bedrock_summary = None;
+    let (bedrock_files, other_files): (Vec<PathBuf>, Vec<PathBuf>) = opts
+        .files
+        .iter()
+        .cloned()
+        .partition(|f| bedrock::is_bedrock_output(f));
+    if !bedrock_files.is_empty() {
+        let (read, summary) = bedrock::read(&bedrock_files, &opts.scoring)?;
+        outcomes.extend(read);
+        bedrock_summary = Some(summary);
+    }
+    for f in &other_files {
         let read = evals::read_file(f, None)?;
         if read.is_empty() {
             return Err(Error::from(
@@ -76,7 +115,7 @@ pub fn calibrate(opts: &Options) -> Result<Calibration> {
     if outcomes.is_empty() {
         return Err(Error::input("no evaluation files given"));
     }
-    let table = evals::table(&outcomes);
+    let table = evals::table(&outcomes, opts.duplicates)?;
     // Task → kind.
     let mut kind_of = Vec::with_capacity(table.tasks.len());
     let mut unmapped = Vec::new();
@@ -311,12 +350,33 @@ pub fn calibrate(opts: &Options) -> Result<Calibration> {
         items: table.items.len(),
         iterations: f.iterations,
         disagreement_examples: examples,
+        concentration: (
+            f.concentration,
+            f.concentration < 0.2 * 1.01 || f.concentration > 200.0 / 1.01,
+        ),
+        bedrock: bedrock_summary,
     })
 }
 
 /// The fit diagnostics as text.
+/// Fewer items than this in a task make its accuracies rough, and say so.
+pub const FEW_ITEMS: usize = 100;
+
 pub fn diagnostics(c: &Calibration) -> String {
     let mut out = String::new();
+    if let Some(b) = &c.bedrock {
+        let _ = writeln!(
+            out,
+            "read from Bedrock evaluation output (a score of at least {} is a success):",
+            b.threshold
+        );
+        for ((model, task, metric), (n, mean)) in &b.rows {
+            let _ = writeln!(
+                out,
+                "  {model} on {task}: {n} records, {metric} mean {mean:.3}"
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "calibrated {} items, {} model(s); log-likelihood {:.2}; outcome correlation {:.3}; difficulty Beta(0.5, {:.3}); {} iterations",
@@ -360,6 +420,26 @@ pub fn diagnostics(c: &Calibration) -> String {
             out,
             "items the models disagree on, e.g.: {}",
             c.disagreement_examples.join(", ")
+        );
+    }
+    for t in &c.tasks {
+        if t.items < FEW_ITEMS {
+            let _ = writeln!(
+                out,
+                "warning: task {} has {} items: its accuracies are known to about ±{:.0} points (95%); {} items give ±10, 400 give ±5",
+                t.task,
+                t.items,
+                100.0 / (t.items.max(1) as f64).sqrt(),
+                FEW_ITEMS
+            );
+        }
+    }
+    if c.concentration.1 {
+        let disagree: usize = c.tasks.iter().map(|t| t.disagreements).sum();
+        let _ = writeln!(
+            out,
+            "warning: the difficulty spread landed on a bound of its range (Beta(0.5, {:.3})): the items cannot pin it down. Items the models disagree on inform it; this fit had {disagree}; aim for at least 50",
+            c.concentration.0
         );
     }
     out
