@@ -82,7 +82,15 @@ pub enum LogFormatArg {
 pub struct ProfileArgs {
     /// The log: Bedrock model invocation log (JSON lines) or CSV, plain or
     /// gzipped; or a folder of them (as `aws s3 sync` leaves Bedrock's delivery).
-    pub log: PathBuf,
+    #[arg(required_unless_present_any = ["sql", "from_aggregate"])]
+    pub log: Option<PathBuf>,
+    /// Print the SQL that computes this command's aggregates where the logs
+    /// live (Athena / Trino), with the table definition, instead of reading a log.
+    #[arg(long, value_enum, conflicts_with_all = ["log", "from_aggregate"])]
+    pub sql: Option<SqlDialect>,
+    /// Read the result of that SQL (CSV) instead of a log.
+    #[arg(long, value_name = "FILE", conflicts_with = "log")]
+    pub from_aggregate: Option<PathBuf>,
     /// Log format (default: from the name, .csv or .csv.gz is csv, anything else Bedrock).
     #[arg(long, value_enum)]
     pub format: Option<LogFormatArg>,
@@ -104,11 +112,36 @@ pub struct ProfileArgs {
     pub map: Vec<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    /// Amazon Athena (Trino SQL) over the logs in S3.
+    Athena,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DuplicatesArg {
+    Refuse,
+    Mean,
+}
+
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
-    /// Evaluation files: long CSV/JSONL (item, task, model, correct|score)
-    /// or wide CSV (one True/False column per model).
+    /// Evaluation files: long CSV/JSONL (item, task, model, correct|score),
+    /// wide CSV (one True/False column per model), or a Bedrock model
+    /// evaluation job's output (its folder, or its *_output.jsonl files).
     pub evals: Vec<PathBuf>,
+    /// Bedrock evaluation output: the metric that decides success (default:
+    /// the only one, else Accuracy).
+    #[arg(long, value_name = "NAME")]
+    pub metric: Option<String>,
+    /// Bedrock evaluation output: a score of at least this is a success
+    /// (scores of exactly 0 or 1 are outcomes already).
+    #[arg(long, value_name = "SCORE", allow_negative_numbers = true)]
+    pub threshold: Option<f64>,
+    /// Two outcomes for one item and model: `refuse` (an error naming both
+    /// lines, unless equal) or `mean`.
+    #[arg(long, value_enum, default_value_t = DuplicatesArg::Refuse)]
+    pub duplicates: DuplicatesArg,
     /// Solve from published accuracies instead (a YAML file of
     /// { accuracies: [{model, task, accuracy}], difficulty: {...} }).
     #[arg(long, value_name = "FILE", conflicts_with = "evals")]

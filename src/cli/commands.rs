@@ -71,6 +71,13 @@ pub fn execute(plan: Plan) -> Result<()> {
             output,
         } => show_model(&model, catalog.as_deref(), output),
         Plan::ImportLitellm(a) => import_litellm(a),
+        Plan::ProfileSql { task_tag } => emit(&format!(
+            "-- 1. The table over Bedrock's model invocation logs in S3 (Athena). Set LOCATION\n--    to your delivery prefix and run it once.\n{}\n-- 2. The aggregates `tiersim profile` needs. Run it, download the result as\n--    CSV and read it with `tiersim profile --from-aggregate RESULT.csv`.\n{}",
+            tiersim::logs::sql::athena_table(
+                "s3://YOUR-BUCKET/YOUR-PREFIX/AWSLogs/YOUR-ACCOUNT-ID/BedrockModelInvocationLogs/"
+            ),
+            tiersim::logs::sql::athena_query(&task_tag)
+        )),
         Plan::Profile {
             log,
             format,
@@ -108,7 +115,7 @@ fn profile_log(
     map.check(&catalog).map_err(Error::input)?;
     let bar = crate::cli::progress::Progress::new(false, "reading the log");
     let tick = |done: u64, total: u64| bar.tick(done, total);
-    let log = logs::read(
+    let log = logs::load(
         path,
         &logs::ReadOptions {
             strict,
@@ -123,9 +130,9 @@ fn profile_log(
     );
     bar.done();
     let log = log?;
-    let d = logs::derive(&log);
+    let d = &log.derived;
     let rec = log.bill.as_ref().expect("read with prices");
-    let q = |xs: &[f64], p: f64| tiersim::stats::quantile(xs, p).round();
+    let q = |xs: &[f64], ws: &[f64], p: f64| tiersim::stats::weighted_quantile(xs, ws, p).round();
     let mut s = String::new();
     s.push_str(&format!(
         "# Derived by `tiersim profile` from {}\n",
@@ -140,7 +147,8 @@ fn profile_log(
             String::new()
         },
         d.malformed,
-        log.first_error()
+        log.first_error
+            .as_ref()
             .map(|e| format!(" (first: {e})"))
             .unwrap_or_default()
     ));
@@ -152,6 +160,9 @@ fn profile_log(
         ));
         if let Some(p) = d.peak_to_average {
             s.push_str(&format!("; busiest hour {p:.2}x the average hour"));
+        }
+        if let Some(m) = log.peak_minute {
+            s.push_str(&format!("; busiest minute {m} requests"));
         }
         s.push('\n');
     }
@@ -188,7 +199,7 @@ fn profile_log(
         }
     }
     let region_profile = profile.unwrap_or(&catalog.default_profile);
-    let routing = logs::as_logged(&d, &catalog, map);
+    let routing = logs::as_logged(d, &catalog, map);
     s.push_str("# The scenario below replays the log (its own token counts, cache behaviour,\n");
     s.push_str("# mix and profiles) under `as-logged`, the log's own routing: `tiersim run` on\n");
     s.push_str("# it reproduces the bill above at the log's volume. Add the policies you are\n");
@@ -207,6 +218,7 @@ fn profile_log(
         match format {
             logs::LogFormat::Csv => "csv",
             logs::LogFormat::BedrockInvocationLog => "bedrock-invocation-log",
+            logs::LogFormat::AthenaAggregate => "athena-aggregate",
         },
         serde_json::to_string(task_tag).unwrap_or_default()
     ));
@@ -290,8 +302,8 @@ fn profile_log(
             &Default::default(),
             tiersim::catalog::TaskKind::Writing,
         );
-        let tokens = |xs: &[f64]| {
-            let (m, p) = (q(xs, 0.5).max(1.0), q(xs, 0.9).max(1.0));
+        let tokens = |xs: &[f64], ws: &[f64]| {
+            let (m, p) = (q(xs, ws, 0.5).max(1.0), q(xs, ws, 0.9).max(1.0));
             if m == p {
                 fmt_num(m)
             } else {
@@ -310,11 +322,11 @@ fn profile_log(
         ));
         s.push_str(&format!(
             "#     input_tokens: {}\n",
-            tokens(&w.input_tokens)
+            tokens(&w.input_tokens, &w.input_weights)
         ));
         s.push_str(&format!(
             "#     output_tokens: {}\n",
-            tokens(&w.output_tokens)
+            tokens(&w.output_tokens, &w.output_weights)
         ));
         s.push_str("#     difficulty: { beta: { mean: 0.3, concentration: 5 } }   # logs carry no difficulty: set it\n");
         if w.prefix_tokens >= 1.0 {
@@ -361,6 +373,8 @@ fn calibrate(c: crate::cli::plan::CalibratePlan) -> Result<()> {
                 model_map: c.model_map.clone(),
                 slope: c.slope,
                 outcome_correlation: c.outcome_correlation,
+                duplicates: c.duplicates,
+                scoring: c.scoring.clone(),
             })?;
             let header = vec![
                 "tiersim quality profile, fitted by `tiersim calibrate`".to_string(),

@@ -143,6 +143,10 @@ pub enum Plan {
         strict: bool,
         map: tiersim::logs::ModelMap,
     },
+    /// `profile --sql athena`: print the table definition and the aggregate query.
+    ProfileSql {
+        task_tag: String,
+    },
 }
 
 /// `--families nova,claude` (or `all`: `None`).
@@ -194,6 +198,8 @@ pub struct CalibratePlan {
     pub model_map: std::collections::BTreeMap<String, String>,
     pub slope: f64,
     pub outcome_correlation: Option<f64>,
+    pub duplicates: tiersim::quality::calibrate::evals::Duplicates,
+    pub scoring: tiersim::quality::calibrate::bedrock::Scoring,
     pub out: Option<PathBuf>,
     pub force: bool,
 }
@@ -313,34 +319,51 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             args::SchemaKind::Catalog => tiersim::scenario::schema::Kind::Catalog,
             args::SchemaKind::Quality => tiersim::scenario::schema::Kind::Quality,
         }),
-        Command::Profile(a) => Plan::Profile {
-            format: match a.format {
-                Some(args::LogFormatArg::Csv) => tiersim::logs::LogFormat::Csv,
-                Some(args::LogFormatArg::BedrockInvocationLog) => {
-                    tiersim::logs::LogFormat::BedrockInvocationLog
-                }
-                None if a.log.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy().to_ascii_lowercase();
-                    n.ends_with(".csv") || n.ends_with(".csv.gz")
-                }) =>
-                {
-                    tiersim::logs::LogFormat::Csv
-                }
-                None => tiersim::logs::LogFormat::BedrockInvocationLog,
-            },
-            log: a.log,
+        Command::Profile(a) if a.sql.is_some() => Plan::ProfileSql {
             task_tag: a.task_tag,
-            catalog: a.catalog,
-            profile: a.profile,
-            strict: a.strict,
-            map: {
-                let mut map = tiersim::logs::ModelMap::default();
-                for m in &a.map {
-                    map.add(m).map_err(|e| Error::input(format!("--map {e}")))?;
-                }
-                map
-            },
         },
+        Command::Profile(a) => {
+            let (log, format) = match (a.from_aggregate, a.log) {
+                (Some(agg), _) => (agg, tiersim::logs::LogFormat::AthenaAggregate),
+                (None, Some(log)) => {
+                    let format = match a.format {
+                        Some(args::LogFormatArg::Csv) => tiersim::logs::LogFormat::Csv,
+                        Some(args::LogFormatArg::BedrockInvocationLog) => {
+                            tiersim::logs::LogFormat::BedrockInvocationLog
+                        }
+                        None if log.file_name().is_some_and(|n| {
+                            let n = n.to_string_lossy().to_ascii_lowercase();
+                            n.ends_with(".csv") || n.ends_with(".csv.gz")
+                        }) =>
+                        {
+                            tiersim::logs::LogFormat::Csv
+                        }
+                        None => tiersim::logs::LogFormat::BedrockInvocationLog,
+                    };
+                    (log, format)
+                }
+                (None, None) => {
+                    return Err(Error::input(
+                        "give a log (a file or a folder), --from-aggregate FILE or --sql athena",
+                    ));
+                }
+            };
+            Plan::Profile {
+                format,
+                log,
+                task_tag: a.task_tag,
+                catalog: a.catalog,
+                profile: a.profile,
+                strict: a.strict,
+                map: {
+                    let mut map = tiersim::logs::ModelMap::default();
+                    for m in &a.map {
+                        map.add(m).map_err(|e| Error::input(format!("--map {e}")))?;
+                    }
+                    map
+                },
+            }
+        }
         Command::Compare(a) => Plan::Compare {
             scenarios: a.scenarios,
             output: a.format.into(),
@@ -526,6 +549,21 @@ fn calibrate_plan(a: args::CalibrateArgs) -> Result<CalibratePlan> {
         model_map,
         slope: a.slope,
         outcome_correlation: a.outcome_correlation,
+        duplicates: match a.duplicates {
+            args::DuplicatesArg::Refuse => tiersim::quality::calibrate::evals::Duplicates::Refuse,
+            args::DuplicatesArg::Mean => tiersim::quality::calibrate::evals::Duplicates::Mean,
+        },
+        scoring: tiersim::quality::calibrate::bedrock::Scoring {
+            metric: a.metric,
+            threshold: match a.threshold {
+                Some(t) if !(t.is_finite() && (0.0..=1.0).contains(&t)) => {
+                    return Err(Error::input(format!(
+                        "--threshold {t}: give a score between 0 and 1, e.g. --threshold 0.5"
+                    )));
+                }
+                t => t,
+            },
+        },
         out: a.out,
         force: a.force,
     })

@@ -17,6 +17,7 @@ fn endings(format: LogFormat) -> &'static [&'static str] {
     match format {
         LogFormat::BedrockInvocationLog => &[".json", ".jsonl", ".json.gz", ".jsonl.gz"],
         LogFormat::Csv => &[".csv", ".csv.gz"],
+        LogFormat::AthenaAggregate => &[".csv"],
     }
 }
 

@@ -24,6 +24,7 @@
 
 pub mod files;
 pub mod ids;
+pub mod sql;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -45,6 +46,8 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 pub enum LogFormat {
     BedrockInvocationLog,
     Csv,
+    /// The result of the aggregate query (`logs::sql`), as CSV.
+    AthenaAggregate,
 }
 
 /// One logged request.
@@ -267,6 +270,13 @@ pub fn parse_timestamp(s: &str) -> Option<f64> {
 /// Reads a log: a file, or every log file under a folder (see [`files`]),
 /// plain or gzipped, as a stream.
 pub fn read(path: &Path, opts: &ReadOptions<'_>) -> Result<Log> {
+    if opts.format == LogFormat::AthenaAggregate {
+        return Err(fail(
+            path,
+            None,
+            "an aggregate holds no records to read one by one; load it (logs::load)".into(),
+        ));
+    }
     let files = files::log_files(path, opts.format)?;
     let total: u64 = files
         .iter()
@@ -284,6 +294,45 @@ pub fn read(path: &Path, opts: &ReadOptions<'_>) -> Result<Log> {
         }
     }
     state.finish(path, files.len())
+}
+
+/// A log's workloads, arrival pattern and bill, from the log itself or
+/// from the aggregate query's result.
+pub struct Loaded {
+    pub derived: Derived,
+    pub bill: Option<Bill>,
+    /// Files read.
+    pub files: usize,
+    pub malformed: usize,
+    /// The first malformed line in words.
+    pub first_error: Option<String>,
+    /// The most requests in one minute (aggregates only).
+    pub peak_minute: Option<u64>,
+}
+
+/// Reads a log ([`read`], then [`derive()`]) or, for
+/// [`LogFormat::AthenaAggregate`], the aggregate query's result.
+pub fn load(path: &Path, opts: &ReadOptions<'_>) -> Result<Loaded> {
+    if opts.format == LogFormat::AthenaAggregate {
+        let a = sql::read_aggregate(path, opts.prices.as_ref())?;
+        return Ok(Loaded {
+            derived: a.derived,
+            bill: a.bill,
+            files: 1,
+            malformed: 0,
+            first_error: None,
+            peak_minute: a.peak_minute,
+        });
+    }
+    let log = read(path, opts)?;
+    Ok(Loaded {
+        derived: derive(&log),
+        first_error: log.first_error(),
+        files: log.files,
+        malformed: log.malformed,
+        bill: log.bill,
+        peak_minute: None,
+    })
 }
 
 /// Parses one log file's bytes (`path` names it in messages). Never panics
@@ -384,6 +433,13 @@ impl<'o, 'a> State<'o, 'a> {
                 }
             }
             LogFormat::Csv => self.read_csv(file, reader)?,
+            LogFormat::AthenaAggregate => {
+                return Err(fail(
+                    file,
+                    None,
+                    "an aggregate holds no records to read one by one".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -506,6 +562,7 @@ impl<'o, 'a> State<'o, 'a> {
                     "Bedrock model invocation log records (one JSON object per line)"
                 }
                 LogFormat::Csv => "CSV rows of task, input_tokens, output_tokens",
+                LogFormat::AthenaAggregate => "aggregate rows",
             };
             let msg = if self.blank && log.malformed == 0 {
                 if files > 1 {
@@ -640,9 +697,14 @@ pub struct DerivedWorkload {
     pub label: String,
     pub requests: usize,
     pub share: f64,
-    /// Input tokens per request, not counting the cached prefix.
+    /// Input tokens per request, not counting the cached prefix (values of
+    /// an empirical distribution).
     pub input_tokens: Vec<f64>,
+    /// Their weights; empty when every value counts once (a log read whole
+    /// or sampled; an aggregate gives its histogram's counts).
+    pub input_weights: Vec<f64>,
     pub output_tokens: Vec<f64>,
+    pub output_weights: Vec<f64>,
     /// Mean cached prefix of the requests (0 for the uncached part).
     pub prefix_tokens: f64,
     /// Share of the workload's requests that used the cache (1 or 0).
@@ -691,61 +753,119 @@ fn workload_name(label: &str) -> String {
     }
 }
 
-/// Derives workloads, mix, cache behaviour and arrival pattern.
-pub fn derive(log: &Log) -> Derived {
-    let n = log.requests;
+/// A label's cached or uncached requests, as a log or an aggregate gives
+/// them: what one derived workload is made of.
+struct PartSummary {
+    requests: usize,
+    read: u64,
+    write: u64,
+    by_model: BTreeMap<String, usize>,
+    /// Token counts as (values, weights); no weights: each value once.
+    input: (Vec<f64>, Vec<f64>),
+    output: (Vec<f64>, Vec<f64>),
+}
+
+/// The workloads of each label's parts (uncached, cached), in label order:
+/// named after the label, `-cached` for the cached part of a label that
+/// has both.
+fn workloads_of(
+    labels: Vec<(String, [Option<PartSummary>; 2])>,
+    total: usize,
+) -> Vec<DerivedWorkload> {
     let mut used = std::collections::BTreeSet::new();
     let mut workloads = Vec::new();
-    for (label, t) in &log.labels {
-        let both = t.uncached.requests > 0 && t.cached.requests > 0;
-        for (part, cached) in [(&t.uncached, false), (&t.cached, true)] {
-            if part.requests == 0 {
-                continue;
-            }
-            let mut name = workload_name(label);
+    for (label, parts) in labels {
+        let both = parts.iter().all(Option::is_some);
+        for (cached, part) in [false, true].into_iter().zip(parts) {
+            let Some(p) = part else { continue };
+            let mut name = workload_name(&label);
             if both && cached {
                 name.push_str("-cached");
             }
             while !used.insert(name.clone()) {
                 name.push('_');
             }
-            let prefix = part.read_tokens + part.write_tokens;
+            let prefix = p.read + p.write;
             workloads.push(DerivedWorkload {
                 name,
                 label: label.clone(),
-                requests: part.requests,
-                share: part.requests as f64 / n as f64,
-                input_tokens: part.input.values().to_vec(),
-                output_tokens: part.output.values().to_vec(),
-                prefix_tokens: prefix as f64 / part.requests as f64,
+                requests: p.requests,
+                share: p.requests as f64 / total as f64,
+                input_tokens: p.input.0,
+                input_weights: p.input.1,
+                output_tokens: p.output.0,
+                output_weights: p.output.1,
+                prefix_tokens: prefix as f64 / p.requests as f64,
                 cached_share: if cached { 1.0 } else { 0.0 },
                 hit_rate: if prefix == 0 {
                     0.0
                 } else {
-                    part.read_tokens as f64 / prefix as f64
+                    p.read as f64 / prefix as f64
                 },
-                models: part.by_model.clone(),
+                models: p.by_model,
             });
         }
     }
+    workloads
+}
+
+impl Derived {
+    /// A derivation from its workloads and arrival counts: `span` seconds
+    /// between the first and last of `timestamped` requests.
+    fn assemble(
+        requests: usize,
+        malformed: usize,
+        workloads: Vec<DerivedWorkload>,
+        by_hour: [usize; 24],
+        timestamped: usize,
+        span: Option<f64>,
+    ) -> Derived {
+        let span = span.filter(|s| *s > 0.0 && timestamped >= 2);
+        Derived {
+            requests,
+            malformed,
+            workloads,
+            span_seconds: span,
+            requests_per_month: span
+                .map(|s| timestamped as f64 / s * crate::calendar::MONTH_SECONDS),
+            peak_to_average: (timestamped >= 24).then(|| {
+                let max = *by_hour.iter().max().unwrap_or(&0) as f64;
+                max / (timestamped as f64 / 24.0)
+            }),
+            by_hour,
+        }
+    }
+}
+
+/// Derives workloads, mix, cache behaviour and arrival pattern.
+pub fn derive(log: &Log) -> Derived {
+    let part = |p: &PartTally| {
+        (p.requests > 0).then(|| PartSummary {
+            requests: p.requests,
+            read: p.read_tokens,
+            write: p.write_tokens,
+            by_model: p.by_model.clone(),
+            input: (p.input.values().to_vec(), Vec::new()),
+            output: (p.output.values().to_vec(), Vec::new()),
+        })
+    };
+    let labels = log
+        .labels
+        .iter()
+        .map(|(label, t)| (label.clone(), [part(&t.uncached), part(&t.cached)]))
+        .collect();
     let span = match (log.first, log.last) {
-        (Some(lo), Some(hi)) if log.timestamped >= 2 && hi > lo => Some(hi - lo),
+        (Some(lo), Some(hi)) => Some(hi - lo),
         _ => None,
     };
-    let peak = (log.timestamped >= 24).then(|| {
-        let max = *log.by_hour.iter().max().unwrap_or(&0) as f64;
-        max / (log.timestamped as f64 / 24.0)
-    });
-    Derived {
-        requests: n,
-        malformed: log.malformed,
-        workloads,
-        span_seconds: span,
-        requests_per_month: span
-            .map(|s| log.timestamped as f64 / s * crate::calendar::MONTH_SECONDS),
-        peak_to_average: peak,
-        by_hour: log.by_hour,
-    }
+    Derived::assemble(
+        log.requests,
+        log.malformed,
+        workloads_of(labels, log.requests),
+        log.by_hour,
+        log.timestamped,
+        span,
+    )
 }
 
 /// The log's own cost at catalog prices.

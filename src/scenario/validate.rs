@@ -797,23 +797,24 @@ fn replayed_workloads(
         ));
     }
     let path = resolve_relative(base_dir, &t.replay);
-    let log = crate::logs::read(
+    let loaded = crate::logs::load(
         &path,
         &crate::logs::ReadOptions {
             strict: t.strict,
             ..crate::logs::ReadOptions::new(t.format, &t.task_tag)
         },
     )?;
-    let derived = crate::logs::derive(&log);
-    if log.malformed > 0 {
-        let first = log
-            .first_error()
+    let derived = &loaded.derived;
+    if loaded.malformed > 0 {
+        let first = loaded
+            .first_error
+            .as_ref()
             .map(|e| format!(" (first: {e})"))
             .unwrap_or_default();
         notes.push(format!(
             "{}: skipped {} malformed line(s){first}",
             path.display(),
-            log.malformed
+            loaded.malformed
         ));
     }
     let default = t.default_task.unwrap_or(TaskKind::Writing);
@@ -838,11 +839,11 @@ fn replayed_workloads(
                 modality: None,
                 input_tokens: TokenDistSpec::Empirical {
                     values: w.input_tokens.clone(),
-                    weights: None,
+                    weights: (!w.input_weights.is_empty()).then(|| w.input_weights.clone()),
                 },
                 output_tokens: TokenDistSpec::Empirical {
                     values: w.output_tokens.clone(),
-                    weights: None,
+                    weights: (!w.output_weights.is_empty()).then(|| w.output_weights.clone()),
                 },
                 difficulty: difficulty.clone(),
                 cache: (w.prefix_tokens >= 1.0).then(|| CacheSpec {

@@ -42,6 +42,27 @@ pub fn quantile(xs: &[f64], q: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
+/// The smallest value whose cumulative weight reaches `q` of the total
+/// (weighted nearest rank); with no weights, every value counts once and
+/// this is [`quantile`].
+pub fn weighted_quantile(xs: &[f64], weights: &[f64], q: f64) -> f64 {
+    if weights.is_empty() {
+        return quantile(xs, q);
+    }
+    let mut v: Vec<(f64, f64)> = xs.iter().copied().zip(weights.iter().copied()).collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = v.iter().map(|(_, w)| w).sum();
+    let target = q.clamp(0.0, 1.0) * total;
+    let mut acc = 0.0;
+    for (x, w) in &v {
+        acc += w;
+        if acc >= target {
+            return *x;
+        }
+    }
+    v.last().map_or(f64::NAN, |(x, _)| *x)
+}
+
 /// Sample variance (0 for fewer than two values).
 pub fn variance(xs: &[f64]) -> f64 {
     let n = xs.len() as f64;

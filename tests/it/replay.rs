@@ -482,3 +482,175 @@ fn the_derived_as_logged_policy_reproduces_the_logs_bill() {
     eprintln!("as-logged: simulated ${simulated:.6} per 1k requests, the log's bill ${per_1k:.6}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The Athena SQL run for real: DuckDB (installed by `.ci/run` from PyPI)
+/// reads the gzipped S3 tree as JSON into the standard table's columns and
+/// runs the query tiersim prints, unchanged, with two macros for Trino
+/// functions DuckDB names differently (`from_iso8601_timestamp`,
+/// `to_unixtime`). Its result, read back with `--from-aggregate`, gives the
+/// workloads, arrival pattern and bill `profile` derives from the log itself.
+/// Whether Python's DuckDB is installed (CI installs it;
+/// `TIERSIM_SQL_TEST=1` makes its absence a failure rather than a skip).
+fn duckdb() -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("TIERSIM_SQL_TEST").is_none(),
+            "TIERSIM_SQL_TEST is set but python3 cannot import duckdb"
+        );
+        eprintln!(
+            "skipped: no DuckDB (python3 -m pip install duckdb; CI installs it; set TIERSIM_SQL_TEST=1 to require it)"
+        );
+    }
+    found
+}
+
+#[test]
+fn the_athena_query_computes_what_profile_derives_from_the_log() {
+    if !duckdb() {
+        return;
+    }
+    let tree = s3_tree("sql-tree");
+    let o = tiersim(&["profile", "--sql", "athena"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sql = stdout(&o);
+    assert!(sql.contains("CREATE EXTERNAL TABLE IF NOT EXISTS bedrock_invocation_logs"));
+    let query: String = sql
+        .split("\n-- 2.")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let query_file = tree.join("query.sql");
+    std::fs::write(&query_file, query.trim().trim_end_matches(';')).unwrap();
+    let result = tree.join("aggregate.csv");
+    let script = format!(
+        r#"
+import duckdb
+con = duckdb.connect()
+con.execute("""CREATE TABLE bedrock_invocation_logs AS SELECT * FROM read_json('{tree}/AWSLogs/**/*.json*',
+  format='newline_delimited', ignore_errors=true,
+  columns={{'timestamp': 'VARCHAR', 'modelId': 'VARCHAR',
+    'input': 'STRUCT(inputTokenCount BIGINT, cacheReadInputTokenCount BIGINT, cacheWriteInputTokenCount BIGINT)',
+    'output': 'STRUCT(outputTokenCount BIGINT)', 'requestMetadata': 'MAP(VARCHAR, VARCHAR)'}})""")
+con.execute("CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)")
+con.execute("CREATE MACRO to_unixtime(t) AS epoch(t)")
+query = open('{query}').read()
+con.execute("COPY (" + query + ") TO '{result}' (HEADER, DELIMITER ',')")
+"#,
+        tree = tree.display(),
+        query = query_file.display(),
+        result = result.display()
+    );
+    let py = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 (with duckdb: python3 -m pip install duckdb; .ci/run installs it)");
+    assert!(
+        py.status.success(),
+        "DuckDB could not run the query (python3 -m pip install duckdb): {}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
+    let map = logs::ModelMap::default();
+    let load = |path: &std::path::Path, format| {
+        logs::load(
+            path,
+            &ReadOptions {
+                prices: Some(logs::Prices {
+                    catalog: &catalog,
+                    default_profile: "global",
+                    map: &map,
+                }),
+                ..ReadOptions::new(format, "task")
+            },
+        )
+        .unwrap()
+    };
+    let own = load(&tree, LogFormat::BedrockInvocationLog);
+    let agg = load(&result, LogFormat::AthenaAggregate);
+    let (a, b) = (&own.derived, &agg.derived);
+    assert_eq!(a.requests, 30);
+    assert_eq!(b.requests, a.requests);
+    assert_eq!(b.by_hour, a.by_hour);
+    assert_eq!(b.span_seconds, a.span_seconds);
+    assert_eq!(b.peak_to_average, a.peak_to_average);
+    assert_eq!(b.workloads.len(), a.workloads.len());
+    let mean = |xs: &[f64], ws: &[f64]| {
+        if ws.is_empty() {
+            xs.iter().sum::<f64>() / xs.len() as f64
+        } else {
+            xs.iter().zip(ws).map(|(x, w)| x * w).sum::<f64>() / ws.iter().sum::<f64>()
+        }
+    };
+    for (x, y) in a.workloads.iter().zip(&b.workloads) {
+        assert_eq!(
+            (&x.name, x.requests, &x.models),
+            (&y.name, y.requests, &y.models)
+        );
+        assert!((x.share - y.share).abs() < 1e-12);
+        assert!(
+            (x.prefix_tokens - y.prefix_tokens).abs() < 1e-9,
+            "{}",
+            x.name
+        );
+        assert!((x.hit_rate - y.hit_rate).abs() < 1e-12, "{}", x.name);
+        // Bucket means weighted by their counts give the exact mean.
+        let (mi, mo) = (
+            mean(&x.input_tokens, &x.input_weights),
+            mean(&y.input_tokens, &y.input_weights),
+        );
+        assert!((mi - mo).abs() < 1e-9 * mi, "{}: {mi} vs {mo}", x.name);
+        let (mi, mo) = (
+            mean(&x.output_tokens, &x.output_weights),
+            mean(&y.output_tokens, &y.output_weights),
+        );
+        assert!((mi - mo).abs() < 1e-9 * mi, "{}: {mi} vs {mo}", x.name);
+    }
+    let (ba, bb) = (own.bill.unwrap(), agg.bill.unwrap());
+    assert_eq!(
+        ba.by_model.keys().collect::<Vec<_>>(),
+        bb.by_model.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &ba.by_model {
+        assert!(
+            (v - bb.by_model[k]).abs() <= 1e-12 * v.max(1e-9),
+            "{k}: {v} vs {}",
+            bb.by_model[k]
+        );
+    }
+    // The fixture's busiest minutes hold two requests (00:30, 01:30, ...;
+    // counted with Python's json over the fixture).
+    assert_eq!(agg.peak_minute, Some(2));
+    // The command reads it too, and the aggregate replays in a scenario.
+    let o = tiersim(&["profile", "--from-aggregate", result.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("format: athena-aggregate"),
+        "{}",
+        stdout(&o)
+    );
+    let scenario = tree.join("from-aggregate.yaml");
+    std::fs::write(&scenario, stdout(&o)).unwrap();
+    let v = tiersim(&["validate", scenario.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+    // An aggregate without the columns the query writes is refused.
+    let bad = tree.join("bad.csv");
+    std::fs::write(&bad, "kind,label,requests\nrequests,x,3\n").unwrap();
+    let o = tiersim(&["profile", "--from-aggregate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}:1:1: missing column(s) model, cached, bucket, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, first_epoch, last_epoch; expected the columns of tiersim's Athena aggregate query: kind, label, model, cached, bucket, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, first_epoch, last_epoch\n",
+            bad.display()
+        )
+    );
+    std::fs::remove_dir_all(&tree).unwrap();
+}
