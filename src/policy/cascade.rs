@@ -45,6 +45,10 @@ impl Policy for Cascade {
     fn kind(&self) -> &str {
         PolicyKind::Cascade.name()
     }
+    /// The steps and fallbacks: the judge's own outcome is never consulted.
+    fn models(&self) -> Option<Vec<ModelId>> {
+        Some([&self.steps[..], &self.fallback].concat())
+    }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         let Some(last) = self.steps.iter().rposition(|&m| ctx.can_serve(m, req)) else {

@@ -72,6 +72,15 @@ impl Policy for Classifier {
     fn kind(&self) -> &str {
         PolicyKind::Classifier.name()
     }
+    /// The models it routes to and the fallbacks (the estimator's outcome
+    /// is never consulted; `p_success` reads capabilities, not outcomes).
+    fn models(&self) -> Option<Vec<ModelId>> {
+        let routed: Vec<ModelId> = match &self.routing {
+            ClassifierRouting::Thresholds(routes) => routes.iter().map(|(_, m)| *m).collect(),
+            ClassifierRouting::TwoModel { weak, strong, .. } => vec![*weak, *strong],
+        };
+        Some([&routed[..], &self.fallback].concat())
+    }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         self.cost.charge(req, out);

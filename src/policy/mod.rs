@@ -246,6 +246,15 @@ pub trait Policy: Send + Sync {
 
     /// Decides the calls for one request. `out` arrives cleared.
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision);
+
+    /// The models whose answers this policy may accept or judge by their
+    /// outcome (`Context::succeeds`), or `None` if that could be any model
+    /// (the default). The fast path integrates a request's outcome out over
+    /// the intervals the capabilities of these models cut, so a policy that
+    /// names them lets it skip the cuts of models no policy consults.
+    fn models(&self) -> Option<Vec<ModelId>> {
+        None
+    }
 }
 
 /// What a policy may consult: the catalog, the capabilities and prices in

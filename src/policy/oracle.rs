@@ -50,6 +50,10 @@ impl Policy for Oracle {
             out.accept(i);
         }
     }
+
+    fn models(&self) -> Option<Vec<ModelId>> {
+        Some(self.models.clone())
+    }
 }
 
 impl BuiltIn for Oracle {

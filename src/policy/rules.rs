@@ -13,6 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::TaskKind;
+use crate::catalog::ModelId;
 use crate::check::{Checker, Sampler};
 use crate::input::suggest;
 use crate::policy::single::SingleDef;
@@ -38,6 +39,14 @@ impl Policy for Rules {
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         self.by_workload[req.workload as usize].route(req, ctx, out);
+    }
+
+    fn models(&self) -> Option<Vec<ModelId>> {
+        let mut all = Vec::new();
+        for p in &self.by_workload {
+            all.extend(p.models()?);
+        }
+        Some(all)
     }
 }
 

@@ -30,6 +30,10 @@ impl Policy for Single {
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         ctx.serve_with(self.model, &self.fallback, req, out);
     }
+
+    fn models(&self) -> Option<Vec<ModelId>> {
+        Some([&[self.model][..], &self.fallback].concat())
+    }
 }
 
 /// A checked `single`: the model and the fallbacks in force.

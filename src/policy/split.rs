@@ -56,6 +56,10 @@ impl Policy for Split {
             .unwrap_or(self.models.len() - 1);
         ctx.serve_with(self.models[i], &self.fallback, req, out);
     }
+
+    fn models(&self) -> Option<Vec<ModelId>> {
+        Some([&self.models[..], &self.fallback].concat())
+    }
 }
 
 /// A checked `split`: each model's weight (percent, possibly uncertain).

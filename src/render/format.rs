@@ -15,6 +15,17 @@ pub fn usd(x: f64) -> String {
 }
 
 /// USD per call with enough digits to show sub-cent prices exactly.
+/// `x` with `decimals` decimals, never `-0.00`: a value that rounds to
+/// zero is zero (a quality loss of -1e-12 pp is float rounding, not a gain).
+pub fn fixed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
 pub fn usd_precise(x: f64) -> String {
     if x == 0.0 {
         return "$0.00".into();
@@ -127,6 +138,14 @@ pub fn note(n: &crate::analysis::outcome::Note) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_never_shows_negative_zero() {
+        assert_eq!(fixed(-1.3e-12, 2), "0.00");
+        assert_eq!(fixed(-0.004, 2), "0.00");
+        assert_eq!(fixed(-0.005001, 2), "-0.01");
+        assert_eq!(fixed(2.04, 2), "2.04");
+    }
 
     #[test]
     fn dollars_keep_cents() {

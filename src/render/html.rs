@@ -190,7 +190,7 @@ pub fn render(r: &ReportInput<'_>) -> Result<String> {
                 loss: if is_base {
                     "-".into()
                 } else {
-                    format!("{:.2} pp", x.quality_loss_pp)
+                    format!("{} pp", super::format::fixed(x.quality_loss_pp, 2))
                 },
                 per_1k: usd(x.cost_per_1k_requests),
                 frontier: x.on_frontier,

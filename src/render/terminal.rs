@@ -104,7 +104,7 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
             if is_base {
                 "-".into()
             } else {
-                format!("{:.2} pp", x.quality_loss_pp)
+                format!("{} pp", super::format::fixed(x.quality_loss_pp, 2))
             },
             x.quality_gap_recovered.map_or("-".into(), |g| pct(g, 0)),
             format!("{:.2}", x.cost_per_1k_requests),
@@ -232,12 +232,12 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
                 );
             } else {
                 let text = format!(
-                    "{} - {} over {} months, {:.1}% less, {:.2} pp quality loss.",
+                    "{} - {} over {} months, {:.1}% less, {} pp quality loss.",
                     x.name,
                     usd(x.total_cost_usd),
                     months,
                     x.savings_vs_baseline_pct,
-                    x.quality_loss_pp
+                    super::format::fixed(x.quality_loss_pp, 2)
                 );
                 let prefix = format!(
                     "Cheapest within {:.1} pp of {}'s quality: ",

@@ -118,53 +118,73 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     // so the distinct capabilities for the task cut [0, 1] into intervals on
     // which every model's outcome is fixed; each interval is evaluated once,
     // weighted by its length.
+    // Each policy's own: only the capabilities of the models a policy
+    // consults cut [0, 1] for it. On an interval where none of its models'
+    // outcomes changes, it decides and is judged alike (a policy that does
+    // not name its models gets every model's cuts).
     let task = inst.workloads[w].task.index();
-    let mut caps: Vec<f64> = inst.capability.iter().map(|c| c[task]).collect();
-    caps.sort_by(f64::total_cmp);
-    caps.dedup();
-    let mut cuts: Vec<f64> = Vec::with_capacity(caps.len() + 2);
+    let caps_of: Vec<Vec<f64>> = inst
+        .policies
+        .iter()
+        .map(|p| {
+            let mut caps: Vec<f64> = match p.models() {
+                Some(ms) => ms
+                    .iter()
+                    .map(|m| inst.capability[m.index()][task])
+                    .collect(),
+                None => inst.capability.iter().map(|c| c[task]).collect(),
+            };
+            caps.sort_by(f64::total_cmp);
+            caps.dedup();
+            caps
+        })
+        .collect();
+    let most = caps_of.iter().map(Vec::len).max().unwrap_or(0);
+    let mut cuts: Vec<f64> = Vec::with_capacity(most + 2);
     let rho = inst.outcome_correlation;
-    let mut cases: Vec<(Request, f64)> = Vec::with_capacity(caps.len() + 2);
+    let mut cases: Vec<(Request, f64)> = Vec::with_capacity(most + 2);
     for (n, base) in sample.iter().enumerate() {
         let b = n / block;
         let d = base.difficulty;
-        cuts.clear();
-        cuts.push(0.0);
-        cuts.extend(caps.iter().map(|&c| p_success(c, d, inst.slope)));
-        cuts.push(1.0);
-        // Capabilities ascend, so the cut points do too. Requests whose
-        // outcomes are common (share rho) take one evaluation per interval;
-        // the others, where each model draws its own outcome, one more.
-        cases.clear();
-        if rho > 0.0 {
-            for pair in cuts.windows(2) {
-                let weight = rho * (pair[1] - pair[0]);
-                if weight < 1e-12 {
-                    continue;
+        for (p, policy) in inst.policies.iter().enumerate() {
+            cuts.clear();
+            cuts.push(0.0);
+            cuts.extend(caps_of[p].iter().map(|&c| p_success(c, d, inst.slope)));
+            cuts.push(1.0);
+            // Capabilities ascend, so the cut points do too. Requests whose
+            // outcomes are common (share rho) take one evaluation per
+            // interval; the others, where each model draws its own outcome,
+            // one more.
+            cases.clear();
+            if rho > 0.0 {
+                for pair in cuts.windows(2) {
+                    let weight = rho * (pair[1] - pair[0]);
+                    if weight < 1e-12 {
+                        continue;
+                    }
+                    let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+                    cases.push((
+                        Request {
+                            required_capability: required_capability(d, u, inst.slope),
+                            common: true,
+                            ..*base
+                        },
+                        weight,
+                    ));
                 }
-                let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+            }
+            if rho < 1.0 {
                 cases.push((
                     Request {
-                        required_capability: required_capability(d, u, inst.slope),
-                        common: true,
+                        common: false,
                         ..*base
                     },
-                    weight,
+                    1.0 - rho,
                 ));
             }
-        }
-        if rho < 1.0 {
-            cases.push((
-                Request {
-                    common: false,
-                    ..*base
-                },
-                1.0 - rho,
-            ));
-        }
-        for (req, weight) in &cases {
-            let (req, weight) = (req, *weight);
-            for (p, policy) in inst.policies.iter().enumerate() {
+            for (req, weight) in &cases {
+                let (req, weight) = (req, *weight);
+
                 dec.clear();
                 policy.route(req, &ctx, &mut dec);
                 book(
