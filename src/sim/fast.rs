@@ -157,15 +157,33 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
             // one more.
             cases.clear();
             if rho > 0.0 {
-                for pair in cuts.windows(2) {
+                let caps = &caps_of[p];
+                for (i, pair) in cuts.windows(2).enumerate() {
                     let weight = rho * (pair[1] - pair[0]);
                     if weight < 1e-12 {
                         continue;
                     }
-                    let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+                    // On interval i the models of capability caps[i] and
+                    // above succeed and the rest fail: any required
+                    // capability strictly between caps[i-1] and caps[i]
+                    // decides that, so take the midpoint (no logarithm);
+                    // the interval's middle outcome uniform where the
+                    // midpoint does not fall strictly between.
+                    let between = match (i.checked_sub(1).map(|j| caps[j]), caps.get(i)) {
+                        (None, Some(&hi)) => Some(hi - 1.0),
+                        (Some(lo), None) => Some(lo + 1.0),
+                        (Some(lo), Some(&hi)) => {
+                            Some(0.5 * (lo + hi)).filter(|m| lo < *m && *m < hi)
+                        }
+                        (None, None) => None,
+                    };
+                    let required = between.unwrap_or_else(|| {
+                        let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+                        required_capability(d, u, inst.slope)
+                    });
                     cases.push((
                         Request {
-                            required_capability: required_capability(d, u, inst.slope),
+                            required_capability: required,
                             common: true,
                             ..*base
                         },
