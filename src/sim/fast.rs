@@ -234,6 +234,12 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
         }
     }
     let kf = k as f64;
+    // Every sample request is one request, whatever its cases' weights add
+    // up to in floating point (each policy cuts the outcome into its own
+    // intervals): requests are conserved exactly across policies.
+    for l in &mut full {
+        l.per_workload[w].requests = kf;
+    }
     let mut ledgers = Vec::with_capacity(np);
     let mut deferred = Vec::with_capacity(np);
     for l in &full {
