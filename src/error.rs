@@ -319,6 +319,15 @@ impl Error {
         Error::of(Phase::Internal, message)
     }
 
+    /// Bad input in `path`, at a line (column 1) where there is one.
+    pub fn in_file_at(path: &std::path::Path, line: Option<usize>, msg: impl Into<String>) -> Self {
+        let mut d = Diagnostic::new(msg).in_file(path);
+        if let Some(l) = line {
+            d = d.at(l, 1);
+        }
+        Error::from(d)
+    }
+
     pub fn from_diagnostics(diagnostics: Vec<Diagnostic>) -> Self {
         Error {
             phase: Phase::Load,

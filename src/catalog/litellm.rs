@@ -88,20 +88,8 @@ pub fn shift_decimal(s: &str, places: usize) -> String {
 /// `anthropic.claude-sonnet-4-5-20250929-v1:0` → `claude-sonnet-4-5`.
 pub fn key_of(model_id: &str) -> String {
     let bare = model_id.split_once('.').map_or(model_id, |(_, r)| r);
-    let mut k = bare.to_ascii_lowercase();
-    if let Some(i) = k.find([':', '@']) {
-        k.truncate(i);
-    }
-    let k: String = k
-        .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let end = bare.find([':', '@']).unwrap_or(bare.len());
+    let k = sanitise(&bare[..end]);
     let parts: Vec<&str> = k.split('-').collect();
     let kept: Vec<&str> = parts
         .into_iter()

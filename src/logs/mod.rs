@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::pricing::{CacheOutcome, CallShape, Ttl, price_call};
 use crate::catalog::{Catalog, ModelId, TaskKind};
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Error, Result};
 pub use ids::{ModelMap, Resolution, match_model};
 
 /// The longest line read as a record; a longer one (a record carrying a
@@ -209,11 +209,7 @@ pub struct Prices<'a> {
 }
 
 fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
-    let mut d = Diagnostic::new(msg).in_file(path);
-    if let Some(l) = line {
-        d = d.at(l, 1);
-    }
-    Error::from(d)
+    Error::in_file_at(path, line, msg)
 }
 
 /// Parses an RFC 3339 timestamp (`2026-11-03T14:05:09Z`, fractional seconds

@@ -131,7 +131,7 @@ struct Part {
 }
 
 fn fail(path: &Path, line: usize, msg: String) -> Error {
-    Error::from(Diagnostic::new(msg).in_file(path).at(line, 1))
+    Error::in_file_at(path, Some(line), msg)
 }
 
 /// Reads the query's result (CSV with a header, as Athena writes it).

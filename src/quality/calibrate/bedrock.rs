@@ -43,11 +43,7 @@ pub fn is_bedrock_output(path: &Path) -> bool {
 }
 
 fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
-    let mut d = Diagnostic::new(msg).in_file(path);
-    if let Some(l) = line {
-        d = d.at(l, 1);
-    }
-    Error::from(d)
+    Error::in_file_at(path, line, msg)
 }
 
 /// Every `*_output.jsonl` under `dir`, sorted.

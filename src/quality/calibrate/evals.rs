@@ -31,11 +31,7 @@ fn at(path: &Path, line: usize) -> String {
 }
 
 fn fail(path: &Path, line: Option<usize>, msg: String) -> Error {
-    let mut d = Diagnostic::new(msg).in_file(path);
-    if let Some(l) = line {
-        d = d.at(l, 1);
-    }
-    Error::from(d)
+    Error::in_file_at(path, line, msg)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
