@@ -267,6 +267,10 @@ pub struct Context<'a> {
     pub slope: f64,
     /// Prices per model (catalog order) under the scenario's profile.
     pub pricing: &'a [ModelPricing],
+    /// Models (below index 64) whose outcome `succeeds` drew rather than
+    /// read from the request: how the fast path learns which outcomes a
+    /// decision depends on.
+    pub queried: std::cell::Cell<u64>,
 }
 
 impl Context<'_> {
@@ -290,13 +294,25 @@ impl Context<'_> {
     pub fn succeeds(&self, m: ModelId, req: &Request) -> bool {
         let c = self.capability[m.index()][req.task.index()];
         if req.common {
-            c > req.required_capability
-        } else {
-            let u = req
-                .uniform(crate::traffic::request::Stream::OUTCOME + m.0 as u32)
-                .clamp(1e-15, 1.0 - 1e-15);
-            c > crate::quality::required_capability(req.difficulty, u, self.slope)
+            return c > req.required_capability;
         }
+        if m.0 < 64 {
+            let bit = 1u64 << m.0;
+            if req.outcomes.known & bit != 0 {
+                return req.outcomes.success & bit != 0;
+            }
+            self.queried.set(self.queried.get() | bit);
+        }
+        let u = req
+            .uniform(crate::traffic::request::Stream::OUTCOME + m.0 as u32)
+            .clamp(1e-15, 1.0 - 1e-15);
+        c > crate::quality::required_capability(req.difficulty, u, self.slope)
+    }
+
+    /// Models whose outcome was drawn (not given in `Request::outcomes`)
+    /// since the last call, as a bit set; resets it.
+    pub fn take_queried(&self) -> u64 {
+        self.queried.replace(0)
     }
 
     #[inline]
@@ -478,6 +494,15 @@ impl Decision {
 
     pub fn fixed_overhead_usd(&self) -> f64 {
         self.fixed_overhead_usd
+    }
+
+    /// Whether two decisions make the same calls, accept the same one and
+    /// skip and charge alike (what they cost and book is then the same).
+    pub fn same_as(&self, o: &Decision) -> bool {
+        self.calls == o.calls
+            && self.accepted == o.accepted
+            && self.skips == o.skips
+            && self.fixed_overhead_usd.to_bits() == o.fixed_overhead_usd.to_bits()
     }
 
     /// Number of main calls (more than one means the request escalated).

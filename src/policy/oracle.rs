@@ -41,7 +41,9 @@ impl Policy for Oracle {
             if cheapest.is_none_or(|(c, _)| cost < c) {
                 cheapest = Some((cost, m));
             }
-            if ctx.succeeds(m, req) && best.is_none_or(|(c, _)| cost < c) {
+            // Price first: a model dearer than the best so far is never
+            // judged (the fast path then enumerates fewer outcomes).
+            if best.is_none_or(|(c, _)| cost < c) && ctx.succeeds(m, req) {
                 best = Some((cost, m));
             }
         }

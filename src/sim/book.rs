@@ -4,7 +4,7 @@
 
 use crate::catalog::Catalog;
 use crate::catalog::pricing::{Component, Mode};
-use crate::policy::{CallKind, Context, Decision};
+use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD};
 use crate::traffic::CacheInst;
@@ -77,18 +77,21 @@ pub(crate) enum CacheMode<'a> {
 }
 
 /// Books one policy's decision for one request, counted `weight` times
-/// (1 in exact mode; the probability of the outcome pattern in the fast path).
+/// (1 in exact mode; in the fast path the probability of the outcome
+/// patterns that lead to this decision), `succeeded` of them with an
+/// acceptable answer (the caller judges: in the fast path one decision
+/// stands for outcome patterns that judge it differently).
 #[inline]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn book(
     t: &Tables,
     inst: &Instance,
-    ctx: &Context<'_>,
     led: &mut Ledger,
     dec: &Decision,
     req: &Request,
     cache: &mut CacheMode<'_>,
     weight: f64,
+    succeeded: f64,
 ) {
     let w = req.workload as usize;
     let mut latency_ms = 0.0;
@@ -176,9 +179,7 @@ pub(crate) fn book(
             if inst.pricing[c.model.index()].mode(req.batch) == Mode::Batch {
                 counts.batch += weight;
             }
-            if ctx.succeeds(c.model, req) {
-                counts.succeeded += weight;
-            }
+            counts.succeeded += succeeded;
             if !req.batch {
                 led.latency[w].add(latency_ms, weight);
             }

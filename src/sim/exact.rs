@@ -101,15 +101,16 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         for (pi, policy) in policies.iter().enumerate() {
             dec.clear();
             policy.route(req, &ctx, &mut dec);
+            let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, req));
             book(
                 &tables,
                 inst,
-                &ctx,
                 &mut ledgers[pi],
                 &dec,
                 req,
                 &mut CacheMode::Simulate(&mut last_sent[pi]),
                 1.0,
+                if ok { 1.0 } else { 0.0 },
             );
         }
     });

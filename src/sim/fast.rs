@@ -1,11 +1,16 @@
 //! Fast mode: run time that does not depend on traffic volume.
 //!
 //! **Method.** For each workload, a fixed stratified sample of `k`
-//! requests (Latin hypercube over the input-token, output-token,
-//! difficulty, outcome and batch dimensions, each mapped through its
-//! inverse CDF) is routed once through every policy. Routing does not
-//! depend on the month — only volume does, through the cache — so the
-//! sample's ledger, scaled by `volume × share / k`, is each month's
+//! requests (16 independently scrambled Sobol point sets over the
+//! input-token, output-token, difficulty, batch and coin-flip dimensions,
+//! each mapped through its inverse CDF, the heavy top stratum of tokens and
+//! difficulty split further: `traffic::stratified_sample`) is routed once
+//! through every policy. The request's outcome is not sampled but
+//! integrated out: over the intervals the models' capabilities cut for
+//! common outcomes, and by enumerating every pattern of the outcomes a
+//! decision consults for independent ones (`Request::outcomes`). Routing
+//! does not depend on the month — only volume does, through the cache — so
+//! the sample's ledger, scaled by `volume × share / k`, is each month's
 //! expected ledger. What does depend on volume is resolved per month in
 //! closed form: calls whose prefix could be cached are booked as *deferred*
 //! and split into reads and writes with the Poisson hit probability of the
@@ -19,8 +24,14 @@
 //! bounded set of requests keeps every policy a black box (any custom
 //! `Policy` works unchanged, with the same common random numbers), unlike
 //! integrating difficulty out analytically, which would need each policy's
-//! decision rule in closed form. Stratification removes most of the
-//! variance that tokens and difficulty contribute.
+//! decision rule in closed form. Scrambled Sobol points stratify every
+//! low-dimensional projection, so the interactions a routed cost is made of
+//! (tokens × the price of a model picked by difficulty and coin flips)
+//! average out as well as each input's own effect; measured against the
+//! Latin hypercube this replaced, half the sample gives a smaller error on
+//! most policies of the shipped scenarios (ARCHITECTURE.md, "Fast path").
+//! Each distinct decision of a (request, policy) is booked once, with the
+//! probability of the outcomes that lead to it.
 //!
 //! **Replications.** The sample's uniforms are the same in every
 //! replication, so replications differ only by their parameter draws; when
@@ -56,11 +67,11 @@ use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Group, Ledger, MAIN};
 use crate::sim::{RepMonth, Run, Setup};
 use crate::stats::variance;
-use crate::traffic::request::Request;
+use crate::traffic::request::{Outcomes, Request};
 use crate::traffic::stratified_sample;
 
 /// Sample requests per workload when none is asked for.
-pub const DEFAULT_SAMPLES: usize = 32_768;
+pub const DEFAULT_SAMPLES: usize = 16_384;
 
 /// Most sample requests per workload: 128 times the default. Evaluating a
 /// sample holds its requests while it runs, on every thread at once
@@ -109,7 +120,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     let block = (k / BLOCKS).max(1);
     let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
     let sample = stratified_sample(&inst.workloads[w], w, inst.slope, BLOCKS, block, &mut rng);
-    let k = sample.len();
+    let k = BLOCKS * block;
     let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
     let mut full = vec![Ledger::new(nw, nm); np];
     let mut moments = vec![[0.0; 5]; np];
@@ -142,25 +153,26 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     let most = caps_of.iter().map(Vec::len).max().unwrap_or(0);
     let mut cuts: Vec<f64> = Vec::with_capacity(most + 2);
     let rho = inst.outcome_correlation;
-    let mut cases: Vec<(Request, f64)> = Vec::with_capacity(most + 2);
-    for (n, base) in sample.iter().enumerate() {
-        let b = n / block;
+    let mut acc = Distinct::default();
+    let mut stack: Vec<(Outcomes, f64)> = Vec::new();
+    let mut p_model = vec![f64::NAN; nm];
+    for item in &sample {
+        let (base, b, share) = (&item.request, item.block, item.weight);
         let d = base.difficulty;
+        p_model.fill(f64::NAN);
         for (p, policy) in inst.policies.iter().enumerate() {
-            cuts.clear();
-            cuts.push(0.0);
-            cuts.extend(caps_of[p].iter().map(|&c| p_success(c, d, inst.slope)));
-            cuts.push(1.0);
-            // Capabilities ascend, so the cut points do too. Requests whose
-            // outcomes are common (share rho) take one evaluation per
-            // interval; the others, where each model draws its own outcome,
-            // one more.
-            cases.clear();
+            acc.clear();
+            // Common outcomes (share rho): one evaluation per interval.
             if rho > 0.0 {
+                cuts.clear();
+                cuts.push(0.0);
+                cuts.extend(caps_of[p].iter().map(|&c| p_success(c, d, inst.slope)));
+                cuts.push(1.0);
+                // Capabilities ascend, so the cut points do too.
                 let caps = &caps_of[p];
                 for (i, pair) in cuts.windows(2).enumerate() {
-                    let weight = rho * (pair[1] - pair[0]);
-                    if weight < 1e-12 {
+                    let weight = share * rho * (pair[1] - pair[0]);
+                    if weight < 1e-12 * share {
                         continue;
                     }
                     // On interval i the models of capability caps[i] and
@@ -181,41 +193,80 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
                         let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
                         required_capability(d, u, inst.slope)
                     });
-                    cases.push((
-                        Request {
-                            required_capability: required,
-                            common: true,
-                            ..*base
-                        },
-                        weight,
-                    ));
+                    let req = Request {
+                        required_capability: required,
+                        common: true,
+                        ..*base
+                    };
+                    dec.clear();
+                    policy.route(&req, &ctx, &mut dec);
+                    let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, &req));
+                    acc.add(&dec, weight, if ok { weight } else { 0.0 });
                 }
             }
+            // Independent outcomes (share 1 − rho): every pattern of the
+            // outcomes the decision depends on, enumerated.
             if rho < 1.0 {
-                cases.push((
-                    Request {
+                stack.clear();
+                stack.push((Outcomes::default(), share * (1.0 - rho)));
+                while let Some((known, weight)) = stack.pop() {
+                    let req = Request {
                         common: false,
+                        outcomes: known,
                         ..*base
-                    },
-                    1.0 - rho,
-                ));
+                    };
+                    dec.clear();
+                    ctx.take_queried();
+                    policy.route(&req, &ctx, &mut dec);
+                    let mut open = ctx.take_queried();
+                    let accepted = dec.accepted().map(|c| c.model);
+                    if let Some(m) = accepted
+                        && m.0 < 64
+                    {
+                        open |= (1u64 << m.0) & !known.known;
+                    }
+                    if open != 0 && known.known.count_ones() < MAX_ENUMERATED {
+                        let m = open.trailing_zeros() as usize;
+                        if p_model[m].is_nan() {
+                            p_model[m] = p_success(inst.capability[m][task], d, inst.slope);
+                        }
+                        let (pm, bit) = (p_model[m], 1u64 << m);
+                        let fixed = known.known | bit;
+                        stack.push((
+                            Outcomes {
+                                known: fixed,
+                                success: known.success,
+                            },
+                            weight * (1.0 - pm),
+                        ));
+                        stack.push((
+                            Outcomes {
+                                known: fixed,
+                                success: known.success | bit,
+                            },
+                            weight * pm,
+                        ));
+                        continue;
+                    }
+                    ctx.take_queried();
+                    let ok = accepted.is_some_and(|m| ctx.succeeds(m, &req));
+                    acc.add(&dec, weight, if ok { weight } else { 0.0 });
+                }
             }
-            for (req, weight) in &cases {
-                let (req, weight) = (req, *weight);
-
-                dec.clear();
-                policy.route(req, &ctx, &mut dec);
+            // Each distinct decision booked and priced once.
+            for e in acc.entries() {
                 book(
                     &tables,
                     inst,
-                    &ctx,
                     &mut full[p],
-                    &dec,
-                    req,
+                    &e.decision,
+                    base,
                     &mut CacheMode::Defer,
-                    weight,
+                    e.weight,
+                    e.succeeded,
                 );
-                let (a, x) = request_cost(inst, &tables, &dec, req);
+                let (a, x) = request_cost(inst, &tables, &e.decision, base);
+                let weight = e.weight;
                 let mo = &mut moments[p];
                 mo[0] += weight * a;
                 mo[1] += weight * a * a;
@@ -225,11 +276,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
                 let bl = &mut blocks[p][b];
                 bl[0] += weight * a / block as f64;
                 bl[1] += weight * x / block as f64;
-                if let Some(c) = dec.accepted()
-                    && ctx.succeeds(c.model, req)
-                {
-                    bl[2] += weight / block as f64;
-                }
+                bl[2] += e.succeeded / block as f64;
             }
         }
     }
@@ -272,6 +319,59 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
         costs,
         deferred,
         blocks,
+    }
+}
+
+/// Most outcomes enumerated for one request (2^this patterns at most);
+/// a decision that depends on more draws the rest, as exact mode does.
+const MAX_ENUMERATED: u32 = 10;
+
+/// One (sample request, policy)'s distinct decisions with the probability
+/// of each and of its answer being acceptable. Decisions are kept (and
+/// their allocations reused) across requests.
+#[derive(Default)]
+struct Distinct {
+    entries: Vec<Entry>,
+    used: usize,
+}
+
+struct Entry {
+    decision: Decision,
+    weight: f64,
+    succeeded: f64,
+}
+
+impl Distinct {
+    fn clear(&mut self) {
+        self.used = 0;
+    }
+
+    fn add(&mut self, dec: &Decision, weight: f64, succeeded: f64) {
+        if let Some(e) = self.entries[..self.used]
+            .iter_mut()
+            .find(|e| e.decision.same_as(dec))
+        {
+            e.weight += weight;
+            e.succeeded += succeeded;
+            return;
+        }
+        if self.used == self.entries.len() {
+            self.entries.push(Entry {
+                decision: dec.clone(),
+                weight,
+                succeeded,
+            });
+        } else {
+            let e = &mut self.entries[self.used];
+            e.decision.clone_from(dec);
+            e.weight = weight;
+            e.succeeded = succeeded;
+        }
+        self.used += 1;
+    }
+
+    fn entries(&self) -> &[Entry] {
+        &self.entries[..self.used]
     }
 }
 

@@ -121,6 +121,7 @@ impl Instance {
             capability: &self.capability,
             slope: self.slope,
             pricing: &self.pricing,
+            queried: std::cell::Cell::new(0),
         }
     }
 

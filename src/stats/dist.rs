@@ -305,6 +305,15 @@ impl DifficultyDist {
                 });
                 let x = p.clamp(0.0, 1.0) * BETA_TABLE as f64;
                 let i = (x as usize).min(BETA_TABLE - 1);
+                if i == 0 || i == BETA_TABLE - 1 {
+                    // The outermost cells end at 0 and 1, where the inverse
+                    // CDF is steep: a straight line there would put a
+                    // tail sample far beyond the distribution's tail. Exact.
+                    use statrs::distribution::{Beta as SBeta, ContinuousCDF};
+                    let b = SBeta::new(mean * concentration, (1.0 - mean) * concentration)
+                        .expect("validated");
+                    return b.inverse_cdf(p.clamp(0.0, 1.0)).clamp(0.0, 1.0);
+                }
                 let f = x - i as f64;
                 t[i] + f * (t[i + 1] - t[i])
             }

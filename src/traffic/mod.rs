@@ -12,8 +12,9 @@
 //! work is spread over threads.
 
 pub mod request;
+pub mod sobol;
 
-pub use request::Request;
+pub use request::{Outcomes, Request};
 
 use rand::Rng;
 use rand_distr::Distribution;
@@ -146,23 +147,47 @@ impl<'a> Traffic<'a> {
                 time_s: t,
                 aux,
                 key: rng.next_u64(),
+                outcomes: Outcomes::default(),
             };
             f(&req);
         }
     }
 }
 
+/// One request of the fast path's sample, with its weight (a request of
+/// the sample counts once; one split into tail strata counts in parts) and
+/// the block it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct SampleRequest {
+    pub request: Request,
+    pub weight: f64,
+    pub block: usize,
+}
+
+/// Tail strata the topmost stratum of a token dimension is split into.
+pub const TAIL_SPLIT: usize = 16;
+
 /// A stratified sample of `blocks × block` requests of workload `w` for
-/// the fast path, as `blocks` independent Latin hypercubes of `block`
-/// requests each (independent so the spread of their means measures the
-/// sample's error honestly). Each hypercube covers input tokens, output
-/// tokens, difficulty, batch eligibility and the four `aux` coin-flip
-/// uniforms: each dimension cut into `block` equal-probability strata, one
-/// request per stratum, strata paired at random, each value mapped through
-/// its inverse CDF. The same `seed` gives the same strata and pairing
-/// whatever the workload's parameters, so a sample moves smoothly as a
-/// parameter changes. The outcome uniform is not sampled: the fast path
-/// integrates it out (see `engine::fast`).
+/// the fast path, as `blocks` independent randomisations of a scrambled
+/// Sobol point set of `block` points (independent so the spread of their
+/// means measures the sample's error honestly; see `sobol`). Each point
+/// gives input tokens, output tokens, difficulty, batch eligibility and the
+/// four `aux` coin-flip uniforms, each mapped through its inverse CDF.
+///
+/// Token counts are heavy-tailed: the top stratum of a block (the largest
+/// 1/`block` of requests) spans values from a few times the median to the
+/// far tail, and one point there carried most of a block's variance
+/// (computed: thirty times all other strata together for a lognormal with
+/// p90/median 3). The hardest stratum of difficulty likewise spans the
+/// range where success falls fastest. So a point in the top stratum of
+/// input tokens, output tokens or difficulty is split into [`TAIL_SPLIT`]
+/// points, one in each equal part of that stratum (in random order per
+/// dimension), each of weight 1/TAIL_SPLIT.
+///
+/// The same `seed` gives the same points whatever the workload's
+/// parameters, so a sample moves smoothly as a parameter changes. The
+/// outcome uniform is not sampled: the fast path integrates it out (see
+/// `sim::fast`).
 pub fn stratified_sample(
     wl: &WorkloadInst,
     w: usize,
@@ -170,45 +195,58 @@ pub fn stratified_sample(
     blocks: usize,
     block: usize,
     rng: &mut Generator,
-) -> Vec<Request> {
-    let kf = block as f64;
-    let mut out = Vec::with_capacity(blocks * block);
-    for _ in 0..blocks {
-        let mut perms: [Vec<u32>; 8] = Default::default();
-        for p in perms.iter_mut() {
-            *p = (0..block as u32).collect();
-            // Fisher–Yates.
-            for i in (1..block).rev() {
-                let j = ((rng.next_u32() as u64 * (i as u64 + 1)) >> 32) as usize;
-                p.swap(i, j);
+) -> Vec<SampleRequest> {
+    let top = 1.0 - 1.0 / block as f64;
+    let mut out = Vec::with_capacity(blocks * block + 64);
+    for b in 0..blocks {
+        for p in sobol::scrambled_points(block, rng) {
+            let tail = p[0] >= top || p[1] >= top || p[2] >= top;
+            let parts = if tail { TAIL_SPLIT } else { 1 };
+            // Within the top stratum: parts in random order per dimension.
+            let mut order: [[usize; TAIL_SPLIT]; 3] = [std::array::from_fn(|j| j); 3];
+            if tail {
+                for o in order.iter_mut() {
+                    for i in (1..TAIL_SPLIT).rev() {
+                        let j = ((rng.next_u32() as u64 * (i as u64 + 1)) >> 32) as usize;
+                        o.swap(i, j);
+                    }
+                }
             }
-        }
-        let strata: Vec<[u32; 8]> = (0..block)
-            .map(|i| std::array::from_fn(|d| perms[d][i]))
-            .collect();
-        for st in strata {
-            let mut q = |d: usize| (st[d] as f64 + open_unit(rng)) / kf;
-            let fresh = wl.input.quantile(q(0));
-            let output_tokens = wl.output.quantile(q(1));
-            let difficulty = wl.difficulty.quantile(q(2));
-            let batch = q(3) < wl.batch_share;
-            let aux = [q(4), q(5), q(6), q(7)];
-            out.push(Request {
-                workload: w as u16,
-                task: wl.task,
-                modality: wl.modality,
-                input_tokens: wl.prefix_tokens + fresh,
-                output_tokens,
-                prefix_tokens: wl.prefix_tokens,
-                prefix_id: 0,
-                difficulty,
-                required_capability: required_capability(difficulty, 0.5, slope),
-                common: true,
-                batch,
-                time_s: 0.0,
-                aux,
-                key: rng.next_u64(),
-            });
+            for j in 0..parts {
+                let mut split = |u: f64, o: &[usize; TAIL_SPLIT]| {
+                    if tail && u >= top {
+                        top + (o[j] as f64 + unit(rng)) / (TAIL_SPLIT * block) as f64
+                    } else {
+                        u
+                    }
+                };
+                let fresh = wl.input.quantile(split(p[1], &order[0]));
+                let output_tokens = wl.output.quantile(split(p[2], &order[1]));
+                let difficulty = wl.difficulty.quantile(split(p[0], &order[2]));
+                let batch = p[7] < wl.batch_share;
+                let aux = [p[3], p[4], p[6], p[5]];
+                out.push(SampleRequest {
+                    request: Request {
+                        workload: w as u16,
+                        task: wl.task,
+                        modality: wl.modality,
+                        input_tokens: wl.prefix_tokens + fresh,
+                        output_tokens,
+                        prefix_tokens: wl.prefix_tokens,
+                        prefix_id: 0,
+                        difficulty,
+                        required_capability: required_capability(difficulty, 0.5, slope),
+                        common: true,
+                        batch,
+                        time_s: 0.0,
+                        aux,
+                        key: rng.next_u64(),
+                        outcomes: Outcomes::default(),
+                    },
+                    weight: 1.0 / parts as f64,
+                    block: b,
+                });
+            }
         }
     }
     out

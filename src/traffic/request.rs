@@ -49,6 +49,19 @@ pub struct Request {
     pub aux: [f64; 4],
     /// Seed for further derived uniforms.
     pub key: u64,
+    /// Outcomes fixed in advance for a request whose outcomes are not
+    /// common (the fast path enumerates them instead of drawing; see
+    /// `Context::succeeds`). Empty in exact mode.
+    pub outcomes: Outcomes,
+}
+
+/// Per-model outcomes fixed for a request whose outcomes are not common:
+/// bit `m` of `known` says model `m`'s outcome is given, bit `m` of
+/// `success` what it is. Models from index 64 on are always drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcomes {
+    pub known: u64,
+    pub success: u64,
 }
 
 /// Streams of derived uniforms used by the built-in policies. A custom
@@ -123,6 +136,7 @@ mod tests {
             time_s: 0.0,
             aux: [0.5; 4],
             key,
+            outcomes: Outcomes::default(),
         }
     }
 
