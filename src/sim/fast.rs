@@ -68,7 +68,7 @@ use crate::sim::ledger::{Costs, Group, Ledger, MAIN};
 use crate::sim::{RepMonth, Run, Setup};
 use crate::stats::variance;
 use crate::traffic::request::{Outcomes, Request};
-use crate::traffic::stratified_sample;
+use crate::traffic::{SampleRequest, stratified_sample};
 
 /// Sample requests per workload when none is asked for.
 pub const DEFAULT_SAMPLES: usize = 16_384;
@@ -115,16 +115,11 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
     let np = inst.policies.len();
-    let ctx = inst.context(catalog);
     let tables = Tables::new(inst, catalog);
     let block = (k / BLOCKS).max(1);
     let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
     let sample = stratified_sample(&inst.workloads[w], w, inst.slope, BLOCKS, block, &mut rng);
     let k = BLOCKS * block;
-    let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
-    let mut full = vec![Ledger::new(nw, nm); np];
-    let mut moments = vec![[0.0; 5]; np];
-    let mut dec = Decision::default();
     // The outcome uniform is integrated out: model m succeeds iff u < p_m(d),
     // so the distinct capabilities for the task cut [0, 1] into intervals on
     // which every model's outcome is fixed; each interval is evaluated once,
@@ -150,13 +145,109 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
             caps
         })
         .collect();
+    // Chunks of blocks routed in parallel, folded in block order (the
+    // same sums whatever the number of threads).
+    let chunks: Vec<&[SampleRequest]> = sample
+        .chunk_by(|a, b| a.block / CHUNK_BLOCKS == b.block / CHUNK_BLOCKS)
+        .collect();
+    let parts: Vec<Partial> = chunks
+        .par_iter()
+        .map(|chunk| route_chunk(inst, catalog, &tables, &caps_of, task, block, chunk))
+        .collect();
+    let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
+    let mut full = vec![Ledger::new(nw, nm); np];
+    let mut moments = vec![[0.0; 5]; np];
+    for part in &parts {
+        for p in 0..np {
+            full[p].add_scaled(&part.full[p], 1.0);
+            for (m, x) in moments[p].iter_mut().zip(&part.moments[p]) {
+                *m += x;
+            }
+            for (b, x) in &part.blocks[p] {
+                blocks[p][*b] = *x;
+            }
+        }
+    }
+    let kf = k as f64;
+    // Every sample request is one request, whatever its cases' weights add
+    // up to in floating point (each policy cuts the outcome into its own
+    // intervals): requests are conserved exactly across policies.
+    for l in &mut full {
+        l.per_workload[w].requests = kf;
+    }
+    let mut ledgers = Vec::with_capacity(np);
+    let mut deferred = Vec::with_capacity(np);
+    for l in &full {
+        let mut one = l.extract(w);
+        one.scale(1.0 / kf);
+        let mut d = Vec::new();
+        for (m, cell) in one.cells.iter_mut().enumerate() {
+            if cell.deferred[0] + cell.deferred[1] > 0.0 {
+                d.push((m, cell.deferred));
+                cell.deferred = [0.0, 0.0];
+            }
+        }
+        deferred.push(d);
+        ledgers.push(one);
+    }
+    let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
+    Evaluated {
+        k,
+        unit_cost: costs.iter().map(Costs::total).collect(),
+        moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
+        success: ledgers
+            .iter()
+            .map(|l| l.per_workload[0].succeeded)
+            .collect(),
+        escalation: ledgers
+            .iter()
+            .map(|l| l.per_workload[0].escalated)
+            .collect(),
+        ledgers,
+        costs,
+        deferred,
+        blocks,
+    }
+}
+
+/// Blocks routed together as one parallel task.
+const CHUNK_BLOCKS: usize = 4;
+
+/// One chunk's share of an [`Evaluated`]: per policy, its ledger, moments
+/// and (block, block sums).
+struct Partial {
+    full: Vec<Ledger>,
+    moments: Vec<[f64; 5]>,
+    blocks: Vec<Vec<(usize, [f64; 3])>>,
+}
+
+/// Routes one chunk of the sample through every policy (see [`evaluate`]).
+fn route_chunk(
+    inst: &Instance,
+    catalog: &Catalog,
+    tables: &Tables,
+    caps_of: &[Vec<f64>],
+    task: usize,
+    block: usize,
+    sample: &[SampleRequest],
+) -> Partial {
+    let (nw, nm, np) = (
+        inst.workloads.len(),
+        catalog.models.len(),
+        inst.policies.len(),
+    );
+    let ctx = inst.context(catalog);
+    let mut full = vec![Ledger::new(nw, nm); np];
+    let mut moments = vec![[0.0; 5]; np];
+    let mut blocks: Vec<Vec<(usize, [f64; 3])>> = vec![Vec::new(); np];
+    let mut dec = Decision::default();
     let most = caps_of.iter().map(Vec::len).max().unwrap_or(0);
     let mut cuts: Vec<f64> = Vec::with_capacity(most + 2);
     let rho = inst.outcome_correlation;
     let mut acc = Distinct::default();
     let mut stack: Vec<(Outcomes, f64)> = Vec::new();
     let mut p_model = vec![f64::NAN; nm];
-    for item in &sample {
+    for item in sample {
         let (base, b, share) = (&item.request, item.block, item.weight);
         let d = base.difficulty;
         p_model.fill(f64::NAN);
@@ -256,7 +347,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
             // Each distinct decision booked and priced once.
             for e in acc.entries() {
                 book(
-                    &tables,
+                    tables,
                     inst,
                     &mut full[p],
                     &e.decision,
@@ -265,7 +356,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
                     e.weight,
                     e.succeeded,
                 );
-                let (a, x) = request_cost(inst, &tables, &e.decision, base);
+                let (a, x) = request_cost(inst, tables, &e.decision, base);
                 let weight = e.weight;
                 let mo = &mut moments[p];
                 mo[0] += weight * a;
@@ -273,51 +364,22 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
                 mo[2] += weight * x;
                 mo[3] += weight * x * x;
                 mo[4] += weight * a * x;
-                let bl = &mut blocks[p][b];
+                let bl = match blocks[p].last_mut() {
+                    Some((bb, x)) if *bb == b => x,
+                    _ => {
+                        blocks[p].push((b, [0.0; 3]));
+                        &mut blocks[p].last_mut().expect("just pushed").1
+                    }
+                };
                 bl[0] += weight * a / block as f64;
                 bl[1] += weight * x / block as f64;
                 bl[2] += e.succeeded / block as f64;
             }
         }
     }
-    let kf = k as f64;
-    // Every sample request is one request, whatever its cases' weights add
-    // up to in floating point (each policy cuts the outcome into its own
-    // intervals): requests are conserved exactly across policies.
-    for l in &mut full {
-        l.per_workload[w].requests = kf;
-    }
-    let mut ledgers = Vec::with_capacity(np);
-    let mut deferred = Vec::with_capacity(np);
-    for l in &full {
-        let mut one = l.extract(w);
-        one.scale(1.0 / kf);
-        let mut d = Vec::new();
-        for (m, cell) in one.cells.iter_mut().enumerate() {
-            if cell.deferred[0] + cell.deferred[1] > 0.0 {
-                d.push((m, cell.deferred));
-                cell.deferred = [0.0, 0.0];
-            }
-        }
-        deferred.push(d);
-        ledgers.push(one);
-    }
-    let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
-    Evaluated {
-        k,
-        unit_cost: costs.iter().map(Costs::total).collect(),
-        moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
-        success: ledgers
-            .iter()
-            .map(|l| l.per_workload[0].succeeded)
-            .collect(),
-        escalation: ledgers
-            .iter()
-            .map(|l| l.per_workload[0].escalated)
-            .collect(),
-        ledgers,
-        costs,
-        deferred,
+    Partial {
+        full,
+        moments,
         blocks,
     }
 }
@@ -483,13 +545,16 @@ fn month(
     .generator(seed);
     let z_cost: f64 = StandardNormal.sample(&mut rng);
     let z_quality: f64 = StandardNormal.sample(&mut rng);
+    // Cache streams: (workload, calls, λT — `None` if the hit rate is
+    // pinned —, miss rate, swing); buffers reused across policies.
+    let mut streams: Vec<(usize, f64, Option<f64>, f64, f64)> = Vec::new();
+    let mut a_w = vec![0.0; evals.len()];
+    let (mut means, mut rates) = ([0.0; BLOCKS], [0.0; BLOCKS]);
     for p in 0..np {
         let (mut cost, mut succ, mut esc) = (0.0, 0.0, 0.0);
         let (mut m1, mut m2, mut se2, mut q_se2) = (0.0, 0.0, 0.0, 0.0);
-        // Cache streams: (workload, calls, λT — `None` if the hit rate is
-        // pinned —, miss rate, swing).
-        let mut streams: Vec<(usize, f64, Option<f64>, f64, f64)> = Vec::new();
-        let mut a_w = vec![0.0; evals.len()];
+        streams.clear();
+        a_w.iter_mut().for_each(|a| *a = 0.0);
         for (w, ev) in evals.iter().enumerate() {
             let share = inst.workloads[w].share;
             let s = v * share;
@@ -565,10 +630,13 @@ fn month(
             m1 += share * w1;
             m2 += share * w2;
             // Sampling error from the spread of the blocks' means.
-            let means: Vec<f64> = ev.blocks[p].iter().map(|b| b[0] + miss * b[1]).collect();
-            let rates: Vec<f64> = ev.blocks[p].iter().map(|b| b[2]).collect();
-            se2 += share * share * variance(&means) / nb;
-            q_se2 += share * share * variance(&rates) / nb;
+            for (i, b) in ev.blocks[p].iter().enumerate() {
+                means[i] = b[0] + miss * b[1];
+                rates[i] = b[2];
+            }
+            let (means, rates) = (&means[..ev.blocks[p].len()], &rates[..ev.blocks[p].len()]);
+            se2 += share * share * variance(means) / nb;
+            q_se2 += share * share * variance(rates) / nb;
         }
         // The per-request variance counts each cacheable call at its mean
         // miss rate. What hits and misses add, per (workload, model) stream

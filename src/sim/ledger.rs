@@ -113,10 +113,25 @@ pub fn bucket(ms: f64) -> usize {
     if ms.is_nan() || ms <= 1.0 {
         return 0;
     }
+    if ms >= 1e9 {
+        return BUCKETS - 1;
+    }
     let edges = edges();
-    // partition_point: the number of edges at or below ms.
-    let i = edges.partition_point(|&e| e <= ms);
-    i.saturating_sub(1).min(BUCKETS - 1)
+    // A first guess from the binary exponent and a straight line through
+    // the mantissa (log2 within 0.09, so within two buckets), then moved to
+    // the bucket whose edges hold ms.
+    let bits = ms.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as f64 - 1023.0;
+    let mantissa = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
+    let log2 = exponent + (mantissa - 1.0);
+    let mut i = ((log2 * std::f64::consts::LOG10_2 * PER_DECADE) as usize).min(BUCKETS - 1);
+    while i + 1 < BUCKETS && ms >= edges[i + 1] {
+        i += 1;
+    }
+    while i > 0 && ms < edges[i] {
+        i -= 1;
+    }
+    i
 }
 
 /// `edges()[i]`: the smallest ms > 1 with `⌊log10(ms) · 50⌋ = i`.

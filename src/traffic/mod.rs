@@ -148,6 +148,7 @@ impl<'a> Traffic<'a> {
                 aux,
                 key: rng.next_u64(),
                 outcomes: Outcomes::default(),
+                noise: f64::NAN,
             };
             f(&req);
         }
@@ -242,6 +243,7 @@ pub fn stratified_sample(
                         aux,
                         key: rng.next_u64(),
                         outcomes: Outcomes::default(),
+                        noise: crate::stats::dist::std_normal_quantile(aux[3]),
                     },
                     weight: 1.0 / parts as f64,
                     block: b,

@@ -53,6 +53,10 @@ pub struct Request {
     /// common (the fast path enumerates them instead of drawing; see
     /// `Context::succeeds`). Empty in exact mode.
     pub outcomes: Outcomes,
+    /// The classifier's standard normal draw, `Φ⁻¹(aux[3])`, when computed
+    /// in advance (the fast path routes each sample request several
+    /// times); NaN to compute it on use.
+    pub noise: f64,
 }
 
 /// Per-model outcomes fixed for a request whose outcomes are not common:
@@ -102,6 +106,9 @@ impl Request {
     #[inline]
     pub fn normal(&self, stream: u32) -> f64 {
         if stream == Stream::CLASSIFIER_NOISE {
+            if !self.noise.is_nan() {
+                return self.noise;
+            }
             return crate::stats::dist::std_normal_quantile(self.aux[3]);
         }
         let u1 = self.uniform(stream).max(f64::MIN_POSITIVE);
@@ -137,6 +144,7 @@ mod tests {
             aux: [0.5; 4],
             key,
             outcomes: Outcomes::default(),
+            noise: f64::NAN,
         }
     }
 
