@@ -9,6 +9,10 @@
 //!   should match.
 //! - `large_run`: each shipped scenario at 1 billion requests a month, 36
 //!   months, 1,000 replications, all its policies, on every core.
+//! - `default_run`: each shipped scenario as `tiersim run` runs it by
+//!   default (fast path, its default replications, every core): the
+//!   engine's share of the command's time (loading the scenario and
+//!   writing the report are outside it).
 
 use std::path::PathBuf;
 
@@ -54,6 +58,26 @@ fn fast_by_volume(b: Bencher, volume: u64) {
         &[format!("volume.requests_per_month={volume}")],
     );
     b.bench(|| tiersim::run(&s, &RunOptions::default()).unwrap());
+}
+
+#[divan::bench(
+    args = ["support-platform", "rag-assistant", "coding-assistant", "document-extraction"],
+    sample_count = 10,
+    sample_size = 1
+)]
+fn default_run(b: Bencher, name: &str) {
+    let s = load(name, &[]);
+    let replications = tiersim::sim::instance::default_replications(&s);
+    b.bench(|| {
+        tiersim::run(
+            &s,
+            &RunOptions {
+                replications,
+                ..RunOptions::default()
+            },
+        )
+        .unwrap()
+    });
 }
 
 #[divan::bench(
