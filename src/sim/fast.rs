@@ -695,26 +695,34 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     // own evaluated sample: spread a budget of 16 full samples per workload
     // over them (at least 2,048 requests each), unless the caller fixed the
     // sample size. The smaller samples' error is reported like any other.
-    let samples_for: Vec<usize> = (0..nw)
-        .map(|w| {
-            if !setup.opts.adapt_samples {
-                return samples;
+    let samples_for: Vec<usize> = if setup.opts.adapt_samples {
+        // Each replication resolved once for every workload's fingerprint;
+        // a workload stops counting past 1,024 distinct ones.
+        let mut seen: Vec<std::collections::HashSet<Vec<u64>>> = vec![Default::default(); nw];
+        for r in 0..reps {
+            if seen.iter().all(|s| s.len() > 16 * 64) {
+                break;
             }
-            let mut seen: std::collections::HashSet<Vec<u64>> = std::collections::HashSet::new();
-            for r in 0..reps {
-                seen.insert(fingerprint(&setup.instance(r as u64), w));
-                if seen.len() > 16 * 64 {
-                    break;
+            let inst = setup.instance(r as u64);
+            for (w, s) in seen.iter_mut().enumerate() {
+                if s.len() <= 16 * 64 {
+                    s.insert(fingerprint(&inst, w));
                 }
             }
-            let distinct = seen.len().max(1);
-            if distinct <= 16 {
-                samples
-            } else {
-                (samples * 16 / distinct).clamp(2048.min(samples), samples)
-            }
-        })
-        .collect();
+        }
+        seen.iter()
+            .map(|s| {
+                let distinct = s.len().max(1);
+                if distinct <= 16 {
+                    samples
+                } else {
+                    (samples * 16 / distinct).clamp(2048.min(samples), samples)
+                }
+            })
+            .collect()
+    } else {
+        vec![samples; nw]
+    };
     let k = 1.0 / reps as f64;
     let mut evaluated: HashMap<SampleKey, Arc<Evaluated>> = HashMap::new();
     let chunk = 64u32;
