@@ -80,8 +80,8 @@ pub const DEFAULT_SAMPLES: usize = 16_384;
 /// thread.
 pub const MAX_SAMPLES: usize = 1 << 22;
 
-/// Independent hypercubes the sample is made of; the spread of their means
-/// gives the sampling error.
+/// Independently scrambled point sets the sample is made of; the spread of
+/// their means gives the sampling error.
 pub const BLOCKS: usize = 16;
 
 /// One workload's sample, routed through every policy, per request.

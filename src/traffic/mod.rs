@@ -165,7 +165,7 @@ pub struct SampleRequest {
     pub block: usize,
 }
 
-/// Tail strata the topmost stratum of a token dimension is split into.
+/// Parts the topmost stratum of tokens or difficulty is split into.
 pub const TAIL_SPLIT: usize = 16;
 
 /// A stratified sample of `blocks × block` requests of workload `w` for

@@ -123,7 +123,7 @@ seed: 5
     let q_sonnet = integrate(0.45, 6.0, p2);
     // Exact mode: the binomial standard error at n = 400,000 is at most
     // 0.0008; 0.004 is 5 of them. Fast mode integrates the outcome out and
-    // stratifies difficulty and gate flips: 32,768 samples leave < 0.002.
+    // stratifies difficulty and gate flips: 16,384 samples leave < 0.002.
     for (mode, tol) in [(Mode::Exact, 0.004), (Mode::default(), 0.002)] {
         let p = project(&s, &run_mode(&s, 1, mode));
         let c = &p.policies[0];

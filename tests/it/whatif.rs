@@ -202,7 +202,7 @@ fn credits_runway_and_amounts_by_hand() {
     assert_eq!(r.policy, "pro");
     assert_eq!(r.runout_month_p50, Some(3));
     assert_eq!(r.runout_month_at_confidence, Some(3));
-    // To a hundredth of a cent (the fast path scales a 32,768-request sample,
+    // To a hundredth of a cent (the fast path scales a 16,384-request sample,
     // so sums carry rounding of order 1e-9 relative).
     let close = |a: f64, b: f64| (a - b).abs() < 1e-4;
     assert!(
