@@ -83,6 +83,10 @@ impl Policy for Cascade {
             }
         }
     }
+
+    fn outcomes_through_context(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -92,6 +92,10 @@ impl Policy for Classifier {
         let m = self.pick(d_hat, req, ctx);
         ctx.serve_with(m, &self.fallback, req, out);
     }
+
+    fn outcomes_through_context(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

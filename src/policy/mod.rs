@@ -255,6 +255,17 @@ pub trait Policy: Send + Sync {
     fn models(&self) -> Option<Vec<ModelId>> {
         None
     }
+
+    /// Whether the policy learns outcomes only by asking
+    /// [`Context::succeeds`] (never reading `Request::required_capability`
+    /// or `Request::outcomes` itself), as every built-in policy does. The
+    /// fast path then routes a sample request once per range of outcomes
+    /// the models it asked about cannot tell apart, instead of once per
+    /// interval that every model's capability cuts. `false` by default,
+    /// which is always correct.
+    fn outcomes_through_context(&self) -> bool {
+        false
+    }
 }
 
 /// What a policy may consult: the catalog, the capabilities and prices in
@@ -267,10 +278,68 @@ pub struct Context<'a> {
     pub slope: f64,
     /// Prices per model (catalog order) under the scenario's profile.
     pub pricing: &'a [ModelPricing],
-    /// Models (below index 64) whose outcome `succeeds` drew rather than
-    /// read from the request: how the fast path learns which outcomes a
-    /// decision depends on.
+    /// Models whose outcome `succeeds` judged from the request's draws
+    /// rather than read from `Request::outcomes`, as a bit set (every bit
+    /// for a model from index 64 on): how the fast path learns which
+    /// outcomes a decision depends on.
     pub queried: std::cell::Cell<u64>,
+    /// What each model can take, copied out of the catalog into one flat
+    /// table: `can_serve` runs for most models of every request.
+    limits: Vec<Limits>,
+    /// List costs of the last request shape asked about (see `list_cost`).
+    list_memo: std::cell::RefCell<ListMemo>,
+}
+
+/// Per-model list costs for one (input, output, batch) shape: a policy
+/// ranking models by price asks for every model's, and the fast path routes
+/// the same request once per outcome interval.
+#[derive(Debug, Clone)]
+struct ListMemo {
+    shape: (u64, u64, bool),
+    /// Bit `m` set when `cost[m]` holds model `m`'s list cost for `shape`.
+    known: u64,
+    cost: [f64; 64],
+}
+
+/// A model's limits as `Context::can_serve` checks them.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    context_window: u64,
+    max_output: u64,
+    /// Bit `Modality as u8` set for each supported modality.
+    modalities: u32,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        capability: &'a [[f64; 10]],
+        slope: f64,
+        pricing: &'a [ModelPricing],
+    ) -> Context<'a> {
+        let limits = catalog
+            .models
+            .iter()
+            .map(|m| Limits {
+                context_window: m.context_window,
+                max_output: m.max_output,
+                modalities: m.modalities.iter().fold(0, |a, &x| a | 1 << x as u32),
+            })
+            .collect();
+        Context {
+            catalog,
+            capability,
+            slope,
+            pricing,
+            queried: std::cell::Cell::new(0),
+            limits,
+            list_memo: std::cell::RefCell::new(ListMemo {
+                shape: (0, 0, false),
+                known: 0,
+                cost: [0.0; 64],
+            }),
+        }
+    }
 }
 
 impl Context<'_> {
@@ -278,10 +347,10 @@ impl Context<'_> {
     /// window, output within the output limit, modality supported.
     #[inline]
     pub fn can_serve(&self, m: ModelId, req: &Request) -> bool {
-        let model = &self.catalog.models[m.index()];
-        req.input_tokens <= model.context_window
-            && req.output_tokens <= model.max_output
-            && model.supports(req.modality)
+        let l = &self.limits[m.index()];
+        req.input_tokens <= l.context_window
+            && req.output_tokens <= l.max_output
+            && l.modalities & (1 << req.modality as u32) != 0
     }
 
     /// Whether `m`'s answer to the request is acceptable. Usually every
@@ -293,11 +362,12 @@ impl Context<'_> {
     #[inline]
     pub fn succeeds(&self, m: ModelId, req: &Request) -> bool {
         let c = self.capability[m.index()][req.task.index()];
+        let bit = if m.0 < 64 { 1u64 << m.0 } else { u64::MAX };
         if req.common {
+            self.queried.set(self.queried.get() | bit);
             return c > req.required_capability;
         }
         if m.0 < 64 {
-            let bit = 1u64 << m.0;
             if req.outcomes.known & bit != 0 {
                 return req.outcomes.success & bit != 0;
             }
@@ -330,6 +400,25 @@ impl Context<'_> {
     /// router ranking models by price would see.
     #[inline]
     pub fn list_cost(&self, m: ModelId, req: &Request) -> f64 {
+        if m.0 >= 64 {
+            return self.price_list(m, req);
+        }
+        let mut memo = self.list_memo.borrow_mut();
+        let shape = (req.input_tokens, req.output_tokens, req.batch);
+        if memo.shape != shape {
+            memo.shape = shape;
+            memo.known = 0;
+        }
+        let bit = 1u64 << m.0;
+        if memo.known & bit == 0 {
+            memo.cost[m.index()] = self.price_list(m, req);
+            memo.known |= bit;
+        }
+        memo.cost[m.index()]
+    }
+
+    #[inline]
+    fn price_list(&self, m: ModelId, req: &Request) -> f64 {
         let p = &self.pricing[m.index()];
         let tier = p.tier(req.input_tokens);
         let mode = p.mode(req.batch);

@@ -56,6 +56,10 @@ impl Policy for Oracle {
     fn models(&self) -> Option<Vec<ModelId>> {
         Some(self.models.clone())
     }
+
+    fn outcomes_through_context(&self) -> bool {
+        true
+    }
 }
 
 impl BuiltIn for Oracle {

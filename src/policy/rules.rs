@@ -48,6 +48,10 @@ impl Policy for Rules {
         }
         Some(all)
     }
+
+    fn outcomes_through_context(&self) -> bool {
+        self.by_workload.iter().all(|p| p.outcomes_through_context())
+    }
 }
 
 /// What a rule routes to: a model key, or a nested policy.

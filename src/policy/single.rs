@@ -34,6 +34,10 @@ impl Policy for Single {
     fn models(&self) -> Option<Vec<ModelId>> {
         Some([&[self.model][..], &self.fallback].concat())
     }
+
+    fn outcomes_through_context(&self) -> bool {
+        true
+    }
 }
 
 /// A checked `single`: the model and the fallbacks in force.

@@ -60,6 +60,10 @@ impl Policy for Split {
     fn models(&self) -> Option<Vec<ModelId>> {
         Some([&self.models[..], &self.fallback].concat())
     }
+
+    fn outcomes_through_context(&self) -> bool {
+        true
+    }
 }
 
 /// A checked `split`: each model's weight (percent, possibly uncertain).

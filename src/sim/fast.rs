@@ -129,7 +129,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     // outcomes changes, it decides and is judged alike (a policy that does
     // not name its models gets every model's cuts).
     let task = inst.workloads[w].task.index();
-    let caps_of: Vec<Vec<f64>> = inst
+    let caps_of: Vec<Vec<Cap>> = inst
         .policies
         .iter()
         .map(|p| {
@@ -142,7 +142,22 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
             };
             caps.sort_by(f64::total_cmp);
             caps.dedup();
-            caps
+            caps.into_iter()
+                .map(|value| {
+                    let mut cap = Cap {
+                        value,
+                        models: 0,
+                        first: usize::MAX,
+                    };
+                    for (m, c) in inst.capability.iter().enumerate() {
+                        if c[task] == value {
+                            cap.models |= if m < 64 { 1 << m } else { u64::MAX };
+                            cap.first = cap.first.min(m);
+                        }
+                    }
+                    cap
+                })
+                .collect()
         })
         .collect();
     // Chunks of blocks routed in parallel, folded in block order (the
@@ -226,7 +241,7 @@ fn route_chunk(
     inst: &Instance,
     catalog: &Catalog,
     tables: &Tables,
-    caps_of: &[Vec<f64>],
+    caps_of: &[Vec<Cap>],
     task: usize,
     block: usize,
     sample: &[SampleRequest],
@@ -247,41 +262,53 @@ fn route_chunk(
     let mut acc = Distinct::default();
     let mut stack: Vec<(Outcomes, f64)> = Vec::new();
     let mut p_model = vec![f64::NAN; nm];
+    let merges: Vec<bool> = inst
+        .policies
+        .iter()
+        .map(|p| p.outcomes_through_context())
+        .collect();
     for item in sample {
         let (base, b, share) = (&item.request, item.block, item.weight);
         let d = base.difficulty;
         p_model.fill(f64::NAN);
         for (p, policy) in inst.policies.iter().enumerate() {
             acc.clear();
-            // Common outcomes (share rho): one evaluation per interval.
+            // Common outcomes (share rho): one evaluation per interval, or,
+            // for a policy that learns outcomes only from the context, per
+            // run of intervals whose boundaries flip no outcome it asked
+            // about (its decision is the same throughout).
             if rho > 0.0 {
+                let caps = &caps_of[p];
                 cuts.clear();
                 cuts.push(0.0);
-                cuts.extend(caps_of[p].iter().map(|&c| p_success(c, d, inst.slope)));
+                cuts.extend(
+                    caps.iter()
+                        .map(|c| p_of(&mut p_model, c.first, inst, task, d)),
+                );
                 cuts.push(1.0);
-                // Capabilities ascend, so the cut points do too.
-                let caps = &caps_of[p];
-                for (i, pair) in cuts.windows(2).enumerate() {
-                    let weight = share * rho * (pair[1] - pair[0]);
-                    if weight < 1e-12 * share {
-                        continue;
-                    }
-                    // On interval i the models of capability caps[i] and
-                    // above succeed and the rest fail: any required
-                    // capability strictly between caps[i-1] and caps[i]
-                    // decides that, so take the midpoint (no logarithm);
-                    // the interval's middle outcome uniform where the
-                    // midpoint does not fall strictly between.
-                    let between = match (i.checked_sub(1).map(|j| caps[j]), caps.get(i)) {
-                        (None, Some(&hi)) => Some(hi - 1.0),
+                let merge = merges[p];
+                let intervals = cuts.len() - 1;
+                let mut i = 0;
+                while i < intervals {
+                    // On interval i (outcome uniform in [cuts[i], cuts[i+1]))
+                    // the models of capability caps[i] and above succeed and
+                    // the rest fail: any required capability strictly
+                    // between caps[i-1] and caps[i] decides that, so take
+                    // the midpoint (no logarithm); the interval's middle
+                    // outcome uniform where the midpoint does not fall
+                    // strictly between. Capabilities ascend, so the cut
+                    // points do too.
+                    let (lo, hi) = (i.checked_sub(1).map(|j| caps[j].value), caps.get(i));
+                    let between = match (lo, hi.map(|c| c.value)) {
+                        (None, Some(hi)) => Some(hi - 1.0),
                         (Some(lo), None) => Some(lo + 1.0),
-                        (Some(lo), Some(&hi)) => {
+                        (Some(lo), Some(hi)) => {
                             Some(0.5 * (lo + hi)).filter(|m| lo < *m && *m < hi)
                         }
                         (None, None) => None,
                     };
                     let required = between.unwrap_or_else(|| {
-                        let u = (0.5 * (pair[0] + pair[1])).clamp(1e-15, 1.0 - 1e-15);
+                        let u = (0.5 * (cuts[i] + cuts[i + 1])).clamp(1e-15, 1.0 - 1e-15);
                         required_capability(d, u, inst.slope)
                     });
                     let req = Request {
@@ -290,9 +317,37 @@ fn route_chunk(
                         ..*base
                     };
                     dec.clear();
+                    ctx.take_queried();
                     policy.route(&req, &ctx, &mut dec);
-                    let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, &req));
-                    acc.add(&dec, weight, if ok { weight } else { 0.0 });
+                    let asked = ctx.take_queried();
+                    // The run extends past the boundary at cuts[j+1] (the
+                    // capability caps[j]) while no model asked about has
+                    // that capability.
+                    let mut j = i;
+                    if merge {
+                        while j + 1 < intervals && asked & caps[j].models == 0 {
+                            j += 1;
+                        }
+                    }
+                    let (lo, hi) = (cuts[i], cuts[j + 1]);
+                    i = j + 1;
+                    let weight = share * rho * (hi - lo);
+                    if weight < 1e-12 * share {
+                        continue;
+                    }
+                    // Acceptable where the outcome uniform is below the
+                    // accepted model's success probability.
+                    let ok = match dec.accepted() {
+                        Some(c) if !merge && ctx.succeeds(c.model, &req) => weight,
+                        Some(_) if !merge => 0.0,
+                        Some(c) => {
+                            let pa = p_of(&mut p_model, c.model.index(), inst, task, d);
+                            share * rho * (pa.min(hi) - lo).max(0.0)
+                        }
+                        None => 0.0,
+                    };
+                    ctx.take_queried();
+                    acc.add(&dec, weight, ok);
                 }
             }
             // Independent outcomes (share 1 − rho): every pattern of the
@@ -318,10 +373,7 @@ fn route_chunk(
                     }
                     if open != 0 && known.known.count_ones() < MAX_ENUMERATED {
                         let m = open.trailing_zeros() as usize;
-                        if p_model[m].is_nan() {
-                            p_model[m] = p_success(inst.capability[m][task], d, inst.slope);
-                        }
-                        let (pm, bit) = (p_model[m], 1u64 << m);
+                        let (pm, bit) = (p_of(&mut p_model, m, inst, task, d), 1u64 << m);
                         let fixed = known.known | bit;
                         stack.push((
                             Outcomes {
@@ -382,6 +434,27 @@ fn route_chunk(
         moments,
         blocks,
     }
+}
+
+/// A capability some of a policy's models have for the workload's task.
+#[derive(Debug, Clone, Copy)]
+struct Cap {
+    value: f64,
+    /// The models that have it, as a bit set (every bit for a model from
+    /// index 64 on).
+    models: u64,
+    /// The first of them.
+    first: usize,
+}
+
+/// Model `m`'s success probability on the sample request of difficulty
+/// `d`, computed once per request (`p` holds NaN until then).
+#[inline]
+fn p_of(p: &mut [f64], m: usize, inst: &Instance, task: usize, d: f64) -> f64 {
+    if p[m].is_nan() {
+        p[m] = p_success(inst.capability[m][task], d, inst.slope);
+    }
+    p[m]
 }
 
 /// Most outcomes enumerated for one request (2^this patterns at most);

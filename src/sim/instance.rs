@@ -116,13 +116,7 @@ impl Instance {
         &'a self,
         catalog: &'a crate::catalog::Catalog,
     ) -> crate::policy::Context<'a> {
-        crate::policy::Context {
-            catalog,
-            capability: &self.capability,
-            slope: self.slope,
-            pricing: &self.pricing,
-            queried: std::cell::Cell::new(0),
-        }
+        crate::policy::Context::new(catalog, &self.capability, self.slope, &self.pricing)
     }
 
     /// A generator of this replication's requests.

@@ -2,9 +2,10 @@
 //!
 //! A month of `n` requests is a Poisson arrival process conditioned on its
 //! count: requests arrive one after another with exponential gaps at rate
-//! `n / month`, each picking its workload by share (alias table), its tokens,
-//! difficulty, outcome uniform, batch eligibility, cache prefix and a key for
-//! policy-level coin flips. Requests come out in time order, so the engine
+//! `n / month` (ziggurat exponential draws), each picking its workload by
+//! share (alias table), its tokens and difficulty (tabulated inverse CDFs
+//! of uniforms: `stats::dist`), outcome uniform, batch eligibility, cache
+//! prefix and a key for policy-level coin flips. Requests come out in time order, so the engine
 //! can keep per-prefix cache state and see hits arise from traffic.
 //!
 //! Each (replication, month) owns a generator seeded from the scenario seed
@@ -17,8 +18,8 @@ pub mod sobol;
 pub use request::{Outcomes, Request};
 
 use rand::Rng;
-use rand_distr::Distribution;
 use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::{Distribution, Exp1};
 
 use crate::calendar::MONTH_SECONDS;
 use crate::catalog::pricing::Ttl;
@@ -104,7 +105,8 @@ impl<'a> Traffic<'a> {
         let rho = self.outcome_correlation;
         let mut t = 0.0;
         for _ in 0..n {
-            t += -open_unit(rng).ln() * mean_gap;
+            let gap: f64 = Exp1.sample(rng);
+            t += gap * mean_gap;
             let w = match &self.alias {
                 Some(a) => a.sample(rng),
                 None => 0,

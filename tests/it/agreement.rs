@@ -81,15 +81,19 @@ fn mean(xs: &[f64]) -> f64 {
 /// instead of drawing them: a cascade's escalations and the oracle's pick
 /// (which succeeds if any candidate does) depend on the joint outcome, so
 /// an error in the enumeration's weights shows in quality. Exact mode draws
-/// every outcome: 4 replications of 250,000 requests give each policy's
-/// quality a binomial standard error under 0.025 points (p(1 − p) ≤ 0.25
-/// over 1M requests: 0.05 points at worst, 0.015 at the qualities here);
-/// 0.1 points is four to six of them. Costs (the fast path's mean over 200
-/// replications, each with its month's noise) within 0.5% + 3 standard
-/// errors of exact mode's mean.
+/// every outcome: 12 replications of 250,000 requests give each policy's
+/// quality a binomial standard error under 0.03 points (p(1 − p) ≤ 0.25
+/// over 3M requests, 0.009 at the qualities here); 0.1 points is over
+/// three of them at worst. Costs (the fast path's mean over 200
+/// replications, each with its month's noise) within 0.5% + 4 standard
+/// errors of exact mode's mean: the standard error is estimated from the
+/// replications' spread, and with 4 of them (as this test had) a cascade
+/// that escalates to Opus drew a month 1.2% above its long-run mean (9 of
+/// those estimated errors; 16 replications on two other seeds were within
+/// 0.05%).
 #[test]
 fn enumerated_independent_outcomes_agree_with_exact_mode() {
-    let r_exact = 4;
+    let r_exact = 12;
     let mut report = String::new();
     for rho in ["0", "0.5"] {
         let set = format!("quality.outcome_correlation={rho}");
@@ -124,7 +128,7 @@ fn enumerated_independent_outcomes_agree_with_exact_mode() {
                 exact.quality[p],
                 d_quality
             ));
-            assert!(d_mean.abs() <= 0.005 + 3.0 * rel_se, "cost\n{report}");
+            assert!(d_mean.abs() <= 0.005 + 4.0 * rel_se, "cost\n{report}");
             assert!(d_quality.abs() <= 0.1, "quality\n{report}");
         }
     }
