@@ -16,6 +16,7 @@ pub mod exact;
 pub mod fast;
 pub mod instance;
 pub mod ledger;
+pub mod session;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
