@@ -16,12 +16,13 @@
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::policy::Decision;
+use crate::policy::{Context, Decision};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Ledger};
 use crate::sim::{RepMonth, Run, Setup};
+use crate::traffic::Request;
 
 /// Runs every (replication, month), in parallel, folding results in order.
 pub(crate) fn run(setup: &Setup<'_, '_>) -> Run {
@@ -84,35 +85,73 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
     let n = inst.volumes[month].round() as u64;
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
-    let policies = &inst.policies;
+    let np = inst.policies.len();
     let ctx = inst.context(catalog);
     let tables = Tables::new(inst, catalog);
-    let mut ledgers = vec![Ledger::new(nw, nm); policies.len()];
+    let mut ledgers = vec![Ledger::new(nw, nm); np];
     // Last send time per (policy, workload × model, prefix), allocated on first use.
-    let mut last_sent: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nw * nm]; policies.len()];
-    let mut dec = Decision::default();
+    let mut last_sent: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nw * nm]; np];
     let traffic = inst.traffic();
     let mut rng = Stream::Traffic {
         replication: inst.replication,
         month: month as u64,
     }
     .generator(seed);
+    // Requests are routed in batches, one policy at a time over the whole
+    // batch: each policy's code and ledger stay hot, and each policy still
+    // sees (and caches) the requests in arrival order, so the result is the
+    // same as routing request by request.
+    let mut batch = Batch {
+        requests: Vec::with_capacity(BATCH),
+        dec: Decision::default(),
+    };
     traffic.month(n, &mut rng, |req| {
-        for (pi, policy) in policies.iter().enumerate() {
-            dec.clear();
-            policy.route(req, &ctx, &mut dec);
-            let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, req));
-            book(
-                &tables,
-                inst,
-                &mut ledgers[pi],
-                &dec,
-                req,
-                &mut CacheMode::Simulate(&mut last_sent[pi]),
-                1.0,
-                if ok { 1.0 } else { 0.0 },
-            );
+        batch.requests.push(*req);
+        if batch.requests.len() == BATCH {
+            batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
         }
     });
+    batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
     ledgers
+}
+
+/// Requests routed together, policy by policy (see `simulate_month`).
+const BATCH: usize = 512;
+
+struct Batch {
+    requests: Vec<Request>,
+    dec: Decision,
+}
+
+impl Batch {
+    /// Routes and books the batch under every policy, then empties it.
+    fn route(
+        &mut self,
+        inst: &Instance,
+        ctx: &Context<'_>,
+        tables: &Tables,
+        ledgers: &mut [Ledger],
+        last_sent: &mut [Vec<Vec<f64>>],
+    ) {
+        let dec = &mut self.dec;
+        for (pi, policy) in inst.policies.iter().enumerate() {
+            let (led, cache) = (&mut ledgers[pi], &mut last_sent[pi]);
+            for req in &self.requests {
+                dec.clear();
+                policy.route(req, ctx, dec);
+                let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, req));
+                book(
+                    tables,
+                    inst,
+                    led,
+                    dec,
+                    req,
+                    &mut CacheMode::Simulate(cache),
+                    1.0,
+                    if ok { 1.0 } else { 0.0 },
+                );
+            }
+        }
+        self.requests.clear();
+    }
 }
