@@ -16,6 +16,7 @@ use common::scenario;
 use proptest::prelude::*;
 use tiersim::sim::Mode;
 use tiersim::sim::instance::{Draws, resolve};
+use tiersim::sim::session;
 use tiersim::{Run, RunOptions, Scenario, project};
 
 const CASES: u32 = 64;
@@ -396,5 +397,98 @@ proptest! {
                 prop_assert!(oracle >= q - 1e-12, "{mode:?} oracle {oracle} < {m} {q}");
             }
         }
+    }
+}
+
+/// Random sessions for `sim::session`: turns, two models with different
+/// cache rules, an optional compaction.
+fn sessions() -> impl Strategy<
+    Value = (
+        Vec<session::Turn>,
+        u64,
+        [session::CacheRules; 2],
+        Option<session::Compaction>,
+    ),
+> {
+    let turn = (0u64..20_000, 0u64..4_000, 0.0f64..7_200.0, 0usize..2).prop_map(
+        |(appended, output, gap_s, model)| session::Turn {
+            appended,
+            output,
+            gap_s,
+            model,
+        },
+    );
+    let rules = (
+        any::<bool>(),
+        prop_oneof![Just(1000u64), Just(1024), Just(2048)],
+        1u32..=4,
+        prop_oneof![Just(u64::MAX), Just(32_000u64)],
+        prop_oneof![Just(300.0f64), Just(3600.0)],
+    )
+        .prop_map(
+            |(enabled, min_tokens, max_checkpoints, max_cached_tokens, ttl_s)| {
+                session::CacheRules {
+                    enabled,
+                    min_tokens,
+                    max_checkpoints,
+                    max_cached_tokens,
+                    ttl_s,
+                }
+            },
+        );
+    (
+        proptest::collection::vec(turn, 1..30),
+        0u64..20_000,
+        rules.clone(),
+        rules,
+        proptest::option::of((20_000u64..200_000, 0usize..2, 100u64..10_000)),
+    )
+        .prop_map(|(turns, prefix, a, b, c)| {
+            let compaction = c.map(|(threshold, model, summary)| session::Compaction {
+                threshold: threshold + prefix,
+                model,
+                summary,
+            });
+            (turns, prefix, [a, b], compaction)
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every call's input is billed once (fresh + written + read is the
+    /// context it re-sends, counted here independently), nothing is read
+    /// beyond what the model caches, and caching never costs more than
+    /// writing every input token at the 5-minute premium (1.25x).
+    #[test]
+    fn session_calls_bill_each_input_token_once((turns, prefix, rules, compaction) in sessions()) {
+        let calls = session::bill_session(&turns, prefix, &rules, compaction, |m, t| (m + t as usize).is_multiple_of(3));
+        let mut history = 0u64;
+        let mut i = 0;
+        for turn in &turns {
+            if let Some(c) = compaction
+                && prefix + history > c.threshold
+            {
+                let call = &calls[i];
+                prop_assert!(call.summary);
+                prop_assert_eq!(call.input.total(), prefix + history);
+                history = c.summary;
+                i += 1;
+            }
+            let call = &calls[i];
+            prop_assert!(!call.summary);
+            let input = prefix + history + turn.appended;
+            prop_assert_eq!(call.input.total(), input);
+            let r = &rules[call.model];
+            if !r.enabled {
+                prop_assert_eq!(call.input.fresh, input);
+            }
+            prop_assert!(call.input.read + call.input.write <= input.min(r.max_cached_tokens));
+            let cached = 0.1 * call.input.read as f64 + 1.25 * call.input.write as f64 + call.input.fresh as f64;
+            prop_assert!(cached <= 1.25 * input as f64 + 1e-9);
+            history += turn.appended + turn.output;
+            i += 1;
+        }
+        prop_assert_eq!(i, calls.len());
     }
 }
