@@ -3,7 +3,7 @@
 //! Built from one replication's parameter values, validated when built
 //! (so sampling cannot fail), and sampled only by `traffic`.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rand::Rng;
 use rand_distr::weighted::WeightedAliasIndex;
@@ -223,7 +223,7 @@ pub enum DifficultyDist {
         concentration: f64,
         /// Inverse CDF and its slope on an even grid of probabilities,
         /// built on first use.
-        table: OnceLock<Box<[[f64; 2]]>>,
+        table: OnceLock<Arc<[[f64; 2]]>>,
     },
     Uniform {
         min: f64,
@@ -280,8 +280,9 @@ impl DifficultyDist {
     /// The difficulty at cumulative probability `p`: the inverse CDF both
     /// paths sample through. Beta quantiles are interpolated in a table of
     /// [`QUANTILE_TABLE`] cells of the exact inverse CDF (statrs) and its
-    /// slope, built once per distribution, and exact in the two outermost
-    /// cells (`tests::tabulated_beta_matches_statrs`).
+    /// slope, built once per shape and shared (`shared_table`), and exact
+    /// in the outer 1/256 of probability at each end
+    /// (`tests::tabulated_beta_matches_statrs`).
     pub fn quantile(&self, p: f64) -> f64 {
         match self {
             DifficultyDist::Constant(d) => *d,
@@ -301,7 +302,8 @@ impl DifficultyDist {
                     let ln_b = statrs::function::beta::ln_beta(a, b);
                     ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b).exp()
                 };
-                tabulated(table, exact, pdf, p)
+                let table = table.get_or_init(|| shared_table((a, b), || build_table(&exact, pdf)));
+                tabulated(table, exact, p)
             }
         }
     }
@@ -344,6 +346,61 @@ impl DifficultyDist {
     }
 }
 
+/// The table [`tabulated`] interpolates: at each cell edge
+/// `p = i / QUANTILE_TABLE`, the quantile `exact(p)` and its slope per cell
+/// (`1 / pdf`, the secant where the density is 0 or not finite).
+fn build_table(exact: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> Vec<[f64; 2]> {
+    const H: f64 = 1.0 / QUANTILE_TABLE as f64;
+    let q: Vec<f64> = (0..=QUANTILE_TABLE)
+        .map(|i| match i {
+            0 | QUANTILE_TABLE => f64::NAN,
+            i => exact(i as f64 * H),
+        })
+        .collect();
+    (0..=QUANTILE_TABLE)
+        .map(|i| {
+            if i == 0 || i == QUANTILE_TABLE {
+                return [f64::NAN; 2];
+            }
+            let slope = H / pdf(q[i]);
+            let slope = if slope.is_finite() {
+                slope
+            } else if i + 1 < QUANTILE_TABLE {
+                q[i + 1] - q[i]
+            } else {
+                q[i] - q[i - 1]
+            };
+            [q[i], slope]
+        })
+        .collect()
+}
+
+/// The table of the Beta with shape `(a, b)`, built once per process and
+/// shared: every replication of a scenario whose difficulty is certain
+/// draws from the same Beta, and exact mode builds its tables per
+/// replication (2,048 inverse CDFs, a few milliseconds, against the few
+/// thousand draws a small month makes). At most 256 shapes are kept.
+fn shared_table(shape: (f64, f64), build: impl FnOnce() -> Vec<[f64; 2]>) -> Arc<[[f64; 2]]> {
+    static TABLES: Mutex<Vec<((u64, u64), Arc<[[f64; 2]]>)>> = Mutex::new(Vec::new());
+    let key = (shape.0.to_bits(), shape.1.to_bits());
+    let found = {
+        let tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
+        tables
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, t)| t.clone())
+    };
+    if let Some(t) = found {
+        return t;
+    }
+    let t: Arc<[[f64; 2]]> = build().into();
+    let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
+    if tables.len() < 256 && !tables.iter().any(|(k, _)| *k == key) {
+        tables.push((key, t.clone()));
+    }
+    t
+}
+
 /// Cells of a tabulated inverse CDF.
 pub const QUANTILE_TABLE: usize = 2048;
 
@@ -354,54 +411,20 @@ pub const QUANTILE_TABLE: usize = 2048;
 /// Beta(2, 6), 1e-6 at p = 0.995).
 const EXACT_CELLS: usize = QUANTILE_TABLE / 256;
 
-/// The quantile at `p`: a cubic Hermite interpolation in `table` (built on
-/// first use: the quantile `exact(i / QUANTILE_TABLE)` and its slope, from
-/// the density `pdf` there, at each cell edge), or `exact(p)` in the
-/// outermost [`EXACT_CELLS`] at each end, where a quantile function runs
-/// off to its limits.
-/// Interpolating with slopes needs half the cells the straight lines this
-/// replaced had, at better accuracy (the inverse CDFs were most of a
-/// small run's start-up), and the result is kept within its cell's edges,
-/// so it is monotone in `p`.
+/// The quantile at `p`: a cubic Hermite interpolation in `t` (see
+/// [`build_table`]), or `exact(p)` in the outermost [`EXACT_CELLS`] at each
+/// end, where a quantile function runs off to its limits. Interpolating
+/// with slopes needs half the cells the straight lines this replaced had,
+/// at better accuracy (the inverse CDFs were most of a small run's
+/// start-up), and the result is kept within its cell's edges, so it is
+/// monotone in `p`.
 #[inline]
-fn tabulated(
-    table: &OnceLock<Box<[[f64; 2]]>>,
-    exact: impl Fn(f64) -> f64,
-    pdf: impl Fn(f64) -> f64,
-    p: f64,
-) -> f64 {
-    const H: f64 = 1.0 / QUANTILE_TABLE as f64;
+fn tabulated(t: &[[f64; 2]], exact: impl Fn(f64) -> f64, p: f64) -> f64 {
     let x = p.clamp(0.0, 1.0) * QUANTILE_TABLE as f64;
     let i = (x as usize).min(QUANTILE_TABLE - 1);
     if !(EXACT_CELLS..QUANTILE_TABLE - EXACT_CELLS).contains(&i) {
         return exact(p);
     }
-    let t = table.get_or_init(|| {
-        let q: Vec<f64> = (0..=QUANTILE_TABLE)
-            .map(|i| match i {
-                0 | QUANTILE_TABLE => f64::NAN,
-                i => exact(i as f64 * H),
-            })
-            .collect();
-        (0..=QUANTILE_TABLE)
-            .map(|i| {
-                if i == 0 || i == QUANTILE_TABLE {
-                    return [f64::NAN; 2];
-                }
-                // dQ/dp = 1 / density, per cell width; the secant where
-                // the density is 0 or not finite.
-                let slope = H / pdf(q[i]);
-                let slope = if slope.is_finite() {
-                    slope
-                } else if i + 1 < QUANTILE_TABLE {
-                    q[i + 1] - q[i]
-                } else {
-                    q[i] - q[i - 1]
-                };
-                [q[i], slope]
-            })
-            .collect()
-    });
     let f = x - i as f64;
     let ([q0, d0], [q1, d1]) = (t[i], t[i + 1]);
     let g = 1.0 - f;
