@@ -223,7 +223,7 @@ pub enum DifficultyDist {
         concentration: f64,
         /// Inverse CDF and its slope on an even grid of probabilities,
         /// built on first use.
-        table: OnceLock<Arc<[[f64; 2]]>>,
+        table: OnceLock<Table>,
     },
     Uniform {
         min: f64,
@@ -302,7 +302,7 @@ impl DifficultyDist {
                     let ln_b = statrs::function::beta::ln_beta(a, b);
                     ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b).exp()
                 };
-                let table = table.get_or_init(|| shared_table((a, b), || build_table(&exact, pdf)));
+                let table = table.get_or_init(|| shared_table((a, b), || build_table(exact, pdf)));
                 tabulated(table, exact, p)
             }
         }
@@ -375,13 +375,16 @@ fn build_table(exact: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> Vec<[f64
         .collect()
 }
 
+/// A tabulated inverse CDF, shared.
+type Table = Arc<[[f64; 2]]>;
+
 /// The table of the Beta with shape `(a, b)`, built once per process and
 /// shared: every replication of a scenario whose difficulty is certain
 /// draws from the same Beta, and exact mode builds its tables per
 /// replication (2,048 inverse CDFs, a few milliseconds, against the few
 /// thousand draws a small month makes). At most 256 shapes are kept.
-fn shared_table(shape: (f64, f64), build: impl FnOnce() -> Vec<[f64; 2]>) -> Arc<[[f64; 2]]> {
-    static TABLES: Mutex<Vec<((u64, u64), Arc<[[f64; 2]]>)>> = Mutex::new(Vec::new());
+fn shared_table(shape: (f64, f64), build: impl FnOnce() -> Vec<[f64; 2]>) -> Table {
+    static TABLES: Mutex<Vec<((u64, u64), Table)>> = Mutex::new(Vec::new());
     let key = (shape.0.to_bits(), shape.1.to_bits());
     let found = {
         let tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
@@ -393,7 +396,7 @@ fn shared_table(shape: (f64, f64), build: impl FnOnce() -> Vec<[f64; 2]>) -> Arc
     if let Some(t) = found {
         return t;
     }
-    let t: Arc<[[f64; 2]]> = build().into();
+    let t: Table = build().into();
     let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
     if tables.len() < 256 && !tables.iter().any(|(k, _)| *k == key) {
         tables.push((key, t.clone()));
