@@ -298,8 +298,8 @@ fn route_chunk(
                     // outcome uniform where the midpoint does not fall
                     // strictly between. Capabilities ascend, so the cut
                     // points do too.
-                    let (lo, hi) = (i.checked_sub(1).map(|j| caps[j].value), caps.get(i));
-                    let between = match (lo, hi.map(|c| c.value)) {
+                    let below = i.checked_sub(1).map(|j| caps[j].value);
+                    let between = match (below, caps.get(i).map(|c| c.value)) {
                         (None, Some(hi)) => Some(hi - 1.0),
                         (Some(lo), None) => Some(lo + 1.0),
                         (Some(lo), Some(hi)) => {

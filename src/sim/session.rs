@@ -134,23 +134,21 @@ impl SessionCache {
             .filter(|w| time_s - w.at <= rules.ttl_s && w.end <= cap)
             .map(|w| w.end);
         let prefix_point = placeable(prefix).then_some(prefix);
-        // Checkpoints, earliest first: the prefix's, the end of the input.
-        let mut points: Vec<u64> = Vec::with_capacity(2);
-        points.extend(prefix_point);
-        if placeable(cap) && prefix_point != Some(cap) {
-            points.push(cap);
-        }
-        // Too many for the model: the prefix's goes first.
-        while points.len() > rules.max_checkpoints as usize {
-            points.remove(0);
-        }
-        let prefix_placed = prefix_point.is_some_and(|p| points.contains(&p));
+        // Checkpoints: the prefix's and the end of the input; when the
+        // model allows fewer, the prefix's goes first.
+        let end_point = (placeable(cap) && prefix_point != Some(cap)).then_some(cap);
+        let allowed = rules.max_checkpoints as usize;
+        let prefix_placed = prefix_point.is_some() && allowed > usize::from(end_point.is_some());
+        let end_placed = end_point.filter(|_| allowed >= 1);
         let read = match conversation {
-            Some(end) if !points.is_empty() => end,
+            Some(end) if prefix_placed || end_placed.is_some() => end,
             _ if prefix_warm && prefix_placed => prefix,
             _ => 0,
         };
-        let last = points.last().copied().unwrap_or(0).max(read);
+        let last = end_placed
+            .or(prefix_placed.then_some(prefix))
+            .unwrap_or(0)
+            .max(read);
         let write = last - read;
         let touched_prefix = prefix_placed;
         if last > 0 {
