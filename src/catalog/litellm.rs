@@ -786,6 +786,8 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
             context_window,
             max_output: max_output.max(1),
             min_cache_tokens: min_cache,
+            max_cache_checkpoints: None,
+            max_cached_tokens: None,
             modalities,
             latency,
             quality,

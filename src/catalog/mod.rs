@@ -175,6 +175,10 @@ pub struct Model {
     pub context_window: u64,
     pub max_output: u64,
     pub min_cache_tokens: u64,
+    /// Most cache checkpoints one request may carry.
+    pub max_cache_checkpoints: u32,
+    /// Most tokens of one prompt the model caches (`u64::MAX`: no limit).
+    pub max_cached_tokens: u64,
     pub modalities: Vec<Modality>,
     pub latency: Latency,
     /// Capability per task kind (indexed by [`TaskKind::index`]).
@@ -249,6 +253,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 /// The catalog a scenario gets when it names none.
 pub const DEFAULT_CATALOG: &str = "bedrock-2026-11";
+
+/// Cache checkpoints per request when a catalog does not say: 4, the limit
+/// Amazon Bedrock documents for every model it caches (Bedrock user guide,
+/// "Prompt caching for faster model inference", supported models table,
+/// read 2026-12-03).
+pub const DEFAULT_MAX_CACHE_CHECKPOINTS: u32 = 4;
 
 impl Catalog {
     pub fn model(&self, id: ModelId) -> &Model {
@@ -447,6 +457,18 @@ impl Catalog {
                     ),
                 );
             }
+            if m.max_cache_checkpoints == Some(0) {
+                d.push(
+                    format!("{p}.max_cache_checkpoints"),
+                    "must be at least 1 (leave out cache rates for a model that does not cache)",
+                );
+            }
+            if m.max_cached_tokens == Some(0) {
+                d.push(
+                    format!("{p}.max_cached_tokens"),
+                    "must be at least 1 (leave out cache rates for a model that does not cache)",
+                );
+            }
             if rates.cache_read.is_some() && m.min_cache_tokens.is_none() {
                 d.push(
                     format!("{p}.min_cache_tokens"),
@@ -509,6 +531,10 @@ impl Catalog {
                 context_window: m.context_window,
                 max_output: m.max_output,
                 min_cache_tokens: m.min_cache_tokens.unwrap_or(u64::MAX),
+                max_cache_checkpoints: m
+                    .max_cache_checkpoints
+                    .unwrap_or(DEFAULT_MAX_CACHE_CHECKPOINTS),
+                max_cached_tokens: m.max_cached_tokens.unwrap_or(u64::MAX),
                 modalities: m.modalities.clone(),
                 latency: Latency {
                     ttft_ms: m.latency.ttft_ms,

@@ -81,6 +81,13 @@ pub struct ModelSpec {
     pub max_output: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_cache_tokens: Option<u64>,
+    /// Most cache checkpoints one request may carry (default 4, Bedrock's
+    /// documented limit for every model that caches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cache_checkpoints: Option<u32>,
+    /// Most tokens of one prompt the model caches (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cached_tokens: Option<u64>,
     pub modalities: Vec<Modality>,
     pub latency: LatencySpec,
     /// Capability per task kind, on the difficulty scale [0, 1] (higher is better).

@@ -817,6 +817,11 @@ pub fn model_spec(catalog: &Catalog, key: &str) -> Result<tiersim::catalog::spec
         context_window: m.context_window,
         max_output: m.max_output,
         min_cache_tokens: m.supports_caching().then_some(m.min_cache_tokens),
+        max_cache_checkpoints: (m.supports_caching()
+            && m.max_cache_checkpoints != tiersim::catalog::DEFAULT_MAX_CACHE_CHECKPOINTS)
+            .then_some(m.max_cache_checkpoints),
+        max_cached_tokens: (m.supports_caching() && m.max_cached_tokens != u64::MAX)
+            .then_some(m.max_cached_tokens),
         modalities: m.modalities.clone(),
         latency: tiersim::catalog::spec::LatencySpec {
             ttft_ms: m.latency.ttft_ms,

@@ -14,10 +14,12 @@
 //! checked, how a replication's policy is built) and one row.
 
 mod overhead;
+mod session;
 
 pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
 pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
+pub use session::{SessionRouting, route_turn};
 pub use rules::{RuleTarget, RulesDef};
 pub use single::SingleDef;
 pub use split::SplitDef;
@@ -68,6 +70,10 @@ macro_rules! builtin_policies {
             /// Models to try, in order, when the chosen one cannot take a request.
             #[serde(default)]
             pub fallback: Vec<String>,
+            /// How the policy routes the turns of a session workload after
+            /// the first (top-level policies only; default `per_turn`).
+            #[serde(default)]
+            pub session: Option<SessionRouting>,
             $(
                 $(#[$doc])*
                 #[serde(default)]
@@ -203,6 +209,12 @@ pub fn check(
             ),
         );
         return None;
+    }
+    if depth > 0 && spec.session.is_some() {
+        cx.err(
+            format!("{path}.session"),
+            "session routing is set on a top-level policy, not on one nested in rules",
+        );
     }
     let own_fallback = cx.models(&format!("{path}.fallback"), &spec.fallback);
     let fallback = if own_fallback.is_empty() {

@@ -116,6 +116,30 @@ pub struct WorkloadDef {
     pub difficulty: DifficultyDef,
     pub cache: Option<CacheDef>,
     pub batch_share: Param,
+    pub session: Option<SessionDef>,
+}
+
+/// A checked session (see `spec::SessionSpec`).
+#[derive(Debug, Clone)]
+pub struct SessionDef {
+    pub turns: TokenDef,
+    pub gap_seconds: TokenDef,
+    pub turn_difficulty_spread: Param,
+    pub success: SessionSuccessDef,
+    pub compaction: Option<CompactionDef>,
+}
+
+#[derive(Debug, Clone)]
+pub enum SessionSuccessDef {
+    EveryTurn,
+    HardSteps { min_difficulty: Param },
+}
+
+#[derive(Debug, Clone)]
+pub struct CompactionDef {
+    pub threshold_tokens: Param,
+    pub model: ModelId,
+    pub summary_tokens: Param,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +147,8 @@ pub struct PolicyDef {
     pub name: String,
     pub description: Option<String>,
     pub node: PolicyNode,
+    /// How its decisions carry across a session's turns.
+    pub session: crate::policy::SessionRouting,
 }
 
 /// A validated credit pool.

@@ -160,6 +160,62 @@ pub struct WorkloadSpec {
     /// Fraction of requests that may wait for batch inference.
     #[serde(default)]
     pub batch_share: Option<Quantity>,
+    /// Makes the workload a session (a conversation or an agent loop): its
+    /// share of the volume counts sessions, `input_tokens` is what each turn
+    /// appends, `output_tokens` each turn's answer, `difficulty` the
+    /// session's, and `cache.prefix_tokens` the fixed prefix every turn
+    /// re-sends with the conversation so far.
+    #[serde(default)]
+    pub session: Option<SessionSpec>,
+}
+
+/// A multi-turn session: a chat or an agent loop.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSpec {
+    /// Turns (model calls that answer the user or take an agent step) per
+    /// session: a count distribution, at least 1.
+    pub turns: TokenDistSpec,
+    /// Seconds from one turn's call to the next: human think time for a
+    /// chat, seconds for agent steps.
+    pub gap_seconds: TokenDistSpec,
+    /// Spread of each turn's difficulty around its session's, as a standard
+    /// deviation on the log-odds scale (0, the default: every turn is as
+    /// hard as its session).
+    #[serde(default)]
+    pub turn_difficulty_spread: Option<Quantity>,
+    /// What makes a session a success (default `every_turn`).
+    #[serde(default)]
+    pub success: Option<SessionSuccessSpec>,
+    /// With `success: hard_steps`, the difficulty from which a turn is a
+    /// hard step.
+    #[serde(default)]
+    pub hard_step_difficulty: Option<Quantity>,
+    /// Summarise the history when the context passes a threshold.
+    #[serde(default)]
+    pub compaction: Option<CompactionSpec>,
+}
+
+/// What makes a session a success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionSuccessSpec {
+    /// Every turn's answer acceptable (a chat).
+    EveryTurn,
+    /// Every hard step's answer acceptable (an agent task): a step is hard
+    /// when its difficulty is at least `hard_step_difficulty`.
+    HardSteps,
+}
+
+/// Context compaction: before a turn, when the fixed prefix and history
+/// pass `threshold_tokens`, `model` summarises the history into
+/// `summary_tokens`, which replace it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompactionSpec {
+    pub threshold_tokens: Quantity,
+    pub model: String,
+    pub summary_tokens: Quantity,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -164,11 +164,18 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
                 format!("duplicate policy name `{name}`"),
             );
         }
+        if p.session.is_some() && workloads.iter().all(|w| w.session.is_none()) {
+            cx.err(
+                format!("{path}.session"),
+                "session routing applies to session workloads, and this scenario has none; remove it or give a workload a session block",
+            );
+        }
         if let Some(node) = crate::policy::check(&mut cx, p, &path, &[], 0) {
             policies.push(PolicyDef {
                 name,
                 description: p.description.clone(),
                 node,
+                session: p.session.unwrap_or_default(),
             });
         }
     }
@@ -614,6 +621,10 @@ fn validate_workloads(cx: &mut Checker<'_>, list: &[WorkloadSpec]) -> Vec<Worklo
                 }
             }
         });
+        let session = w
+            .session
+            .as_ref()
+            .map(|s| session_def(cx, &p, w, s, cache.as_ref()));
         out.push(WorkloadDef {
             name: w.name.clone(),
             description: w.description.clone(),
@@ -625,6 +636,7 @@ fn validate_workloads(cx: &mut Checker<'_>, list: &[WorkloadSpec]) -> Vec<Worklo
             difficulty,
             cache,
             batch_share,
+            session,
         });
     }
     // Shares: fixed shares must sum to 1; uncertain ones are renormalised per draw.
@@ -646,6 +658,145 @@ fn validate_workloads(cx: &mut Checker<'_>, list: &[WorkloadSpec]) -> Vec<Worklo
         }
     }
     out
+}
+
+/// Checks a workload's `session` block (`p` is the workload's path).
+fn session_def(
+    cx: &mut Checker<'_>,
+    p: &str,
+    w: &WorkloadSpec,
+    s: &SessionSpec,
+    cache: Option<&CacheDef>,
+) -> SessionDef {
+    let sp = format!("{p}.session");
+    let turns = token_def(cx, &format!("{sp}.turns"), &s.turns);
+    // Every session has a first turn: a count that could be below one is
+    // refused where it is fixed (a sampled value below one counts as one).
+    let below_one = |q: &Quantity| q.fixed().is_some_and(|v| v < 1.0);
+    let low = match &s.turns {
+        TokenDistSpec::Constant(q) => below_one(q).then(|| (format!("{sp}.turns"), q.fixed())),
+        TokenDistSpec::Lognormal { median, .. } => {
+            below_one(median).then(|| (format!("{sp}.turns.lognormal.median"), median.fixed()))
+        }
+        TokenDistSpec::Uniform { min, .. } => {
+            below_one(min).then(|| (format!("{sp}.turns.uniform.min"), min.fixed()))
+        }
+        TokenDistSpec::Empirical { values, .. } => values
+            .iter()
+            .find(|v| **v < 1.0)
+            .map(|v| (format!("{sp}.turns.empirical.values"), Some(*v))),
+        TokenDistSpec::LognormalMuSigma { .. } => None,
+    };
+    if let Some((path, v)) = low {
+        cx.err(
+            path,
+            format!(
+                "a session has at least one turn, got {}; give 1 or more",
+                fmt_num(v.unwrap_or(0.0))
+            ),
+        );
+    }
+    let gap_seconds = token_def(cx, &format!("{sp}.gap_seconds"), &s.gap_seconds);
+    let turn_difficulty_spread = cx.param(
+        format!("{sp}.turn_difficulty_spread"),
+        s.turn_difficulty_spread
+            .as_ref()
+            .unwrap_or(&Quantity::Fixed(0.0)),
+        Range::closed(0.0, 10.0),
+    );
+    let success = match (s.success, &s.hard_step_difficulty) {
+        (None | Some(SessionSuccessSpec::EveryTurn), None) => SessionSuccessDef::EveryTurn,
+        (Some(SessionSuccessSpec::HardSteps), Some(q)) => SessionSuccessDef::HardSteps {
+            min_difficulty: cx.param(
+                format!("{sp}.hard_step_difficulty"),
+                q,
+                Range::closed(0.0, 1.0),
+            ),
+        },
+        (Some(SessionSuccessSpec::HardSteps), None) => {
+            cx.err(
+                format!("{sp}.success"),
+                "`hard_steps` needs hard_step_difficulty: the difficulty from which a turn is a hard step, e.g. 0.7",
+            );
+            SessionSuccessDef::EveryTurn
+        }
+        (_, Some(_)) => {
+            cx.err(
+                format!("{sp}.hard_step_difficulty"),
+                "applies only with `success: hard_steps`; remove it or set success: hard_steps",
+            );
+            SessionSuccessDef::EveryTurn
+        }
+    };
+    let prefix = match cache {
+        Some(CacheDef::Traffic { prefix_tokens, .. }) => prefix_tokens.q.fixed(),
+        Some(CacheDef::Pinned { .. }) => {
+            cx.err(
+                format!("{p}.cache.hit_rate"),
+                "a session's cache hits follow its turns; give distinct_prefixes (how many fixed prefixes its sessions share), not a pinned hit_rate",
+            );
+            None
+        }
+        None => Some(0.0),
+    };
+    if w.batch_share.as_ref().is_some_and(|q| q.fixed() != Some(0.0)) {
+        cx.err(
+            format!("{p}.batch_share"),
+            "a session's turns wait for each other, so they cannot go to batch inference; remove batch_share",
+        );
+    }
+    let compaction = s.compaction.as_ref().and_then(|c| {
+        let cp = format!("{sp}.compaction");
+        let threshold_tokens = cx.param(
+            format!("{cp}.threshold_tokens"),
+            &c.threshold_tokens,
+            Range::open_min(0.0, MAX_TOKENS),
+        );
+        let summary_tokens = cx.param(
+            format!("{cp}.summary_tokens"),
+            &c.summary_tokens,
+            Range::closed(0.0, MAX_TOKENS),
+        );
+        let model = cx.model(format!("{cp}.model"), &c.model);
+        let (t, sum) = (threshold_tokens.q.fixed(), summary_tokens.q.fixed());
+        if let (Some(t), Some(pre)) = (t, prefix)
+            && t <= pre
+        {
+            cx.err(
+                format!("{cp}.threshold_tokens"),
+                format!(
+                    "the threshold ({} tokens) must exceed the fixed prefix ({} tokens), or every turn would be compacted",
+                    fmt_num(t),
+                    fmt_num(pre)
+                ),
+            );
+        }
+        if let (Some(t), Some(sum)) = (t, sum)
+            && sum + prefix.unwrap_or(0.0) >= t
+        {
+            cx.err(
+                format!("{cp}.summary_tokens"),
+                format!(
+                    "the summary ({} tokens) and the fixed prefix ({} tokens) must stay below the threshold ({} tokens), or compaction would not shrink the context",
+                    fmt_num(sum),
+                    fmt_num(prefix.unwrap_or(0.0)),
+                    fmt_num(t)
+                ),
+            );
+        }
+        Some(CompactionDef {
+            threshold_tokens,
+            model: model?,
+            summary_tokens,
+        })
+    });
+    SessionDef {
+        turns,
+        gap_seconds,
+        turn_difficulty_spread,
+        success,
+        compaction,
+    }
 }
 
 fn token_def(cx: &mut Checker<'_>, path: &str, t: &TokenDistSpec) -> TokenDef {
@@ -853,6 +1004,7 @@ fn replayed_workloads(
                     ttl: None,
                 }),
                 batch_share: None,
+                session: None,
             }
         })
         .collect();

@@ -7,6 +7,7 @@ use crate::catalog::pricing::{Component, Mode};
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD};
+use crate::sim::session::CacheRules;
 use crate::traffic::CacheInst;
 use crate::traffic::request::{Request, Stream};
 
@@ -26,6 +27,8 @@ pub(crate) struct Tables {
     pub distinct: Vec<usize>,
     /// (time to first token in ms, ms per output token) per model.
     pub latency: Vec<(f64, f64)>,
+    /// How each model caches a session's conversation, per (workload × model).
+    pub rules: Vec<CacheRules>,
 }
 
 impl Tables {
@@ -44,6 +47,16 @@ impl Tables {
                 .iter()
                 .map(|m| (m.latency.ttft_ms, 1000.0 / m.latency.output_tps))
                 .collect(),
+            rules: vec![
+                CacheRules {
+                    enabled: false,
+                    min_tokens: u64::MAX,
+                    max_checkpoints: 0,
+                    max_cached_tokens: 0,
+                    ttl_s: 0.0,
+                };
+                nw * nm
+            ],
         };
         for (w, wl) in inst.workloads.iter().enumerate() {
             let ttl = match wl.cache {
@@ -62,6 +75,14 @@ impl Tables {
                 let i = w * nm + m;
                 t.ttl_s[i] = pr.effective_ttl(ttl).seconds();
                 t.write[i] = pr.write_component(ttl);
+                let model = &catalog.models[m];
+                t.rules[i] = CacheRules {
+                    enabled: pr.caching,
+                    min_tokens: pr.min_cache_tokens.max(1),
+                    max_checkpoints: model.max_cache_checkpoints,
+                    max_cached_tokens: model.max_cached_tokens,
+                    ttl_s: t.ttl_s[i],
+                };
             }
         }
         t

@@ -1,4 +1,5 @@
-//! Exact mode: every request of every month, in arrival order.
+//! Exact mode: every request of every month, in arrival order; every
+//! session turn by turn (`sim::session_run`).
 //!
 //! Prompt caching is simulated, not assumed: each policy keeps, per
 //! (workload, model, prefix), when the prefix was last sent; a call hits iff
@@ -21,6 +22,7 @@ use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Ledger};
+use crate::sim::session_run::Sessions;
 use crate::sim::{RepMonth, Run, Setup};
 use crate::traffic::Request;
 
@@ -105,13 +107,24 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         requests: Vec::with_capacity(BATCH),
         dec: Decision::default(),
     };
-    traffic.month(n, &mut rng, |req| {
-        batch.requests.push(*req);
-        if batch.requests.len() == BATCH {
-            batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
-        }
-    });
+    let mut sessions = Sessions::new(inst, &tables, &ctx);
+    traffic.month(
+        n,
+        &mut rng,
+        |req| {
+            batch.requests.push(*req);
+            if batch.requests.len() == BATCH {
+                batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
+            }
+        },
+        |draw| sessions.arrive(draw),
+    );
     batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
+    if inst.workloads.iter().any(|w| w.session.is_some()) {
+        for (led, s) in ledgers.iter_mut().zip(sessions.finish()) {
+            led.add_scaled(&s, 1.0);
+        }
+    }
     ledgers
 }
 

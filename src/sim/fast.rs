@@ -68,6 +68,8 @@ use crate::sim::ledger::{Costs, Group, Ledger, MAIN};
 use crate::sim::{RepMonth, Run, Setup};
 use crate::stats::variance;
 use crate::traffic::request::{Outcomes, Request};
+use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
+use crate::traffic::session::{SampleSession, session_sample};
 use crate::traffic::{SampleRequest, stratified_sample};
 
 /// Sample requests per workload when none is asked for.
@@ -107,11 +109,170 @@ pub struct Evaluated {
     /// Per policy, per block: mean A, mean S and success rate of the block's
     /// requests (see `moments`).
     pub blocks: Vec<Vec<[f64; 3]>>,
+    /// A session workload's sample (its unit is a session): per policy,
+    /// (model, seconds per session during which the session keeps the
+    /// fixed prefix warm on it), which sets the cross-session hit
+    /// probability of its deferred calls (`sim::session_run`). Empty for
+    /// single requests.
+    pub coverage: Vec<Vec<(usize, f64)>>,
+}
+
+/// A session workload's sample has this many times fewer units than a
+/// request workload's (a session is tens of calls).
+pub const SESSION_SAMPLE_DIVISOR: usize = 8;
+
+/// Routes workload `w`'s sample of sessions through every policy (see
+/// [`evaluate`] and `sim::session_run`): the same books per unit, the
+/// unit being a session.
+fn evaluate_sessions(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u64) -> Evaluated {
+    let nw = inst.workloads.len();
+    let nm = catalog.models.len();
+    let np = inst.policies.len();
+    let tables = Tables::new(inst, catalog);
+    let wl = &inst.workloads[w];
+    let s = wl.session.as_ref().expect("a session workload");
+    let block = (k / SESSION_SAMPLE_DIVISOR / BLOCKS).max(16);
+    let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
+    let sample = session_sample(
+        wl,
+        s,
+        w,
+        inst.slope,
+        inst.outcome_correlation,
+        BLOCKS,
+        block,
+        &mut rng,
+    );
+    let k = BLOCKS * block;
+    struct Part {
+        ledgers: Vec<Ledger>,
+        moments: Vec<[f64; 5]>,
+        blocks: Vec<Vec<(usize, [f64; 3])>>,
+        covered: Vec<f64>,
+    }
+    let chunks: Vec<&[SampleSession]> = sample
+        .chunk_by(|a, b| a.block / CHUNK_BLOCKS == b.block / CHUNK_BLOCKS)
+        .collect();
+    let parts: Vec<Part> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let ctx = inst.context(catalog);
+            let mut runner = Runner::new(inst, &tables, &ctx);
+            let mut ledgers = vec![Ledger::new(nw, nm); np];
+            let mut cov = OwnCoverage::new(&tables, w, np);
+            let mut states = vec![PolicySession::new(nm); np];
+            let mut moments = vec![[0.0; 5]; np];
+            let mut blocks: Vec<Vec<(usize, [f64; 3])>> = vec![Vec::new(); np];
+            for one in chunk.iter() {
+                states.iter_mut().for_each(PolicySession::reset);
+                cov.start(1.0);
+                let mut history = 0;
+                for t in 0..one.draw.turns.len() {
+                    runner.turn(
+                        &one.draw,
+                        t,
+                        &mut history,
+                        &mut states,
+                        &mut ledgers,
+                        &mut cov,
+                        1.0,
+                    );
+                }
+                runner.finish(w, one.draw.turns.len(), &states, &mut ledgers, 1.0);
+                for (p, st) in states.iter().enumerate() {
+                    let (a, sw) = st.cost_split();
+                    let m = &mut moments[p];
+                    m[0] += a;
+                    m[1] += a * a;
+                    m[2] += sw;
+                    m[3] += sw * sw;
+                    m[4] += a * sw;
+                    let b = &mut blocks[p];
+                    if b.last().is_none_or(|x| x.0 != one.block) {
+                        b.push((one.block, [0.0; 3]));
+                    }
+                    let x = &mut b.last_mut().expect("pushed").1;
+                    x[0] += a / block as f64;
+                    x[1] += sw / block as f64;
+                    x[2] += if st.succeeded() { 1.0 } else { 0.0 } / block as f64;
+                }
+            }
+            Part {
+                ledgers,
+                moments,
+                blocks,
+                covered: cov.covered,
+            }
+        })
+        .collect();
+    let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
+    let mut full = vec![Ledger::new(nw, nm); np];
+    let mut moments = vec![[0.0; 5]; np];
+    let mut covered = vec![0.0; np * nm];
+    for part in &parts {
+        for p in 0..np {
+            full[p].add_scaled(&part.ledgers[p], 1.0);
+            for (m, x) in moments[p].iter_mut().zip(&part.moments[p]) {
+                *m += x;
+            }
+            for (b, x) in &part.blocks[p] {
+                blocks[p][*b] = *x;
+            }
+        }
+        for (a, b) in covered.iter_mut().zip(&part.covered) {
+            *a += b;
+        }
+    }
+    let kf = k as f64;
+    let mut ledgers = Vec::with_capacity(np);
+    let mut deferred = Vec::with_capacity(np);
+    for l in &full {
+        let mut one = l.extract(w);
+        one.scale(1.0 / kf);
+        let mut d = Vec::new();
+        for (m, cell) in one.cells.iter_mut().enumerate() {
+            if cell.deferred[0] + cell.deferred[1] > 0.0 {
+                d.push((m, cell.deferred));
+                cell.deferred = [0.0, 0.0];
+            }
+        }
+        deferred.push(d);
+        ledgers.push(one);
+    }
+    let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
+    Evaluated {
+        k,
+        unit_cost: costs.iter().map(Costs::total).collect(),
+        moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
+        success: ledgers
+            .iter()
+            .map(|l| l.per_workload[0].succeeded)
+            .collect(),
+        escalation: ledgers
+            .iter()
+            .map(|l| l.per_workload[0].escalated)
+            .collect(),
+        ledgers,
+        costs,
+        deferred,
+        blocks,
+        coverage: (0..np)
+            .map(|p| {
+                (0..nm)
+                    .filter(|&m| covered[p * nm + m] > 0.0)
+                    .map(|m| (m, covered[p * nm + m] / kf))
+                    .collect()
+            })
+            .collect(),
+    }
 }
 
 /// Routes workload `w`'s sample through every policy of the instance;
 /// `seed` is the scenario's seed.
 pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u64) -> Evaluated {
+    if inst.workloads[w].session.is_some() {
+        return evaluate_sessions(inst, catalog, w, k, seed);
+    }
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
     let np = inst.policies.len();
@@ -222,6 +383,7 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
         costs,
         deferred,
         blocks,
+        coverage: Vec::new(),
     }
 }
 
@@ -640,12 +802,17 @@ fn month(
             for &(model, d) in &ev.deferred[p] {
                 let i = w * t.nm + model;
                 let calls = s * (d[0] + d[1]);
+                // Calls a second that keep a prefix warm: each call, or for
+                // sessions each session's coverage (`sim::session_run`).
+                let lambda = match ev.coverage.get(p) {
+                    Some(cov) => {
+                        let c = cov.iter().find(|x| x.0 == model).map_or(0.0, |x| x.1);
+                        s * c / (t.distinct[w] as f64 * MONTH_SECONDS * t.ttl_s[i].max(1e-9))
+                    }
+                    None => calls / (t.distinct[w] as f64 * MONTH_SECONDS),
+                };
                 let hit = match t.pinned[w] {
-                    None => hit_probability(
-                        calls / (t.distinct[w] as f64 * MONTH_SECONDS),
-                        t.ttl_s[i],
-                        MONTH_SECONDS,
-                    ),
+                    None => hit_probability(lambda, t.ttl_s[i], MONTH_SECONDS),
                     Some(rate) => rate,
                 };
                 // Cache reads and writes are on-demand (batch is not cached).
@@ -684,7 +851,7 @@ fn month(
                     / (d[0] + d[1])
                     / 1e6;
                 let x = match t.pinned[w] {
-                    None => Some(calls / (t.distinct[w] as f64 * MONTH_SECONDS) * t.ttl_s[i]),
+                    None => Some(lambda * t.ttl_s[i]),
                     Some(_) => None,
                 };
                 streams.push((w, calls, x, 1.0 - hit, swing));

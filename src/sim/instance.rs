@@ -97,6 +97,8 @@ pub struct Instance {
     pub volumes: Vec<f64>,
     pub workloads: Vec<WorkloadInst>,
     pub policies: Vec<Arc<dyn Policy>>,
+    /// How each policy carries its decisions across a session's turns.
+    pub session_routing: Vec<crate::policy::SessionRouting>,
     /// Capability per model (catalog order) per task kind.
     pub capability: Vec<[f64; 10]>,
     pub slope: f64,
@@ -193,6 +195,38 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
             ),
         };
         let batch_share = t.v(&w.batch_share).clamp(0.0, 1.0);
+        let session = w.session.as_ref().map(|s| {
+            use crate::traffic::session::{CompactionInst, SessionInst, SessionSuccess};
+            let turns = token_dist(&s.turns, &mut t);
+            let gap_s = token_dist(&s.gap_seconds, &mut t);
+            let spread = t.v(&s.turn_difficulty_spread).max(0.0);
+            let success = match &s.success {
+                SessionSuccessDef::EveryTurn => SessionSuccess::EveryTurn,
+                SessionSuccessDef::HardSteps { min_difficulty } => SessionSuccess::HardSteps {
+                    min_difficulty: t.v(min_difficulty),
+                },
+            };
+            let compaction = s.compaction.as_ref().map(|c| {
+                let threshold = t.v(&c.threshold_tokens).round().clamp(1.0, MAX_TOKENS) as u64;
+                // Uncertain sizes may draw a prefix and summary reaching the
+                // threshold; they stay below it so compaction shrinks.
+                let threshold = threshold.max(prefix_tokens + 1);
+                let summary = (t.v(&c.summary_tokens).round().clamp(0.0, MAX_TOKENS) as u64)
+                    .min(threshold - prefix_tokens - 1);
+                CompactionInst {
+                    threshold,
+                    model: c.model.index(),
+                    summary,
+                }
+            });
+            SessionInst {
+                turns,
+                gap_s,
+                spread,
+                success,
+                compaction,
+            }
+        });
         workloads.push(WorkloadInst {
             name: w.name.clone(),
             task: w.task,
@@ -204,6 +238,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
             prefix_tokens,
             cache,
             batch_share,
+            session,
         });
     }
     let total: f64 = workloads.iter().map(|w| w.share).sum();
@@ -243,8 +278,10 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
         .map(|(m, mult)| ModelPricing::new(m, *mult))
         .collect();
 
+    let session_routing = s.policies.iter().map(|p| p.session).collect();
     Instance {
         replication,
+        session_routing,
         volumes,
         workloads,
         policies,

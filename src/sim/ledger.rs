@@ -214,6 +214,83 @@ impl Histogram {
     }
 }
 
+/// Turn counts the cost-by-turns table keeps apart (longer sessions share
+/// the last row).
+pub const TURN_ROWS: usize = 200;
+
+/// What the sessions of one session workload did (all zero, with empty
+/// tables, for a workload of single requests). The ledger's `Counts` for
+/// a session workload count sessions; this counts their turns and calls.
+///
+/// `cost` and `by_turns` hold dollars per session, priced when each
+/// session ends (a few products per call, summed over its calls): they
+/// give the distribution of a session's cost and its growth with the
+/// number of turns, which counts cannot. The headline cost still comes
+/// from the token counts, priced once (`Ledger::price`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionTally {
+    pub sessions: f64,
+    pub turns: f64,
+    pub turns_served: f64,
+    pub turns_succeeded: f64,
+    /// Answer calls (a cascade may make several per turn) and summaries.
+    pub calls: f64,
+    pub compactions: f64,
+    /// Input tokens billed fresh, written to and read from the cache, and
+    /// output tokens, over answer and summary calls.
+    pub fresh: f64,
+    pub write: f64,
+    pub read: f64,
+    pub output: f64,
+    /// Cost of a session in micro-dollars, as a histogram (50 buckets a
+    /// decade, like latency).
+    pub cost: Histogram,
+    /// Per number of turns (row `n − 1`, the last row for longer
+    /// sessions): [sessions, their cost, their cost had nothing been
+    /// cached] in USD.
+    pub by_turns: Vec<[f64; 3]>,
+}
+
+impl SessionTally {
+    /// An empty tally with its tables (for a session workload).
+    pub fn new() -> SessionTally {
+        SessionTally {
+            by_turns: vec![[0.0; 3]; TURN_ROWS],
+            ..SessionTally::default()
+        }
+    }
+
+    fn add(&mut self, o: &SessionTally, k: f64) {
+        if o.by_turns.is_empty() && o.sessions == 0.0 {
+            return;
+        }
+        if self.by_turns.len() < o.by_turns.len() {
+            self.by_turns.resize(o.by_turns.len(), [0.0; 3]);
+        }
+        self.sessions += k * o.sessions;
+        self.turns += k * o.turns;
+        self.turns_served += k * o.turns_served;
+        self.turns_succeeded += k * o.turns_succeeded;
+        self.calls += k * o.calls;
+        self.compactions += k * o.compactions;
+        self.fresh += k * o.fresh;
+        self.write += k * o.write;
+        self.read += k * o.read;
+        self.output += k * o.output;
+        self.cost.merge(&o.cost, k);
+        for (a, b) in self.by_turns.iter_mut().zip(&o.by_turns) {
+            for i in 0..3 {
+                a[i] += k * b[i];
+            }
+        }
+    }
+
+    /// Whether this is a session workload's tally.
+    pub fn is_session(&self) -> bool {
+        !self.by_turns.is_empty()
+    }
+}
+
 /// One policy's month (or a sum of them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ledger {
@@ -223,6 +300,8 @@ pub struct Ledger {
     pub per_workload: Vec<Counts>,
     /// Latency of on-demand requests, per workload.
     pub latency: Vec<Histogram>,
+    /// Per workload: what its sessions did (empty for single requests).
+    pub sessions: Vec<SessionTally>,
 }
 
 impl Ledger {
@@ -232,6 +311,7 @@ impl Ledger {
             cells: vec![Cell::default(); n_workloads * n_models],
             per_workload: vec![Counts::default(); n_workloads],
             latency: vec![Histogram::default(); n_workloads],
+            sessions: vec![SessionTally::default(); n_workloads],
         }
     }
 
@@ -259,6 +339,9 @@ impl Ledger {
         for (a, b) in self.latency.iter_mut().zip(&o.latency) {
             a.merge(b, k);
         }
+        for (a, b) in self.sessions.iter_mut().zip(&o.sessions) {
+            a.add(b, k);
+        }
     }
 
     /// Adds `k` times workload `w`'s part of another ledger.
@@ -269,6 +352,7 @@ impl Ledger {
         }
         self.per_workload[w].add(&o.per_workload[w], k);
         self.latency[w].merge(&o.latency[w], k);
+        self.sessions[w].add(&o.sessions[w], k);
     }
 
     /// Workload `w`'s part of this ledger as a one-workload ledger.
@@ -279,6 +363,7 @@ impl Ledger {
             cells: self.cells[w * nm..(w + 1) * nm].to_vec(),
             per_workload: vec![self.per_workload[w].clone()],
             latency: vec![self.latency[w].clone()],
+            sessions: vec![self.sessions[w].clone()],
         }
     }
 
@@ -290,6 +375,7 @@ impl Ledger {
         }
         self.per_workload[w].add(&o.per_workload[0], k);
         self.latency[w].merge(&o.latency[0], k);
+        self.sessions[w].add(&o.sessions[0], k);
     }
 
     /// Multiplies every count by `k`.

@@ -17,6 +17,7 @@ pub mod fast;
 pub mod instance;
 pub mod ledger;
 pub mod session;
+mod session_run;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,9 +9,7 @@
 //! way, so the rule lives here, as plain functions of token counts and
 //! times, and is tested against hand-computed figures.
 //!
-//! **Not wired in yet.** Scenarios cannot declare sessions yet: the YAML
-//! schema, the engines' session traffic, session-aware policies and the
-//! reports are the rest of issue 14.
+//! The engines drive it turn by turn from `sim::session_run`.
 //!
 //! **Where checkpoints go.** A call's input is the fixed prefix `P`
 //! (system prompt and tools, shared by every session of the workload), then
@@ -70,6 +68,11 @@ pub struct InputSplit {
     /// The prefix's checkpoint was read or written: the caller refreshes
     /// its record of when the prefix was last sent to this model.
     pub touched_prefix: bool,
+    /// Tokens of `write` that would have been read had the caller said the
+    /// prefix was warm (the prefix, when this call reads no copy of the
+    /// conversation and places the prefix's checkpoint): how the fast path
+    /// leaves cross-session prefix hits to its closed form.
+    pub prefix_if_warm: u64,
 }
 
 impl InputSplit {
@@ -97,6 +100,11 @@ impl SessionCache {
         SessionCache {
             warm: vec![None; n_models],
         }
+    }
+
+    /// Models it tracks.
+    pub fn models(&self) -> usize {
+        self.warm.len()
     }
 
     /// The history was replaced (compaction): no model's copy of the
@@ -151,6 +159,11 @@ impl SessionCache {
             .max(read);
         let write = last - read;
         let touched_prefix = prefix_placed;
+        let prefix_if_warm = if read == 0 && prefix_placed {
+            prefix
+        } else {
+            0
+        };
         if last > 0 {
             self.warm[model] = Some(Warm {
                 end: last,
@@ -162,6 +175,7 @@ impl SessionCache {
             write,
             read,
             touched_prefix,
+            prefix_if_warm,
         }
     }
 }

@@ -13,9 +13,10 @@
 //! work is spread over threads.
 
 pub mod request;
+pub mod session;
 pub mod sobol;
 
-pub use request::{Outcomes, Request};
+pub use request::{Outcomes, Request, SessionState};
 
 use rand::Rng;
 use rand_distr::weighted::WeightedAliasIndex;
@@ -57,6 +58,9 @@ pub struct WorkloadInst {
     pub prefix_tokens: u64,
     pub cache: CacheInst,
     pub batch_share: f64,
+    /// Set for a session workload: its unit is a session, `input` what each
+    /// turn appends, `output` each turn's answer, `difficulty` the session's.
+    pub session: Option<session::SessionInst>,
 }
 
 /// A generator of one replication's traffic.
@@ -94,9 +98,16 @@ impl<'a> Traffic<'a> {
         }
     }
 
-    /// Generates `n` requests of one month in arrival order.
+    /// Generates `n` units of one month in arrival order: requests to `f`,
+    /// sessions (of a session workload) to `g`, at their start.
     #[inline]
-    pub fn month<R: Rng, F: FnMut(&Request)>(&self, n: u64, rng: &mut R, mut f: F) {
+    pub fn month<R: Rng, F: FnMut(&Request), G: FnMut(&session::SessionDraw)>(
+        &self,
+        n: u64,
+        rng: &mut R,
+        mut f: F,
+        mut g: G,
+    ) {
         if n == 0 {
             return;
         }
@@ -104,6 +115,7 @@ impl<'a> Traffic<'a> {
         let slope = self.slope;
         let rho = self.outcome_correlation;
         let mut t = 0.0;
+        let mut draw = session::SessionDraw::default();
         for _ in 0..n {
             let gap: f64 = Exp1.sample(rng);
             t += gap * mean_gap;
@@ -112,6 +124,21 @@ impl<'a> Traffic<'a> {
                 None => 0,
             };
             let wl = &self.workloads[w];
+            if let Some(s) = &wl.session {
+                session::draw_session(
+                    wl,
+                    s,
+                    w,
+                    t,
+                    self.distinct[w],
+                    slope,
+                    rho,
+                    rng,
+                    &mut draw,
+                );
+                g(&draw);
+                continue;
+            }
             let fresh = wl.input.sample(rng);
             let output_tokens = wl.output.sample(rng);
             let difficulty = wl.difficulty.sample(rng);
@@ -151,6 +178,7 @@ impl<'a> Traffic<'a> {
                 key: rng.next_u64(),
                 outcomes: Outcomes::default(),
                 noise: f64::NAN,
+                session: SessionState::SINGLE,
             };
             f(&req);
         }
@@ -246,6 +274,7 @@ pub fn stratified_sample(
                         key: rng.next_u64(),
                         outcomes: Outcomes::default(),
                         noise: crate::stats::dist::std_normal_quantile(aux[3]),
+                        session: SessionState::SINGLE,
                     },
                     weight: 1.0 / parts as f64,
                     block: b,

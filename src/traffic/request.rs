@@ -57,6 +57,37 @@ pub struct Request {
     /// in advance (the fast path routes each sample request several
     /// times); NaN to compute it on use.
     pub noise: f64,
+    /// Where this call stands in its session (all zero for a single request).
+    pub session: SessionState,
+}
+
+/// What a policy may know about the session a turn belongs to. For a turn,
+/// `Request::input_tokens` is the whole input it sends: the fixed prefix,
+/// the conversation so far and what the turn appends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionState {
+    /// Turn index from 0; 0 for a single request too.
+    pub turn: u32,
+    /// Turns in the session (1 for a single request).
+    pub turns: u32,
+    /// Tokens of context before this turn's message: the prefix and the
+    /// history (0 on a first turn).
+    pub context_tokens: u64,
+    /// The model that answered the previous turn, if any.
+    pub previous_model: Option<crate::catalog::ModelId>,
+    /// A gate rejected an answer on an earlier turn of the session.
+    pub gate_failed: bool,
+}
+
+impl SessionState {
+    /// The state of a single request: a one-turn session.
+    pub const SINGLE: SessionState = SessionState {
+        turn: 0,
+        turns: 1,
+        context_tokens: 0,
+        previous_model: None,
+        gate_failed: false,
+    };
 }
 
 /// Per-model outcomes fixed for a request whose outcomes are not common:
@@ -145,6 +176,7 @@ mod tests {
             key,
             outcomes: Outcomes::default(),
             noise: f64::NAN,
+            session: SessionState::SINGLE,
         }
     }
 

@@ -372,18 +372,23 @@ proptest! {
         let mut rng = tiersim::random::generator_from_seed(seed);
         let ids: Vec<_> = MODELS.iter().map(|m| s.catalog.find(m).unwrap()).collect();
         let mut violations = 0u64;
-        traffic.month(2_000, &mut rng, |req| {
-            for &a in &ids {
-                for &b in &ids {
-                    if ctx.capability(a, req.task) >= ctx.capability(b, req.task)
-                        && ctx.succeeds(b, req)
-                        && !ctx.succeeds(a, req)
-                    {
-                        violations += 1;
+        traffic.month(
+            2_000,
+            &mut rng,
+            |req| {
+                for &a in &ids {
+                    for &b in &ids {
+                        if ctx.capability(a, req.task) >= ctx.capability(b, req.task)
+                            && ctx.succeeds(b, req)
+                            && !ctx.succeeds(a, req)
+                        {
+                            violations += 1;
+                        }
                     }
                 }
-            }
-        });
+            },
+            |_| {},
+        );
         prop_assert_eq!(violations, 0);
     }
 

@@ -1,0 +1,206 @@
+//! Sessions: a conversation or an agent loop, drawn turn by turn.
+//!
+//! A session workload's unit is a session. Its number of turns and its
+//! difficulty are drawn once; each turn then draws what it appends (user
+//! message or tool result), its answer's length, the time until the next
+//! turn, its own difficulty (the session's, spread on the log-odds scale by
+//! `turn_difficulty_spread`), its outcome uniform and coin flips. What a
+//! turn re-sends (the fixed prefix and the conversation so far) and when
+//! compaction happens follow from these draws alone, never from routing:
+//! the history grows by each turn's message and answer whichever model
+//! answers, so every policy sees the same turns (common random numbers).
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::WorkloadInst;
+use crate::quality::required_capability;
+use crate::random::Generator;
+use crate::stats::dist::{TokenDist, open_unit, unit};
+
+/// What makes a session a success.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SessionSuccess {
+    /// Every turn's answer acceptable.
+    EveryTurn,
+    /// Every turn at least this difficult answered acceptably.
+    HardSteps { min_difficulty: f64 },
+}
+
+impl SessionSuccess {
+    /// Whether a turn of difficulty `d` must succeed for its session to.
+    #[inline]
+    pub fn counts(&self, d: f64) -> bool {
+        match *self {
+            SessionSuccess::EveryTurn => true,
+            SessionSuccess::HardSteps { min_difficulty } => d >= min_difficulty,
+        }
+    }
+}
+
+/// Context compaction, one replication's numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompactionInst {
+    pub threshold: u64,
+    pub model: usize,
+    pub summary: u64,
+}
+
+/// A session workload's distributions, one replication's numbers.
+#[derive(Debug, Clone)]
+pub struct SessionInst {
+    pub turns: TokenDist,
+    pub gap_s: TokenDist,
+    /// Log-odds standard deviation of a turn's difficulty around its session's.
+    pub spread: f64,
+    pub success: SessionSuccess,
+    pub compaction: Option<CompactionInst>,
+}
+
+/// Most turns one session may have (a sampled count above it is capped):
+/// keeps one session's work and memory bounded.
+pub const MAX_TURNS: u64 = 10_000;
+
+/// One turn as drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TurnDraw {
+    /// Tokens the turn appends to the conversation.
+    pub appended: u64,
+    pub output: u64,
+    /// Seconds from the session's start.
+    pub at_s: f64,
+    pub difficulty: f64,
+    pub required_capability: f64,
+    pub common: bool,
+    pub aux: [f64; 4],
+    pub key: u64,
+}
+
+/// One session as drawn; `turns` is reused from session to session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionDraw {
+    pub workload: u16,
+    pub prefix_id: u32,
+    /// Seconds from the start of the month.
+    pub start_s: f64,
+    pub turns: Vec<TurnDraw>,
+}
+
+/// Draws a session's turns into `out.turns`: `n` turns of a session of
+/// difficulty `difficulty`, every per-turn number from `rng`.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_turns<R: Rng>(
+    wl: &WorkloadInst,
+    s: &SessionInst,
+    n: u64,
+    difficulty: f64,
+    slope: f64,
+    outcome_correlation: f64,
+    rng: &mut R,
+    out: &mut SessionDraw,
+) {
+    out.turns.clear();
+    let n = n.clamp(1, MAX_TURNS);
+    let logit = {
+        let d = difficulty.clamp(1e-9, 1.0 - 1e-9);
+        (d / (1.0 - d)).ln()
+    };
+    let mut at = 0.0;
+    for k in 0..n {
+        if k > 0 {
+            at += s.gap_s.sample(rng) as f64;
+        }
+        let appended = wl.input.sample(rng);
+        let output = wl.output.sample(rng);
+        let d = if s.spread > 0.0 {
+            let z: f64 = StandardNormal.sample(rng);
+            1.0 / (1.0 + (-(logit + s.spread * z)).exp())
+        } else {
+            difficulty
+        };
+        let u = open_unit(rng);
+        let common = outcome_correlation >= 1.0 || unit(rng) < outcome_correlation;
+        let (a, b) = (rng.next_u64(), rng.next_u64());
+        let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
+        out.turns.push(TurnDraw {
+            appended,
+            output,
+            at_s: at,
+            difficulty: d,
+            required_capability: required_capability(d, u, slope),
+            common,
+            aux: [
+                half(a >> 32),
+                half(a & 0xffff_ffff),
+                half(b >> 32),
+                half(b & 0xffff_ffff),
+            ],
+            key: rng.next_u64(),
+        });
+    }
+}
+
+/// Draws a whole session of workload `w` starting at `start_s`.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_session<R: Rng>(
+    wl: &WorkloadInst,
+    s: &SessionInst,
+    w: usize,
+    start_s: f64,
+    distinct: u32,
+    slope: f64,
+    outcome_correlation: f64,
+    rng: &mut R,
+    out: &mut SessionDraw,
+) {
+    out.workload = w as u16;
+    out.start_s = start_s;
+    let n = s.turns.sample(rng);
+    let difficulty = wl.difficulty.sample(rng);
+    out.prefix_id = if distinct > 1 {
+        ((rng.next_u32() as u64 * distinct as u64) >> 32) as u32
+    } else {
+        0
+    };
+    draw_turns(wl, s, n, difficulty, slope, outcome_correlation, rng, out);
+}
+
+/// A session of the fast path's sample, with its block.
+#[derive(Debug, Clone)]
+pub struct SampleSession {
+    pub draw: SessionDraw,
+    pub block: usize,
+}
+
+/// The fast path's sample of `blocks × block` sessions of workload `w`:
+/// per block a scrambled Sobol point set stratifies what varies most from
+/// session to session (the number of turns and the session's difficulty);
+/// each session's turns are drawn from `rng` (their per-turn variation
+/// averages over a session's turns). Prefix ids are not drawn: the fast
+/// path resolves cross-session prefix hits in closed form.
+#[allow(clippy::too_many_arguments)]
+pub fn session_sample(
+    wl: &WorkloadInst,
+    s: &SessionInst,
+    w: usize,
+    slope: f64,
+    outcome_correlation: f64,
+    blocks: usize,
+    block: usize,
+    rng: &mut Generator,
+) -> Vec<SampleSession> {
+    let mut out = Vec::with_capacity(blocks * block);
+    for b in 0..blocks {
+        for p in super::sobol::scrambled_points(block, rng) {
+            let n = s.turns.quantile(p[0]);
+            let difficulty = wl.difficulty.quantile(p[1]);
+            let mut draw = SessionDraw {
+                workload: w as u16,
+                ..SessionDraw::default()
+            };
+            draw_turns(wl, s, n, difficulty, slope, outcome_correlation, rng, &mut draw);
+            out.push(SampleSession { draw, block: b });
+        }
+    }
+    out
+}
