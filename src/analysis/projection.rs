@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::policy::Role;
 use crate::scenario::Scenario;
 use crate::sim::Run;
-use crate::sim::ledger::{Costs, Group, Ledger, N_GROUPS};
+use crate::sim::ledger::{Costs, Counts, Group, Ledger, N_GROUPS};
 use crate::stats::{Sum, quantile, sd};
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,11 +30,99 @@ pub struct ModelLine {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkloadLine {
+    /// Units: requests, or sessions for a session workload.
     pub requests: f64,
     pub cost_usd: f64,
+    /// Share of units that succeeded (sessions, by the workload's rule).
     pub quality: f64,
     pub cost_per_1k_requests: f64,
     pub cache_hit_rate: Option<f64>,
+    /// A session workload's sessions (absent for single requests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionLine>,
+}
+
+/// What a session workload's sessions cost and did under one policy, over
+/// the horizon (means per session unless named otherwise).
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionLine {
+    pub sessions: f64,
+    /// Mean cost of a session (the workload's cost over its sessions).
+    pub cost_per_session: f64,
+    /// Median and 95th percentile of a session's cost, from a histogram of
+    /// 50 buckets a decade (each within 4.7%).
+    pub cost_p50: Option<f64>,
+    pub cost_p95: Option<f64>,
+    pub turns: f64,
+    /// Answer calls (cascades make several a turn) and summaries.
+    pub calls: f64,
+    pub cost_per_turn: f64,
+    pub compactions: f64,
+    /// Share of turns answered acceptably.
+    pub turn_quality: f64,
+    /// Share of sessions that succeeded (the workload's `quality`).
+    pub session_quality: f64,
+    /// Input tokens per session billed fresh, written to and read from the
+    /// cache; output tokens per session.
+    pub fresh_input_tokens: f64,
+    pub cache_write_tokens: f64,
+    pub cache_read_tokens: f64,
+    pub output_tokens: f64,
+    /// Cache reads over all input tokens of answer and summary calls.
+    pub cache_read_share: f64,
+    /// Mean cost of a session by its number of turns, and what it would
+    /// cost with nothing cached.
+    pub by_turns: Vec<TurnsLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnsLine {
+    /// Number of turns (the last row holds every longer session too).
+    pub turns: usize,
+    pub sessions: f64,
+    pub cost_per_session: f64,
+    pub uncached_cost_per_session: f64,
+}
+
+fn session_line(
+    t: &crate::sim::ledger::SessionTally,
+    c: &Counts,
+    cost: f64,
+) -> Option<SessionLine> {
+    if !t.is_session() {
+        return None;
+    }
+    let n = t.sessions;
+    let input = t.fresh + t.write + t.read;
+    Some(SessionLine {
+        sessions: n,
+        cost_per_session: ratio(cost, n),
+        cost_p50: t.cost.quantile(0.5).map(|x| x / 1e6),
+        cost_p95: t.cost.quantile(0.95).map(|x| x / 1e6),
+        turns: ratio(t.turns, n),
+        calls: ratio(t.calls, n),
+        cost_per_turn: ratio(cost, t.turns),
+        compactions: ratio(t.compactions, n),
+        turn_quality: ratio(t.turns_succeeded, t.turns),
+        session_quality: ratio(c.succeeded, c.requests),
+        fresh_input_tokens: ratio(t.fresh, n),
+        cache_write_tokens: ratio(t.write, n),
+        cache_read_tokens: ratio(t.read, n),
+        output_tokens: ratio(t.output, n),
+        cache_read_share: ratio(t.read, input),
+        by_turns: t
+            .by_turns
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r[0] > 0.0)
+            .map(|(i, r)| TurnsLine {
+                turns: i + 1,
+                sessions: r[0],
+                cost_per_session: r[1] / r[0],
+                uncached_cost_per_session: r[2] / r[0],
+            })
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -364,6 +452,7 @@ pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
                         quality: ratio(c.succeeded, c.requests),
                         cost_per_1k_requests: ratio(by_workload_cost[w], c.requests) * 1000.0,
                         cache_hit_rate: (h + mi > 0.0).then(|| h / (h + mi)),
+                        sessions: session_line(&total.sessions[w], c, by_workload_cost[w]),
                     },
                 )
             })

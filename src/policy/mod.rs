@@ -19,8 +19,8 @@ mod session;
 pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
 pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
-pub use session::{SessionRouting, route_turn};
 pub use rules::{RuleTarget, RulesDef};
+pub use session::{SessionRouting, route_turn};
 pub use single::SingleDef;
 pub use split::SplitDef;
 

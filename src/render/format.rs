@@ -14,6 +14,22 @@ pub fn usd(x: f64) -> String {
     format!("{sign}${}.{:02}", group(whole), frac as u64)
 }
 
+/// A per-unit amount (a session, a turn): cents from $1 up, four decimals
+/// below, where cents would hide the differences between policies.
+pub fn usd_unit(x: f64) -> String {
+    if x.is_finite() && x.abs() < 1.0 {
+        let digits = fixed(x.abs(), 4);
+        let sign = if x < 0.0 && digits != "0.0000" {
+            "-"
+        } else {
+            ""
+        };
+        format!("{sign}${digits}")
+    } else {
+        usd(x)
+    }
+}
+
 /// USD per call with enough digits to show sub-cent prices exactly.
 /// `x` with `decimals` decimals, never `-0.00`: a value that rounds to
 /// zero is zero (a quality loss of -1e-12 pp is float rounding, not a gain).

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::analysis::projection::{PolicySummary, Projection};
-use crate::render::format::{compact, count, pct, seconds, usd};
+use crate::render::format::{compact, count, fixed, pct, seconds, usd, usd_unit};
 use crate::render::table::{Align, Table, wrap_into};
 use crate::scenario::{Growth, Scenario};
 
@@ -37,9 +37,16 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
     let mut out = String::new();
     let months = p.horizon_months;
     let total_requests: f64 = p.volumes.iter().sum();
+    // What the volume counts: requests, sessions, or both.
+    let sessions = s.workloads.iter().filter(|w| w.session.is_some()).count();
+    let unit = match sessions {
+        0 => "requests",
+        n if n == s.workloads.len() => "sessions",
+        _ => "requests and sessions",
+    };
     let _ = writeln!(
         out,
-        "{} - {} months, {} requests in month 1 ({}), {} in all",
+        "{} - {} months, {} {unit} in month 1 ({}), {} in all",
         s.name,
         months,
         count(p.volumes.first().copied().unwrap_or(0.0)),
@@ -57,11 +64,20 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
         if p.replications == 1 { "" } else { "s" }
     );
     let _ = match p.mode {
+        crate::sim::Mode::Exact if sessions > 0 => writeln!(
+            out,
+            "exact simulation (every request, every session turn by turn), {reps}"
+        ),
         crate::sim::Mode::Exact => writeln!(out, "exact simulation (every request), {reps}"),
         crate::sim::Mode::Fast { samples } => writeln!(
             out,
-            "fast simulation ({} sampled requests per workload), {reps}",
-            count(samples as f64)
+            "fast simulation ({} sampled requests per workload{}), {reps}",
+            count(samples as f64),
+            if sessions > 0 {
+                "; fewer sessions, by their turns"
+            } else {
+                ""
+            }
         ),
     };
     let mix: Vec<String> = s
@@ -197,6 +213,8 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
     t.render(&mut out);
     out.push('\n');
 
+    render_sessions(&mut out, s, p);
+
     out.push_str("Model mix (share of answer calls / share of cost)\n");
     for x in &p.policies {
         let mut lines: Vec<(&String, &crate::analysis::projection::ModelLine)> =
@@ -274,6 +292,83 @@ pub fn render(s: &Scenario, p: &Projection, opts: &TerminalOptions, notes: &[Str
 }
 
 /// P10/P50/P90 (or the asked quantiles) over replications.
+/// Per session workload: what a session costs under each policy, and
+/// where its tokens go.
+fn render_sessions(out: &mut String, s: &Scenario, p: &Projection) {
+    for w in &s.workloads {
+        if w.session.is_none() {
+            continue;
+        }
+        let lines: Vec<(&str, &crate::analysis::projection::SessionLine)> = p
+            .policies
+            .iter()
+            .filter_map(|x| {
+                x.by_workload
+                    .get(&w.name)
+                    .and_then(|l| l.sessions.as_ref())
+                    .map(|l| (x.name.as_str(), l))
+            })
+            .collect();
+        let Some((_, first)) = lines.first() else {
+            continue;
+        };
+        out.push_str(&format!(
+            "Sessions: {} ({} sessions over the horizon, {} turns each on average)\n",
+            w.name,
+            compact(first.sessions),
+            fixed(first.turns, 1)
+        ));
+        let mut t = Table::new(&[
+            ("policy", Align::Left),
+            ("$/session", Align::Right),
+            ("P50", Align::Right),
+            ("P95", Align::Right),
+            ("$/turn", Align::Right),
+            ("calls", Align::Right),
+            ("turns ok", Align::Right),
+            ("sessions ok", Align::Right),
+            ("compactions", Align::Right),
+        ]);
+        for (name, l) in &lines {
+            let opt = |x: Option<f64>| x.map_or("-".to_string(), usd_unit);
+            t.row(vec![
+                name.to_string(),
+                usd_unit(l.cost_per_session),
+                opt(l.cost_p50),
+                opt(l.cost_p95),
+                usd_unit(l.cost_per_turn),
+                fixed(l.calls, 1),
+                pct(l.turn_quality, 1),
+                pct(l.session_quality, 1),
+                fixed(l.compactions, 2),
+            ]);
+        }
+        t.render(out);
+        let mut t = Table::new(&[
+            ("tokens per session", Align::Left),
+            ("fresh input", Align::Right),
+            ("cache write", Align::Right),
+            ("cache read", Align::Right),
+            ("output", Align::Right),
+            ("read share", Align::Right),
+        ]);
+        for (name, l) in &lines {
+            t.row(vec![
+                name.to_string(),
+                compact(l.fresh_input_tokens),
+                compact(l.cache_write_tokens),
+                compact(l.cache_read_tokens),
+                compact(l.output_tokens),
+                pct(l.cache_read_share, 1),
+            ]);
+        }
+        t.render(out);
+        out.push_str(
+            "session quality by the workload's success rule; P50/P95 within 4.7% (histogram buckets)\n\n",
+        );
+    }
+}
+
 fn render_bands(out: &mut String, p: &Projection) {
     let qs = &p.policies[0].bands.quantiles;
     let label = |q: f64| format!("P{}", (q * 100.0).round());

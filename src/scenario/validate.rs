@@ -15,6 +15,7 @@ use crate::input::suggest;
 use crate::scenario::spec::*;
 use crate::scenario::*;
 use crate::stats::dist::{MAX_TOKENS, TokenDist};
+use crate::traffic::session::MAX_TURNS;
 
 const MAX_WORKLOADS: usize = 256;
 const MAX_POLICIES: usize = 64;
@@ -687,6 +688,22 @@ fn session_def(
             .map(|v| (format!("{sp}.turns.empirical.values"), Some(*v))),
         TokenDistSpec::LognormalMuSigma { .. } => None,
     };
+    let high = match &s.turns {
+        TokenDistSpec::Constant(q) => q.fixed().filter(|v| *v > MAX_TURNS as f64),
+        TokenDistSpec::Empirical { values, .. } => {
+            values.iter().copied().find(|v| *v > MAX_TURNS as f64)
+        }
+        _ => None,
+    };
+    if let Some(v) = high {
+        cx.err(
+            format!("{sp}.turns"),
+            format!(
+                "at most {MAX_TURNS} turns a session, got {}; longer sessions are capped when sampled",
+                fmt_num(v)
+            ),
+        );
+    }
     if let Some((path, v)) = low {
         cx.err(
             path,
@@ -739,7 +756,10 @@ fn session_def(
         }
         None => Some(0.0),
     };
-    if w.batch_share.as_ref().is_some_and(|q| q.fixed() != Some(0.0)) {
+    if w.batch_share
+        .as_ref()
+        .is_some_and(|q| q.fixed() != Some(0.0))
+    {
         cx.err(
             format!("{p}.batch_share"),
             "a session's turns wait for each other, so they cannot go to batch inference; remove batch_share",

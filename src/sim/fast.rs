@@ -64,12 +64,12 @@ use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
 use crate::sim::instance::Instance;
-use crate::sim::ledger::{Costs, Group, Ledger, MAIN};
+use crate::sim::ledger::{Costs, Group, Ledger, MAIN, SessionTally};
+use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
 use crate::sim::{RepMonth, Run, Setup};
 use crate::stats::variance;
 use crate::traffic::request::{Outcomes, Request};
-use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
-use crate::traffic::session::{SampleSession, session_sample};
+use crate::traffic::session::{MAX_TURNS, SampleSession, session_sample};
 use crate::traffic::{SampleRequest, stratified_sample};
 
 /// Sample requests per workload when none is asked for.
@@ -124,14 +124,24 @@ pub const SESSION_SAMPLE_DIVISOR: usize = 8;
 /// Routes workload `w`'s sample of sessions through every policy (see
 /// [`evaluate`] and `sim::session_run`): the same books per unit, the
 /// unit being a session.
-fn evaluate_sessions(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u64) -> Evaluated {
+fn evaluate_sessions(
+    inst: &Instance,
+    catalog: &Catalog,
+    w: usize,
+    k: usize,
+    seed: u64,
+) -> Evaluated {
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
     let np = inst.policies.len();
     let tables = Tables::new(inst, catalog);
     let wl = &inst.workloads[w];
     let s = wl.session.as_ref().expect("a session workload");
-    let block = (k / SESSION_SAMPLE_DIVISOR / BLOCKS).max(16);
+    // Sessions: k / SESSION_SAMPLE_DIVISOR, or fewer when sessions are
+    // long, so the sample holds about 4k turns at most.
+    let mean_turns = s.turns.mean().clamp(1.0, MAX_TURNS as f64);
+    let sessions = ((k / SESSION_SAMPLE_DIVISOR) as f64).min(4.0 * k as f64 / mean_turns);
+    let block = ((sessions / BLOCKS as f64) as usize).max(16);
     let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
     let sample = session_sample(
         wl,
@@ -1049,6 +1059,16 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                     }
                     cell.cache_hits += k * b.hits;
                     cell.cache_misses += k * b.misses;
+                    // A session's tally counted its deferred prefix as read.
+                    if inst.workloads[b.workload].session.is_some() {
+                        let tally = &mut led.sessions[b.workload];
+                        if !tally.is_session() {
+                            *tally = SessionTally::new();
+                        }
+                        let written = k * (b.write[0] + b.write[1]);
+                        tally.read -= written;
+                        tally.write += written;
+                    }
                     let c = &mut out.costs[m][b.policy].cells[b.workload * setup.nm + b.model];
                     c[Group::CacheRead as usize] += k * b.read_usd;
                     c[Group::CacheWrite as usize] += k * b.write_usd;

@@ -165,6 +165,9 @@ impl Setup<'_, '_> {
         };
         inst.policies
             .extend(self.opts.extra_policies.iter().cloned());
+        // A policy added in code reads the session state itself.
+        inst.session_routing
+            .resize(inst.policies.len(), crate::policy::SessionRouting::PerTurn);
         inst
     }
 
@@ -283,15 +286,40 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
         policy_roles: Vec::new(),
     };
     let first = setup.instance(0);
+    // A session is many calls: the limit counts calls.
+    let calls_per_unit: f64 = first
+        .workloads
+        .iter()
+        .map(|w| {
+            w.share
+                * w.session.as_ref().map_or(1.0, |s| {
+                    s.turns
+                        .mean()
+                        .clamp(1.0, crate::traffic::session::MAX_TURNS as f64)
+                })
+        })
+        .sum();
     if opts.mode == Mode::Exact
         && let Some(limit) = opts.max_exact_requests_per_month
-        && let Some(v) = first.volumes.iter().copied().find(|v| *v > limit)
+        && let Some(v) = first
+            .volumes
+            .iter()
+            .copied()
+            .find(|v| *v * calls_per_unit.max(1.0) > limit)
     {
-        return Err(Error::limit_of(
-            crate::error::Diagnostic::new(format!(
+        let msg = if first.workloads.iter().any(|w| w.session.is_some()) {
+            format!(
+                "exact mode simulates every call, and this scenario reaches about {:.0} calls in a month ({v:.0} sessions and requests; limit {limit:.0} calls)",
+                v * calls_per_unit
+            )
+        } else {
+            format!(
                 "exact mode simulates every request, and this scenario reaches {v:.0} requests in a month (limit {limit:.0})"
-            ))
-            .with_remedy(crate::error::Remedy::FastModeOrLowerVolume),
+            )
+        };
+        return Err(Error::limit_of(
+            crate::error::Diagnostic::new(msg)
+                .with_remedy(crate::error::Remedy::FastModeOrLowerVolume),
         ));
     }
     if let Mode::Fast { samples } = opts.mode

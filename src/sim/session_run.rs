@@ -568,8 +568,13 @@ impl<'a> Sessions<'a> {
             self.queue.push(Reverse((time_key(at), self.seq, slot)));
             self.live[slot] = Some(live);
         } else {
-            self.runner
-                .finish(w, live.draw.turns.len(), &live.states, &mut self.ledgers, 1.0);
+            self.runner.finish(
+                w,
+                live.draw.turns.len(),
+                &live.states,
+                &mut self.ledgers,
+                1.0,
+            );
             self.free.push(slot);
             self.spare.push(live);
         }

@@ -125,17 +125,7 @@ impl<'a> Traffic<'a> {
             };
             let wl = &self.workloads[w];
             if let Some(s) = &wl.session {
-                session::draw_session(
-                    wl,
-                    s,
-                    w,
-                    t,
-                    self.distinct[w],
-                    slope,
-                    rho,
-                    rng,
-                    &mut draw,
-                );
+                session::draw_session(wl, s, w, t, self.distinct[w], slope, rho, rng, &mut draw);
                 g(&draw);
                 continue;
             }

@@ -57,9 +57,9 @@ pub struct SessionInst {
     pub compaction: Option<CompactionInst>,
 }
 
-/// Most turns one session may have (a sampled count above it is capped):
-/// keeps one session's work and memory bounded.
-pub const MAX_TURNS: u64 = 10_000;
+/// Most turns one session may have (a sampled count above it is capped,
+/// a fixed one above it refused): keeps one session's work bounded.
+pub const MAX_TURNS: u64 = 1_000;
 
 /// One turn as drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -198,7 +198,16 @@ pub fn session_sample(
                 workload: w as u16,
                 ..SessionDraw::default()
             };
-            draw_turns(wl, s, n, difficulty, slope, outcome_correlation, rng, &mut draw);
+            draw_turns(
+                wl,
+                s,
+                n,
+                difficulty,
+                slope,
+                outcome_correlation,
+                rng,
+                &mut draw,
+            );
             out.push(SampleSession { draw, block: b });
         }
     }
