@@ -141,7 +141,9 @@ fn evaluate_sessions(
     // long, so the sample holds about 4k turns at most.
     let mean_turns = s.turns.mean().clamp(1.0, MAX_TURNS as f64);
     let sessions = ((k / SESSION_SAMPLE_DIVISOR) as f64).min(4.0 * k as f64 / mean_turns);
-    let block = ((sessions / BLOCKS as f64) as usize).max(16);
+    // A power of two per block, so each block's Sobol points stratify.
+    let per_block = (sessions / BLOCKS as f64).max(16.0);
+    let block = 1usize << (per_block.log2().round() as u32);
     let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
     let sample = session_sample(
         wl,
@@ -174,8 +176,9 @@ fn evaluate_sessions(
             let mut moments = vec![[0.0; 5]; np];
             let mut blocks: Vec<Vec<(usize, [f64; 3])>> = vec![Vec::new(); np];
             for one in chunk.iter() {
+                let wt = one.weight;
                 states.iter_mut().for_each(PolicySession::reset);
-                cov.start(1.0);
+                cov.start(wt);
                 let mut history = 0;
                 for t in 0..one.draw.turns.len() {
                     runner.turn(
@@ -185,26 +188,26 @@ fn evaluate_sessions(
                         &mut states,
                         &mut ledgers,
                         &mut cov,
-                        1.0,
+                        wt,
                     );
                 }
-                runner.finish(w, one.draw.turns.len(), &states, &mut ledgers, 1.0);
+                runner.finish(w, one.draw.turns.len(), &states, &mut ledgers, wt);
                 for (p, st) in states.iter().enumerate() {
                     let (a, sw) = st.cost_split();
                     let m = &mut moments[p];
-                    m[0] += a;
-                    m[1] += a * a;
-                    m[2] += sw;
-                    m[3] += sw * sw;
-                    m[4] += a * sw;
+                    m[0] += wt * a;
+                    m[1] += wt * a * a;
+                    m[2] += wt * sw;
+                    m[3] += wt * sw * sw;
+                    m[4] += wt * a * sw;
                     let b = &mut blocks[p];
                     if b.last().is_none_or(|x| x.0 != one.block) {
                         b.push((one.block, [0.0; 3]));
                     }
                     let x = &mut b.last_mut().expect("pushed").1;
-                    x[0] += a / block as f64;
-                    x[1] += sw / block as f64;
-                    x[2] += if st.succeeded() { 1.0 } else { 0.0 } / block as f64;
+                    x[0] += wt * a / block as f64;
+                    x[1] += wt * sw / block as f64;
+                    x[2] += wt * if st.succeeded() { 1.0 } else { 0.0 } / block as f64;
                 }
             }
             Part {
@@ -757,6 +760,8 @@ struct CacheBook {
     misses: f64,
     read_usd: f64,
     write_usd: f64,
+    /// What the writes cost above reading the same tokens (USD).
+    miss_extra_usd: f64,
 }
 
 /// One replication's month.
@@ -839,6 +844,7 @@ fn month(
                     misses: calls * (1.0 - hit),
                     read_usd: 0.0,
                     write_usd: 0.0,
+                    miss_extra_usd: 0.0,
                 };
                 for tier in Tier::ALL {
                     let k = tier as usize;
@@ -846,6 +852,9 @@ fn month(
                     b.write[k] = s * d[k] * prefix * (1.0 - hit);
                     b.read_usd += b.read[k] * rate(tier, Component::CacheRead) / 1e6;
                     b.write_usd += b.write[k] * rate(tier, b.write_component) / 1e6;
+                    b.miss_extra_usd += b.write[k]
+                        * (rate(tier, b.write_component) - rate(tier, Component::CacheRead))
+                        / 1e6;
                 }
                 cost += b.read_usd + b.write_usd;
                 calls_all += calls;
@@ -1068,6 +1077,7 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                         let written = k * (b.write[0] + b.write[1]);
                         tally.read -= written;
                         tally.write += written;
+                        tally.swing_missed_usd += k * b.miss_extra_usd;
                     }
                     let c = &mut out.costs[m][b.policy].cells[b.workload * setup.nm + b.model];
                     c[Group::CacheRead as usize] += k * b.read_usd;

@@ -247,15 +247,22 @@ pub struct SessionTally {
     pub cost: Histogram,
     /// Per number of turns (row `n − 1`, the last row for longer
     /// sessions): [sessions, their cost, their cost had nothing been
-    /// cached] in USD.
-    pub by_turns: Vec<[f64; 3]>,
+    /// cached, the extra cost had every prefix the fast path left to its
+    /// closed form missed] in USD.
+    pub by_turns: Vec<[f64; 4]>,
+    /// The fast path: the extra cost had every deferred prefix missed
+    /// (summed over sessions), and the part of it the month's closed form
+    /// charged; their ratio is the share of `by_turns[..][3]` a session
+    /// pays. Both 0 in exact mode.
+    pub swing_usd: f64,
+    pub swing_missed_usd: f64,
 }
 
 impl SessionTally {
     /// An empty tally with its tables (for a session workload).
     pub fn new() -> SessionTally {
         SessionTally {
-            by_turns: vec![[0.0; 3]; TURN_ROWS],
+            by_turns: vec![[0.0; 4]; TURN_ROWS],
             ..SessionTally::default()
         }
     }
@@ -265,7 +272,7 @@ impl SessionTally {
             return;
         }
         if self.by_turns.len() < o.by_turns.len() {
-            self.by_turns.resize(o.by_turns.len(), [0.0; 3]);
+            self.by_turns.resize(o.by_turns.len(), [0.0; 4]);
         }
         self.sessions += k * o.sessions;
         self.turns += k * o.turns;
@@ -278,8 +285,10 @@ impl SessionTally {
         self.read += k * o.read;
         self.output += k * o.output;
         self.cost.merge(&o.cost, k);
+        self.swing_usd += k * o.swing_usd;
+        self.swing_missed_usd += k * o.swing_missed_usd;
         for (a, b) in self.by_turns.iter_mut().zip(&o.by_turns) {
-            for i in 0..3 {
+            for i in 0..4 {
                 a[i] += k * b[i];
             }
         }

@@ -417,6 +417,8 @@ impl<'a> Runner<'a> {
             row[0] += weight;
             row[1] += weight * st.cost;
             row[2] += weight * st.uncached;
+            row[3] += weight * st.deferred_swing_usd;
+            tally.swing_usd += weight * st.deferred_swing_usd;
         }
     }
 }

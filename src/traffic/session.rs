@@ -86,8 +86,13 @@ pub struct SessionDraw {
     pub turns: Vec<TurnDraw>,
 }
 
+/// Uniforms of one turn's per-turn draws that may be stratified across
+/// sessions: appended tokens, output tokens, gap, difficulty spread.
+pub type TurnUniforms = [f64; 4];
+
 /// Draws a session's turns into `out.turns`: `n` turns of a session of
-/// difficulty `difficulty`, every per-turn number from `rng`.
+/// difficulty `difficulty`, every per-turn number from `rng`, except those
+/// `stratified(k)` gives for turn `k` (the fast path's sample).
 #[allow(clippy::too_many_arguments)]
 pub fn draw_turns<R: Rng>(
     wl: &WorkloadInst,
@@ -98,6 +103,7 @@ pub fn draw_turns<R: Rng>(
     outcome_correlation: f64,
     rng: &mut R,
     out: &mut SessionDraw,
+    mut stratified: impl FnMut(usize) -> Option<TurnUniforms>,
 ) {
     out.turns.clear();
     let n = n.clamp(1, MAX_TURNS);
@@ -106,14 +112,23 @@ pub fn draw_turns<R: Rng>(
         (d / (1.0 - d)).ln()
     };
     let mut at = 0.0;
-    for k in 0..n {
+    for k in 0..n as usize {
+        let u = stratified(k);
         if k > 0 {
-            at += s.gap_s.sample(rng) as f64;
+            at += match u {
+                Some(u) => s.gap_s.quantile(u[2]),
+                None => s.gap_s.sample(rng),
+            } as f64;
         }
-        let appended = wl.input.sample(rng);
-        let output = wl.output.sample(rng);
+        let (appended, output) = match u {
+            Some(u) => (wl.input.quantile(u[0]), wl.output.quantile(u[1])),
+            None => (wl.input.sample(rng), wl.output.sample(rng)),
+        };
         let d = if s.spread > 0.0 {
-            let z: f64 = StandardNormal.sample(rng);
+            let z: f64 = match u {
+                Some(u) => crate::stats::dist::std_normal_quantile(u[3]),
+                None => StandardNormal.sample(rng),
+            };
             1.0 / (1.0 + (-(logit + s.spread * z)).exp())
         } else {
             difficulty
@@ -162,22 +177,40 @@ pub fn draw_session<R: Rng>(
     } else {
         0
     };
-    draw_turns(wl, s, n, difficulty, slope, outcome_correlation, rng, out);
+    draw_turns(
+        wl,
+        s,
+        n,
+        difficulty,
+        slope,
+        outcome_correlation,
+        rng,
+        out,
+        |_| None,
+    );
 }
 
-/// A session of the fast path's sample, with its block.
+/// A session of the fast path's sample, with its weight (1, or a part of
+/// a split tail point) and its block.
 #[derive(Debug, Clone)]
 pub struct SampleSession {
     pub draw: SessionDraw,
+    pub weight: f64,
     pub block: usize,
 }
 
-/// The fast path's sample of `blocks × block` sessions of workload `w`:
-/// per block a scrambled Sobol point set stratifies what varies most from
-/// session to session (the number of turns and the session's difficulty);
-/// each session's turns are drawn from `rng` (their per-turn variation
-/// averages over a session's turns). Prefix ids are not drawn: the fast
-/// path resolves cross-session prefix hits in closed form.
+/// The fast path's sample of `blocks × block` sessions of workload `w`.
+///
+/// Per block, a scrambled Sobol point set stratifies what varies most from
+/// session to session (the number of turns and the session's difficulty).
+/// A session's cost is close to a sum over its turns (what each turn
+/// appends is re-read by every later one), so the per-turn draws are
+/// stratified too: across the block's sessions, turn `k`'s appended
+/// tokens, output tokens, gap and difficulty spread each take one value
+/// from every 1/`block` of their distribution, in an independent random
+/// order per turn position (a Latin hypercube per turn position). Outcome
+/// uniforms and coin flips are drawn. Prefix ids are not: the fast path
+/// resolves cross-session prefix hits in closed form.
 #[allow(clippy::too_many_arguments)]
 pub fn session_sample(
     wl: &WorkloadInst,
@@ -190,25 +223,82 @@ pub fn session_sample(
     rng: &mut Generator,
 ) -> Vec<SampleSession> {
     let mut out = Vec::with_capacity(blocks * block);
+    let mut strata: Vec<TurnUniforms> = Vec::new();
+    let mut order: Vec<usize> = (0..block).collect();
     for b in 0..blocks {
-        for p in super::sobol::scrambled_points(block, rng) {
-            let n = s.turns.quantile(p[0]);
+        let points = super::sobol::scrambled_points(block, rng);
+        let turns: Vec<u64> = points
+            .iter()
+            .map(|p| s.turns.quantile(p[0]).clamp(1, MAX_TURNS))
+            .collect();
+        let longest = turns.iter().copied().max().unwrap_or(1) as usize;
+        // strata[k * block + i]: session i's uniforms for turn k.
+        strata.clear();
+        strata.resize(longest * block, [0.0; 4]);
+        for row in strata.chunks_mut(block) {
+            for d in 0..4 {
+                for i in (1..block).rev() {
+                    let j = ((rng.next_u32() as u64 * (i as u64 + 1)) >> 32) as usize;
+                    order.swap(i, j);
+                }
+                for (u, &o) in row.iter_mut().zip(&order) {
+                    u[d] = (o as f64 + open_unit(rng)) / block as f64;
+                }
+            }
+        }
+        let top = 1.0 - 1.0 / block as f64;
+        for (i, p) in points.iter().enumerate() {
             let difficulty = wl.difficulty.quantile(p[1]);
-            let mut draw = SessionDraw {
-                workload: w as u16,
-                ..SessionDraw::default()
-            };
-            draw_turns(
-                wl,
-                s,
-                n,
-                difficulty,
-                slope,
-                outcome_correlation,
-                rng,
-                &mut draw,
-            );
-            out.push(SampleSession { draw, block: b });
+            if p[0] < top {
+                let mut draw = SessionDraw {
+                    workload: w as u16,
+                    ..SessionDraw::default()
+                };
+                draw_turns(
+                    wl,
+                    s,
+                    turns[i],
+                    difficulty,
+                    slope,
+                    outcome_correlation,
+                    rng,
+                    &mut draw,
+                    |k| Some(strata[k * block + i]),
+                );
+                out.push(SampleSession {
+                    draw,
+                    weight: 1.0,
+                    block: b,
+                });
+                continue;
+            }
+            // The longest sessions' stratum spans the far tail, where cost
+            // grows with the square of the turns: split it like the token
+            // tails of single requests (`super::TAIL_SPLIT`).
+            for j in 0..super::TAIL_SPLIT {
+                let u = top + (j as f64 + open_unit(rng)) / (super::TAIL_SPLIT * block) as f64;
+                let mut draw = SessionDraw {
+                    workload: w as u16,
+                    ..SessionDraw::default()
+                };
+                let n = s.turns.quantile(u).clamp(1, MAX_TURNS);
+                draw_turns(
+                    wl,
+                    s,
+                    n,
+                    difficulty,
+                    slope,
+                    outcome_correlation,
+                    rng,
+                    &mut draw,
+                    |k| (k < longest).then(|| strata[k * block + i]),
+                );
+                out.push(SampleSession {
+                    draw,
+                    weight: 1.0 / super::TAIL_SPLIT as f64,
+                    block: b,
+                });
+            }
         }
     }
     out

@@ -40,5 +40,6 @@ mod properties;
 mod replay;
 mod reports;
 mod schema;
+mod sessions;
 mod statistics;
 mod whatif;
