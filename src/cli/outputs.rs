@@ -76,6 +76,10 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
     let mut reps = frames::replications(r.run)?;
     dir.write("replications.parquet", &frames::parquet(&mut reps)?)?;
     dir.write("replications.csv", &frames::csv(&mut reps)?)?;
+    if let Some(mut sessions) = frames::sessions(s, r.run)? {
+        dir.write("sessions.parquet", &frames::parquet(&mut sessions)?)?;
+        dir.write("sessions.csv", &frames::csv(&mut sessions)?)?;
+    }
     let recommended = r
         .recommended
         .map(|i| r.projection.policies[i].name.as_str());

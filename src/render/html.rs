@@ -46,6 +46,76 @@ struct WorkloadRow {
 }
 
 #[derive(Serialize)]
+struct SessionTable {
+    workload: String,
+    words: String,
+    rows: Vec<SessionRow>,
+}
+
+#[derive(Serialize)]
+struct SessionRow {
+    policy: String,
+    cost: String,
+    p50: String,
+    p95: String,
+    per_turn: String,
+    calls: String,
+    turns_ok: String,
+    sessions_ok: String,
+    fresh: String,
+    write: String,
+    read: String,
+    output: String,
+    read_share: String,
+    compactions: String,
+}
+
+/// A table per session workload: what a session costs and where its tokens go.
+fn session_tables(s: &Scenario, p: &crate::analysis::projection::Projection) -> Vec<SessionTable> {
+    use super::format::{fixed, usd_unit};
+    s.workloads
+        .iter()
+        .filter(|w| w.session.is_some())
+        .filter_map(|w| {
+            let rows: Vec<SessionRow> = p
+                .policies
+                .iter()
+                .filter_map(|x| {
+                    let l = x.by_workload.get(&w.name)?.sessions.as_ref()?;
+                    let opt = |v: Option<f64>| v.map_or("-".to_string(), usd_unit);
+                    Some(SessionRow {
+                        policy: x.name.clone(),
+                        cost: usd_unit(l.cost_per_session),
+                        p50: opt(l.cost_p50),
+                        p95: opt(l.cost_p95),
+                        per_turn: usd_unit(l.cost_per_turn),
+                        calls: fixed(l.calls, 1),
+                        turns_ok: pct(l.turn_quality, 1),
+                        sessions_ok: pct(l.session_quality, 1),
+                        fresh: compact(l.fresh_input_tokens),
+                        write: compact(l.cache_write_tokens),
+                        read: compact(l.cache_read_tokens),
+                        output: compact(l.output_tokens),
+                        read_share: pct(l.cache_read_share, 1),
+                        compactions: fixed(l.compactions, 2),
+                    })
+                })
+                .collect();
+            let first = p.policies.first()?.by_workload.get(&w.name)?.sessions.as_ref()?;
+            Some(SessionTable {
+                workload: w.name.clone(),
+                words: format!(
+                    "{} sessions over the horizon, {} turns each on average. Costs per session (P50 and P95 within 4.7%); tokens per session; sessions ok by the workload's success rule.",
+                    compact(first.sessions),
+                    fixed(first.turns, 1)
+                ),
+                rows,
+            })
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
 struct PolicyRow {
     name: String,
     kind: String,
@@ -390,6 +460,7 @@ pub fn render(r: &ReportInput<'_>) -> Result<String> {
         headline_points => headline_points,
         band_label => band_label,
         rows => rows,
+        session_tables => session_tables(s, p),
         replications => p.replications,
         mode => p.mode.name(),
         charts => charts,

@@ -149,9 +149,35 @@ policies:
 baseline: sonnet
 "#;
 
+/// Sessions alongside single requests: exact mode's queue of live sessions,
+/// the fast path's sampled sessions routed in parallel chunks.
+const SESSIONS: &str = r#"
+name: threads-sessions
+horizon_months: 2
+volume: { requests_per_month: 3000 }
+workloads:
+  - { name: chat, share: 0.5, task: writing, input_tokens: 400, output_tokens: 100, difficulty: 0.3 }
+  - name: agent
+    share: 0.5
+    task: agentic
+    input_tokens: { lognormal: { median: 1000, p90: 4000 } }
+    output_tokens: 200
+    difficulty: { beta: { mean: 0.5, concentration: 4 } }
+    cache: { prefix_tokens: 5000, distinct_prefixes: 4 }
+    session: { turns: { lognormal: { median: 8, p90: 20 } }, gap_seconds: { uniform: { min: 1, max: 600 } }, turn_difficulty_spread: 0.5, compaction: { threshold_tokens: 30000, model: claude-haiku-4-5, summary_tokens: 2000 } }
+policies:
+  - name: cascade
+    session: escalate_after_gate_failure
+    cascade: { steps: [claude-haiku-4-5, claude-sonnet-4-5], gate: { recall: 0.8, false_alarm: 0.1 } }
+  - { name: sonnet, single: claude-sonnet-4-5 }
+baseline: sonnet
+"#;
+
 #[test]
 fn results_do_not_depend_on_thread_count() {
     for (s, mode) in [
+        (scenario(SESSIONS), Mode::Exact),
+        (scenario(SESSIONS), Mode::Fast { samples: 1024 }),
         (scenario(MIXED), Mode::Exact),
         (scenario(MIXED), Mode::Fast { samples: 1024 }),
         (scenario(UNCERTAIN), Mode::Exact),

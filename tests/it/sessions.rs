@@ -404,3 +404,55 @@ fn fast_path_agrees_with_exact_mode_on_session_scenarios() {
     }
     println!("{report}");
 }
+
+#[test]
+fn out_dir_carries_the_sessions_table_chart_and_page() {
+    let dir = common::temp_dir("sessions-out");
+    let out = dir.join("out");
+    let o = common::tiersim(&[
+        "run",
+        "scenarios/dev-team-agent.yaml",
+        "--set",
+        "horizon_months=2",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+    let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "policy,month,workload,sessions,turns,calls,compactions,turns_succeeded,sessions_succeeded,fresh_input_tokens,cache_write_tokens,cache_read_tokens,output_tokens,cost_usd"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 6 policies x 2 months, one session workload.
+    assert_eq!(rows.len(), 12);
+    // Each policy's two months of cost_usd add up to its total (to the
+    // CSV's six decimals), and month 1 holds 6,300 sessions.
+    for policy in doc["policies"].as_array().unwrap() {
+        let name = policy["name"].as_str().unwrap();
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == name).collect();
+        assert_eq!(mine.len(), 2, "{name}");
+        let total: f64 = mine.iter().map(|r| r[13].parse::<f64>().unwrap()).sum();
+        let expected = policy["total_cost_usd"].as_f64().unwrap();
+        assert!(
+            (total - expected).abs() < 2e-6,
+            "{name}: {total} vs {expected}"
+        );
+        let month1 = mine.iter().find(|r| r[1] == "1").unwrap();
+        assert!((month1[3].parse::<f64>().unwrap() - 6300.0).abs() < 1e-6);
+        // The JSON carries the per-session figures beside it.
+        let s = &policy["by_workload"]["agent-task"]["sessions"];
+        assert!(s["cost_per_session"].as_f64().unwrap() > 0.0);
+        assert!(s["cache_read_share"].as_f64().unwrap() > 0.8, "{name}");
+    }
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<h3>Sessions: agent-task</h3>"));
+    assert!(page.contains("id=\"chart-session_cost_by_turns\""));
+    assert!(out.join("session_cost_by_turns.svg").exists());
+    assert!(out.join("session_cost_by_turns.png").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

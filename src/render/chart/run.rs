@@ -71,6 +71,20 @@ pub fn figures(s: &Scenario, p: &Projection, credits: &[CreditReport]) -> Result
             &Components { p },
         )?,
     ];
+    if let Some(w) = s.workloads.iter().find(|w| w.session.is_some()) {
+        let lines = SessionTurns::new(p, &w.name);
+        if !lines.policies.is_empty() {
+            out.push(render(
+                "session_cost_by_turns",
+                format!("Cost of a {} session by its number of turns", w.name),
+                format!(
+                    "Mean cost of a {} session against its number of turns, per policy: solid as billed (cache reads of the growing context), dashed had nothing been cached. Turn counts held by fewer than 0.2% of sessions are left out.",
+                    w.name
+                ),
+                &lines,
+            )?);
+        }
+    }
     if !credits.is_empty() {
         out.push(render(
             "credits",
@@ -274,6 +288,89 @@ impl Chart for CostQuality<'_> {
             legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
+    }
+}
+
+/// (turns, cost per session, uncached cost per session).
+type TurnsPoint = (f64, f64, f64);
+
+/// Cost per session against turns, cached and uncached, per policy.
+struct SessionTurns {
+    /// (policy index, name, points).
+    policies: Vec<(usize, String, Vec<TurnsPoint>)>,
+}
+
+impl SessionTurns {
+    fn new(p: &Projection, workload: &str) -> SessionTurns {
+        let policies = p
+            .policies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                let l = x.by_workload.get(workload)?.sessions.as_ref()?;
+                let min = l.sessions * 0.002;
+                let pts: Vec<TurnsPoint> = l
+                    .by_turns
+                    .iter()
+                    .filter(|r| r.sessions >= min)
+                    .map(|r| {
+                        (
+                            r.turns as f64,
+                            r.cost_per_session,
+                            r.uncached_cost_per_session,
+                        )
+                    })
+                    .collect();
+                (!pts.is_empty()).then(|| (i, x.name.clone(), pts))
+            })
+            .collect();
+        SessionTurns { policies }
+    }
+}
+
+impl Chart for SessionTurns {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (mut xmax, mut ymax) = (1.0f64, 0.0f64);
+        for (_, _, pts) in &self.policies {
+            for &(t, c, u) in pts {
+                xmax = xmax.max(t);
+                ymax = ymax.max(c).max(u);
+            }
+        }
+        let mut chart = ChartBuilder::on(root)
+            .caption("Cost of a session by its number of turns", font(22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..xmax + 1.0, padded(0.0, ymax, true))?;
+        chart
+            .configure_mesh()
+            .x_desc("Turns in the session")
+            .y_desc("Cost per session (USD)")
+            .y_label_formatter(&|v| usd_axis(*v))
+            .label_style(font(13))
+            .axis_desc_style(font(15))
+            .light_line_style(BLACK.mix(0.04))
+            .draw()?;
+        for (i, name, pts) in &self.policies {
+            let colour = policy_colour(*i);
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|&(t, c, _)| (t, c)),
+                    colour.stroke_width(2),
+                ))?
+                .label(name.clone())
+                .legend(move |(a, b)| {
+                    PathElement::new(vec![(a, b), (a + 18, b)], colour.stroke_width(3))
+                });
+            chart.draw_series(DashedLineSeries::new(
+                pts.iter().map(|&(t, _, u)| (t, u)),
+                6,
+                4,
+                colour.mix(0.6).stroke_width(1),
+            ))?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
 

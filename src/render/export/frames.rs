@@ -225,6 +225,78 @@ pub fn ledger(s: &Scenario, run: &Run) -> Result<DataFrame> {
     cols.into_frame()
 }
 
+/// Per policy, month and session workload (mean over replications): what
+/// its sessions did. `None` when the scenario has no session workload.
+///
+/// Columns: `policy`, `month`, `workload`, `sessions`, `turns`,
+/// `calls` (answer and summary calls), `compactions`, `turns_succeeded`,
+/// `sessions_succeeded`, `fresh_input_tokens`, `cache_write_tokens`,
+/// `cache_read_tokens`, `output_tokens`, `cost_usd` (the workload's cost
+/// that month, as in the ledger).
+pub fn sessions(s: &Scenario, run: &Run) -> Result<Option<DataFrame>> {
+    let session_workloads: Vec<usize> = (0..s.workloads.len())
+        .filter(|&w| s.workloads[w].session.is_some())
+        .collect();
+    if session_workloads.is_empty() {
+        return Ok(None);
+    }
+    let mut policy = Vec::new();
+    let mut month = Vec::new();
+    let mut workload = Vec::new();
+    let mut f: [Vec<f64>; 11] = Default::default();
+    for (m, (ledgers, costs)) in run.ledgers.iter().zip(&run.costs).enumerate() {
+        for (p, name) in run.policy_names.iter().enumerate() {
+            let by_workload = costs[p].by_workload();
+            for &w in &session_workloads {
+                let t = &ledgers[p].sessions[w];
+                let c = &ledgers[p].per_workload[w];
+                policy.push(name.clone());
+                month.push((m + 1) as u32);
+                workload.push(s.workloads[w].name.clone());
+                let values = [
+                    t.sessions,
+                    t.turns,
+                    t.calls,
+                    t.compactions,
+                    t.turns_succeeded,
+                    c.succeeded,
+                    t.fresh,
+                    t.write,
+                    t.read,
+                    t.output,
+                    by_workload[w],
+                ];
+                for (col, v) in f.iter_mut().zip(values) {
+                    col.push(v);
+                }
+            }
+        }
+    }
+    let names = [
+        "sessions",
+        "turns",
+        "calls",
+        "compactions",
+        "turns_succeeded",
+        "sessions_succeeded",
+        "fresh_input_tokens",
+        "cache_write_tokens",
+        "cache_read_tokens",
+        "output_tokens",
+        "cost_usd",
+    ];
+    let n = policy.len();
+    let mut columns = vec![
+        Column::new("policy".into(), policy),
+        Column::new("month".into(), month),
+        Column::new("workload".into(), workload),
+    ];
+    for (name, col) in names.iter().zip(f) {
+        columns.push(Column::new((*name).into(), col));
+    }
+    DataFrame::new(n, columns).map(Some).map_err(polars_failure)
+}
+
 /// Per replication, policy and month: the draws behind the bands.
 pub fn replications(run: &Run) -> Result<DataFrame> {
     let n = run.reps.len() * run.months * run.policy_names.len();
