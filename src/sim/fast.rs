@@ -236,48 +236,15 @@ fn evaluate_sessions(
             *a += b;
         }
     }
-    let kf = k as f64;
-    let mut ledgers = Vec::with_capacity(np);
-    let mut deferred = Vec::with_capacity(np);
-    for l in &full {
-        let mut one = l.extract(w);
-        one.scale(1.0 / kf);
-        let mut d = Vec::new();
-        for (m, cell) in one.cells.iter_mut().enumerate() {
-            if cell.deferred[0] + cell.deferred[1] > 0.0 {
-                d.push((m, cell.deferred));
-                cell.deferred = [0.0, 0.0];
-            }
-        }
-        deferred.push(d);
-        ledgers.push(one);
-    }
-    let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
-    Evaluated {
-        k,
-        unit_cost: costs.iter().map(Costs::total).collect(),
-        moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
-        success: ledgers
-            .iter()
-            .map(|l| l.per_workload[0].succeeded)
-            .collect(),
-        escalation: ledgers
-            .iter()
-            .map(|l| l.per_workload[0].escalated)
-            .collect(),
-        ledgers,
-        costs,
-        deferred,
-        blocks,
-        coverage: (0..np)
-            .map(|p| {
-                (0..nm)
-                    .filter(|&m| covered[p * nm + m] > 0.0)
-                    .map(|m| (m, covered[p * nm + m] / kf))
-                    .collect()
-            })
-            .collect(),
-    }
+    let coverage = (0..np)
+        .map(|p| {
+            (0..nm)
+                .filter(|&m| covered[p * nm + m] > 0.0)
+                .map(|m| (m, covered[p * nm + m] / k as f64))
+                .collect()
+        })
+        .collect();
+    Evaluated::assemble(inst, w, k, &full, &moments, blocks, coverage)
 }
 
 /// Routes workload `w`'s sample through every policy of the instance;
@@ -364,39 +331,57 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     for l in &mut full {
         l.per_workload[w].requests = kf;
     }
-    let mut ledgers = Vec::with_capacity(np);
-    let mut deferred = Vec::with_capacity(np);
-    for l in &full {
-        let mut one = l.extract(w);
-        one.scale(1.0 / kf);
-        let mut d = Vec::new();
-        for (m, cell) in one.cells.iter_mut().enumerate() {
-            if cell.deferred[0] + cell.deferred[1] > 0.0 {
-                d.push((m, cell.deferred));
-                cell.deferred = [0.0, 0.0];
+    Evaluated::assemble(inst, w, k, &full, &moments, blocks, Vec::new())
+}
+
+impl Evaluated {
+    /// The evaluation of workload `w`'s sample of `k` units from its
+    /// summed ledgers, moments and blocks: per unit, the cached prefixes
+    /// left deferred.
+    fn assemble(
+        inst: &Instance,
+        w: usize,
+        k: usize,
+        full: &[Ledger],
+        moments: &[[f64; 5]],
+        blocks: Vec<Vec<[f64; 3]>>,
+        coverage: Vec<Vec<(usize, f64)>>,
+    ) -> Evaluated {
+        let kf = k as f64;
+        let mut ledgers = Vec::with_capacity(full.len());
+        let mut deferred = Vec::with_capacity(full.len());
+        for l in full {
+            let mut one = l.extract(w);
+            one.scale(1.0 / kf);
+            let mut d = Vec::new();
+            for (m, cell) in one.cells.iter_mut().enumerate() {
+                if cell.deferred[0] + cell.deferred[1] > 0.0 {
+                    d.push((m, cell.deferred));
+                    cell.deferred = [0.0, 0.0];
+                }
             }
+            deferred.push(d);
+            ledgers.push(one);
         }
-        deferred.push(d);
-        ledgers.push(one);
-    }
-    let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
-    Evaluated {
-        k,
-        unit_cost: costs.iter().map(Costs::total).collect(),
-        moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
-        success: ledgers
-            .iter()
-            .map(|l| l.per_workload[0].succeeded)
-            .collect(),
-        escalation: ledgers
-            .iter()
-            .map(|l| l.per_workload[0].escalated)
-            .collect(),
-        ledgers,
-        costs,
-        deferred,
-        blocks,
-        coverage: Vec::new(),
+        let costs: Vec<Costs> = ledgers.iter().map(|l| l.price(&inst.pricing)).collect();
+        Evaluated {
+            k,
+            unit_cost: costs.iter().map(Costs::total).collect(),
+            moments: moments.iter().map(|m| m.map(|x| x / kf)).collect(),
+            success: ledgers
+                .iter()
+                .map(|l| l.per_workload[0].succeeded)
+                .collect(),
+            escalation: ledgers
+                .iter()
+                .map(|l| l.per_workload[0].escalated)
+                .collect(),
+            ledgers,
+            costs,
+            deferred,
+            blocks,
+            coverage,
+        }
     }
 }
 

@@ -249,39 +249,22 @@ pub fn session_sample(
         let top = 1.0 - 1.0 / block as f64;
         for (i, p) in points.iter().enumerate() {
             let difficulty = wl.difficulty.quantile(p[1]);
-            if p[0] < top {
-                let mut draw = SessionDraw {
-                    workload: w as u16,
-                    ..SessionDraw::default()
-                };
-                draw_turns(
-                    wl,
-                    s,
-                    turns[i],
-                    difficulty,
-                    slope,
-                    outcome_correlation,
-                    rng,
-                    &mut draw,
-                    |k| Some(strata[k * block + i]),
-                );
-                out.push(SampleSession {
-                    draw,
-                    weight: 1.0,
-                    block: b,
-                });
-                continue;
-            }
             // The longest sessions' stratum spans the far tail, where cost
-            // grows with the square of the turns: split it like the token
-            // tails of single requests (`super::TAIL_SPLIT`).
-            for j in 0..super::TAIL_SPLIT {
-                let u = top + (j as f64 + open_unit(rng)) / (super::TAIL_SPLIT * block) as f64;
+            // grows with the square of the turns: it is split like the
+            // token tails of single requests (`super::TAIL_SPLIT`).
+            let split = p[0] >= top;
+            let parts = if split { super::TAIL_SPLIT } else { 1 };
+            for j in 0..parts {
+                let n = if split {
+                    let u = top + (j as f64 + open_unit(rng)) / (parts * block) as f64;
+                    s.turns.quantile(u).clamp(1, MAX_TURNS)
+                } else {
+                    turns[i]
+                };
                 let mut draw = SessionDraw {
                     workload: w as u16,
                     ..SessionDraw::default()
                 };
-                let n = s.turns.quantile(u).clamp(1, MAX_TURNS);
                 draw_turns(
                     wl,
                     s,
@@ -295,7 +278,7 @@ pub fn session_sample(
                 );
                 out.push(SampleSession {
                     draw,
-                    weight: 1.0 / super::TAIL_SPLIT as f64,
+                    weight: 1.0 / parts as f64,
                     block: b,
                 });
             }
