@@ -340,19 +340,22 @@ baseline: per-turn
 
 #[test]
 fn fast_path_agrees_with_exact_mode_on_session_scenarios() {
-    // Exact: 8 replications of one month of 4,000 sessions; fast: a large
+    // Exact: 40 replications of one month of 4,000 sessions; fast: a large
     // sample (its own sampling error counted too). Mean cost within 0.5%
     // plus 3 combined standard errors, quality within 0.2 points plus 3
-    // standard errors of exact mode's session success rate.
+    // combined standard errors (exact mode's binomial one, the fast
+    // sample's reported one: on dev-team-agent its all-haiku quality sat
+    // 0.6 points below exact mode's at 131,072 samples and 0.16 at four
+    // times that, so the gap is the sample's, not the method's).
     let mut report = String::new();
-    for name in ["dev-team-agent"] {
+    for name in ["dev-team-agent", "support-chat"] {
         let path = common::root().join(format!("scenarios/{name}.yaml"));
         let sets = [
             "volume.requests_per_month=4000".to_string(),
             "horizon_months=1".to_string(),
         ];
         let s = Scenario::load(&path, &sets).expect("loads");
-        let r = 8u32;
+        let r = 40u32;
         let exact = tiersim::run(
             &s,
             &RunOptions {
@@ -388,7 +391,9 @@ fn fast_path_agrees_with_exact_mode_on_session_scenarios() {
             let t = exact.ledgers[0][p].totals();
             let qe = t.succeeded / t.requests;
             let qf = pf.policies[p].quality;
-            let q_se = (qe * (1.0 - qe) / (4000.0 * r as f64)).sqrt();
+            let q_se_exact = (qe * (1.0 - qe) / (4000.0 * r as f64)).sqrt();
+            let q_se_fast = pf.policies[p].sampling_error.as_ref().unwrap().quality / 1.96;
+            let q_se = (q_se_exact * q_se_exact + q_se_fast * q_se_fast).sqrt();
             report.push_str(&format!(
                 "{name}/{}: cost {:+.3}% (se exact {:.3}%, fast {:.3}%), quality {:+.3} pp\n",
                 exact.policy_names[p],
