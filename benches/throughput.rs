@@ -102,7 +102,7 @@ fn exact_sessions_one_core(b: Bencher) {
 }
 
 #[divan::bench(
-    args = ["support-platform", "rag-assistant", "coding-assistant", "document-extraction", "dev-team-agent"],
+    args = ["support-platform", "rag-assistant", "coding-assistant", "document-extraction", "dev-team-agent", "support-chat"],
     sample_count = 10,
     sample_size = 1
 )]

@@ -13,6 +13,10 @@
 //! cannot pin an sd down to 10%); the spread is checked tightly at 2,000
 //! requests a month, where 3,000 exact replications are cheap and the same
 //! variance model (per-request variance, cache-hit correlations) applies.
+//!
+//! The scenarios made only of sessions (dev-team-agent, support-chat) are
+//! checked in `sessions.rs` at 4,000 sessions a month: a million sessions
+//! of tens of turns is too many for exact mode's 40 replications here.
 
 use crate::common;
 
