@@ -87,8 +87,12 @@ pub struct SessionDraw {
 }
 
 /// Uniforms of one turn's per-turn draws that may be stratified across
-/// sessions: appended tokens, output tokens, gap, difficulty spread.
-pub type TurnUniforms = [f64; 4];
+/// sessions: appended tokens, output tokens, gap, difficulty spread, the
+/// outcome, and the four coin flips (`TurnDraw::aux`).
+pub type TurnUniforms = [f64; STRATIFIED];
+
+/// Per-turn draws the fast sample stratifies.
+pub const STRATIFIED: usize = 9;
 
 /// Draws a session's turns into `out.turns`: `n` turns of a session of
 /// difficulty `difficulty`, every per-turn number from `rng`, except those
@@ -133,23 +137,33 @@ pub fn draw_turns<R: Rng>(
         } else {
             difficulty
         };
-        let u = open_unit(rng);
-        let common = outcome_correlation >= 1.0 || unit(rng) < outcome_correlation;
-        let (a, b) = (rng.next_u64(), rng.next_u64());
-        let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
+        let (outcome, common, aux) = match u {
+            None => {
+                let outcome = open_unit(rng);
+                let common = outcome_correlation >= 1.0 || unit(rng) < outcome_correlation;
+                let (a, b) = (rng.next_u64(), rng.next_u64());
+                let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
+                let aux = [
+                    half(a >> 32),
+                    half(a & 0xffff_ffff),
+                    half(b >> 32),
+                    half(b & 0xffff_ffff),
+                ];
+                (outcome, common, aux)
+            }
+            Some(u) => {
+                let common = outcome_correlation >= 1.0 || unit(rng) < outcome_correlation;
+                (u[4], common, [u[5], u[6], u[7], u[8]])
+            }
+        };
         out.turns.push(TurnDraw {
             appended,
             output,
             at_s: at,
             difficulty: d,
-            required_capability: required_capability(d, u, slope),
+            required_capability: required_capability(d, outcome, slope),
             common,
-            aux: [
-                half(a >> 32),
-                half(a & 0xffff_ffff),
-                half(b >> 32),
-                half(b & 0xffff_ffff),
-            ],
+            aux,
             key: rng.next_u64(),
         });
     }
@@ -206,10 +220,11 @@ pub struct SampleSession {
 /// A session's cost is close to a sum over its turns (what each turn
 /// appends is re-read by every later one), so the per-turn draws are
 /// stratified too: across the block's sessions, turn `k`'s appended
-/// tokens, output tokens, gap and difficulty spread each take one value
-/// from every 1/`block` of their distribution, in an independent random
-/// order per turn position (a Latin hypercube per turn position). Outcome
-/// uniforms and coin flips are drawn. Prefix ids are not: the fast path
+/// tokens, output tokens, gap, difficulty spread, outcome and coin flips
+/// (a policy's first-turn choice decides much of an affinity-routed
+/// session's cost) each take one value from every 1/`block` of their
+/// distribution, in an independent random order per turn position (a
+/// Latin hypercube per turn position). Prefix ids are not: the fast path
 /// resolves cross-session prefix hits in closed form.
 #[allow(clippy::too_many_arguments)]
 pub fn session_sample(
@@ -234,9 +249,9 @@ pub fn session_sample(
         let longest = turns.iter().copied().max().unwrap_or(1) as usize;
         // strata[k * block + i]: session i's uniforms for turn k.
         strata.clear();
-        strata.resize(longest * block, [0.0; 4]);
+        strata.resize(longest * block, [0.0; STRATIFIED]);
         for row in strata.chunks_mut(block) {
-            for d in 0..4 {
+            for d in 0..STRATIFIED {
                 for i in (1..block).rev() {
                     let j = ((rng.next_u32() as u64 * (i as u64 + 1)) >> 32) as usize;
                     order.swap(i, j);
@@ -245,6 +260,15 @@ pub fn session_sample(
                     u[d] = (o as f64 + open_unit(rng)) / block as f64;
                 }
             }
+        }
+        // The first turn's difficulty spread, outcome and coin flips take
+        // the Sobol point's remaining dimensions: stratified jointly with
+        // the number of turns, since a first-turn choice that holds for the
+        // session (affinity) costs in proportion to its length.
+        for (u, p) in strata.iter_mut().zip(&points) {
+            u[3] = p[2];
+            u[4] = p[3];
+            u[5..STRATIFIED].copy_from_slice(&p[4..8]);
         }
         let top = 1.0 - 1.0 / block as f64;
         for (i, p) in points.iter().enumerate() {
