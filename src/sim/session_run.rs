@@ -102,10 +102,15 @@ impl PolicySession {
         }
     }
 
-    /// Ready for a new session.
+    /// Ready for a new session (keeping the cache's allocation: exact
+    /// mode and the fast path reset one per policy per session).
     pub fn reset(&mut self) {
-        let nm = self.cache.models();
-        *self = PolicySession::new(nm);
+        let mut cache = std::mem::take(&mut self.cache);
+        cache.reset();
+        *self = PolicySession {
+            cache,
+            ..PolicySession::new(0)
+        };
     }
 
     pub fn succeeded(&self) -> bool {
@@ -153,7 +158,8 @@ impl<'a> Runner<'a> {
         weight: f64,
     ) {
         let w = draw.workload as usize;
-        let inst = self.inst;
+        let (inst, tables, ctx) = (self.inst, self.tables, self.ctx);
+        let dec = &mut self.dec;
         let wl = &inst.workloads[w];
         let s: &SessionInst = wl.session.as_ref().expect("a session workload");
         let prefix = wl.prefix_tokens;
@@ -166,7 +172,9 @@ impl<'a> Runner<'a> {
         {
             let input = prefix + *history;
             for (p, st) in states.iter_mut().enumerate() {
-                self.bill_main(
+                bill_main(
+                    inst,
+                    tables,
                     p,
                     st,
                     w,
@@ -214,17 +222,18 @@ impl<'a> Runner<'a> {
             req.session.previous_model = st.previous;
             req.session.gate_failed = st.gate_failed;
             let policy = &*inst.policies[p];
-            let mut dec = std::mem::take(&mut self.dec);
             dec.clear();
-            route_turn(policy, st.pinned, &req, self.ctx, &mut dec);
+            route_turn(policy, st.pinned, &req, ctx, dec);
             let led = &mut ledgers[p];
             let mut latency_ms = 0.0;
             for call in dec.calls() {
                 let m = call.model.index();
-                let (ttft, ms_per_token) = self.tables.latency[m];
+                let (ttft, ms_per_token) = tables.latency[m];
                 match call.kind {
                     CallKind::Main => {
-                        self.bill_main(
+                        bill_main(
+                            inst,
+                            tables,
                             p,
                             st,
                             w,
@@ -267,7 +276,7 @@ impl<'a> Runner<'a> {
             let escalated = dec.main_calls() > 1;
             match dec.accepted() {
                 Some(c) => {
-                    let ok = self.ctx.succeeds(c.model, &req);
+                    let ok = ctx.succeeds(c.model, &req);
                     st.turns_served += 1.0;
                     if ok {
                         st.turns_succeeded += 1.0;
@@ -296,81 +305,8 @@ impl<'a> Runner<'a> {
                 st.gate_failed = true;
                 st.escalated = true;
             }
-            self.dec = dec;
         }
         *history += turn.appended + turn.output;
-    }
-
-    /// Bills one answer or summary call of policy `p` and books it.
-    #[allow(clippy::too_many_arguments)]
-    fn bill_main(
-        &self,
-        p: usize,
-        st: &mut PolicySession,
-        w: usize,
-        m: usize,
-        time_s: f64,
-        input: u64,
-        output: u64,
-        led: &mut Ledger,
-        warmth: &mut impl PrefixWarmth,
-        weight: f64,
-    ) {
-        let t = self.tables;
-        let i = w * t.nm + m;
-        let rules = &t.rules[i];
-        let prefix = self.inst.workloads[w].prefix_tokens;
-        let pr = &self.inst.pricing[m];
-        let tier = pr.tier(input);
-        let warm = if rules.enabled && prefix > 0 {
-            warmth.warm(p, m, time_s)
-        } else {
-            Some(false)
-        };
-        let split: InputSplit =
-            st.cache
-                .call(m, rules, time_s, prefix, input, warm.unwrap_or(false));
-        if split.touched_prefix {
-            warmth.touched(p, m, time_s);
-        }
-        let deferred = if warm.is_none() {
-            split.prefix_if_warm
-        } else {
-            0
-        };
-        let write_c = t.write[i];
-        let cell = led.cell_mut(w, m);
-        cell.calls += weight;
-        let tk = tier as usize;
-        let tokens = &mut cell.tokens[MAIN][tk][0];
-        tokens[Component::Input as usize] += weight * split.fresh as f64;
-        tokens[write_c as usize] += weight * (split.write - deferred) as f64;
-        tokens[Component::CacheRead as usize] += weight * split.read as f64;
-        tokens[Component::Output as usize] += weight * output as f64;
-        if deferred > 0 {
-            cell.deferred[tk] += weight;
-        } else if split.read > 0 {
-            cell.cache_hits += weight;
-        } else if split.write > 0 {
-            cell.cache_misses += weight;
-        }
-        let rate = |c: Component| pr.rate(tier, Mode::OnDemand, c);
-        let read_rate = rate(Component::CacheRead);
-        let write_rate = rate(write_c);
-        st.calls += 1.0;
-        st.tokens[0] += split.fresh as f64;
-        st.tokens[1] += (split.write - deferred) as f64;
-        st.tokens[2] += (split.read + deferred) as f64;
-        st.tokens[3] += output as f64;
-        st.cost += (split.fresh as f64 * rate(Component::Input)
-            + (split.write - deferred) as f64 * write_rate
-            + (split.read + deferred) as f64 * read_rate
-            + output as f64 * rate(Component::Output))
-            / 1e6;
-        st.uncached +=
-            (input as f64 * rate(Component::Input) + output as f64 * rate(Component::Output)) / 1e6;
-        st.deferred_read_usd += deferred as f64 * read_rate / 1e6;
-        st.deferred_swing_usd += deferred as f64 * (write_rate - read_rate) / 1e6;
     }
 
     /// Books the end of a session of `turns` turns for every policy.
@@ -421,6 +357,78 @@ impl<'a> Runner<'a> {
             tally.swing_usd += weight * st.deferred_swing_usd;
         }
     }
+}
+
+/// Bills one answer or summary call of policy `p` and books it.
+#[allow(clippy::too_many_arguments)]
+fn bill_main(
+    inst: &Instance,
+    t: &Tables,
+    p: usize,
+    st: &mut PolicySession,
+    w: usize,
+    m: usize,
+    time_s: f64,
+    input: u64,
+    output: u64,
+    led: &mut Ledger,
+    warmth: &mut impl PrefixWarmth,
+    weight: f64,
+) {
+    let i = w * t.nm + m;
+    let rules = &t.rules[i];
+    let prefix = inst.workloads[w].prefix_tokens;
+    let pr = &inst.pricing[m];
+    let tier = pr.tier(input);
+    let warm = if rules.enabled && prefix > 0 {
+        warmth.warm(p, m, time_s)
+    } else {
+        Some(false)
+    };
+    let split: InputSplit = st
+        .cache
+        .call(m, rules, time_s, prefix, input, warm.unwrap_or(false));
+    if split.touched_prefix {
+        warmth.touched(p, m, time_s);
+    }
+    let deferred = if warm.is_none() {
+        split.prefix_if_warm
+    } else {
+        0
+    };
+    let write_c = t.write[i];
+    let cell = led.cell_mut(w, m);
+    cell.calls += weight;
+    let tk = tier as usize;
+    let tokens = &mut cell.tokens[MAIN][tk][0];
+    tokens[Component::Input as usize] += weight * split.fresh as f64;
+    tokens[write_c as usize] += weight * (split.write - deferred) as f64;
+    tokens[Component::CacheRead as usize] += weight * split.read as f64;
+    tokens[Component::Output as usize] += weight * output as f64;
+    if deferred > 0 {
+        cell.deferred[tk] += weight;
+    } else if split.read > 0 {
+        cell.cache_hits += weight;
+    } else if split.write > 0 {
+        cell.cache_misses += weight;
+    }
+    let rate = |c: Component| pr.rate(tier, Mode::OnDemand, c);
+    let read_rate = rate(Component::CacheRead);
+    let write_rate = rate(write_c);
+    st.calls += 1.0;
+    st.tokens[0] += split.fresh as f64;
+    st.tokens[1] += (split.write - deferred) as f64;
+    st.tokens[2] += (split.read + deferred) as f64;
+    st.tokens[3] += output as f64;
+    st.cost += (split.fresh as f64 * rate(Component::Input)
+        + (split.write - deferred) as f64 * write_rate
+        + (split.read + deferred) as f64 * read_rate
+        + output as f64 * rate(Component::Output))
+        / 1e6;
+    st.uncached +=
+        (input as f64 * rate(Component::Input) + output as f64 * rate(Component::Output)) / 1e6;
+    st.deferred_read_usd += deferred as f64 * read_rate / 1e6;
+    st.deferred_swing_usd += deferred as f64 * (write_rate - read_rate) / 1e6;
 }
 
 // ---------------------------------------------------------------------------
