@@ -141,16 +141,7 @@ impl<'a> Traffic<'a> {
             } else {
                 0
             };
-            // One draw gives two 32-bit uniforms: resolution 2.3e-10 is far
-            // finer than any coin flip a policy makes.
-            let (a, b) = (rng.next_u64(), rng.next_u64());
-            let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
-            let aux = [
-                half(a >> 32),
-                half(a & 0xffff_ffff),
-                half(b >> 32),
-                half(b & 0xffff_ffff),
-            ];
+            let aux = coin_flips(rng);
             let req = Request {
                 workload: w as u16,
                 task: wl.task,
@@ -173,6 +164,21 @@ impl<'a> Traffic<'a> {
             f(&req);
         }
     }
+}
+
+/// The four coin-flip uniforms of a request or a turn (`Request::aux`)
+/// from two draws: one draw gives two 32-bit uniforms, a resolution of
+/// 2.3e-10, far finer than any coin flip a policy makes.
+#[inline]
+pub(crate) fn coin_flips<R: Rng>(rng: &mut R) -> [f64; 4] {
+    let (a, b) = (rng.next_u64(), rng.next_u64());
+    let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
+    [
+        half(a >> 32),
+        half(a & 0xffff_ffff),
+        half(b >> 32),
+        half(b & 0xffff_ffff),
+    ]
 }
 
 /// One request of the fast path's sample, with its weight (a request of

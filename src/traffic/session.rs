@@ -141,15 +141,7 @@ pub fn draw_turns<R: Rng>(
             None => {
                 let outcome = open_unit(rng);
                 let common = outcome_correlation >= 1.0 || unit(rng) < outcome_correlation;
-                let (a, b) = (rng.next_u64(), rng.next_u64());
-                let half = |x: u64| (x as f64 + 0.5) * (1.0 / 4_294_967_296.0);
-                let aux = [
-                    half(a >> 32),
-                    half(a & 0xffff_ffff),
-                    half(b >> 32),
-                    half(b & 0xffff_ffff),
-                ];
-                (outcome, common, aux)
+                (outcome, common, super::coin_flips(rng))
             }
             Some(u) => {
                 let common = outcome_correlation >= 1.0 || unit(rng) < outcome_correlation;
