@@ -107,7 +107,12 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         requests: Vec::with_capacity(BATCH),
         dec: Decision::default(),
     };
-    let mut sessions = Sessions::new(inst, &tables, &ctx);
+    // Session workloads only: a single-request scenario allocates nothing for them.
+    let mut sessions = inst
+        .workloads
+        .iter()
+        .any(|w| w.session.is_some())
+        .then(|| Sessions::new(inst, &tables, &ctx));
     traffic.month(
         n,
         &mut rng,
@@ -117,10 +122,14 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
                 batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
             }
         },
-        |draw| sessions.arrive(draw),
+        |draw| {
+            if let Some(s) = &mut sessions {
+                s.arrive(draw);
+            }
+        },
     );
     batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
-    if inst.workloads.iter().any(|w| w.session.is_some()) {
+    if let Some(sessions) = sessions {
         for (led, s) in ledgers.iter_mut().zip(sessions.finish()) {
             led.add_scaled(&s, 1.0);
         }

@@ -226,8 +226,10 @@ pub const TURN_ROWS: usize = 200;
 /// session ends (a few products per call, summed over its calls): they
 /// give the distribution of a session's cost and its growth with the
 /// number of turns, which counts cannot. The headline cost still comes
-/// from the token counts, priced once (`Ledger::price`).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// from the token counts, priced once (`Ledger::price`). A single-request
+/// workload's tally is empty and allocates nothing (its histogram and table
+/// are empty vectors), so every ledger can carry one per workload.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionTally {
     pub sessions: f64,
     pub turns: f64,
@@ -258,10 +260,33 @@ pub struct SessionTally {
     pub swing_missed_usd: f64,
 }
 
+impl Default for SessionTally {
+    /// The tally of a workload of single requests: no tables.
+    fn default() -> Self {
+        SessionTally {
+            sessions: 0.0,
+            turns: 0.0,
+            turns_served: 0.0,
+            turns_succeeded: 0.0,
+            calls: 0.0,
+            compactions: 0.0,
+            fresh: 0.0,
+            write: 0.0,
+            read: 0.0,
+            output: 0.0,
+            cost: Histogram { counts: Vec::new() },
+            by_turns: Vec::new(),
+            swing_usd: 0.0,
+            swing_missed_usd: 0.0,
+        }
+    }
+}
+
 impl SessionTally {
     /// An empty tally with its tables (for a session workload).
     pub fn new() -> SessionTally {
         SessionTally {
+            cost: Histogram::default(),
             by_turns: vec![[0.0; 4]; TURN_ROWS],
             ..SessionTally::default()
         }
@@ -273,6 +298,9 @@ impl SessionTally {
         }
         if self.by_turns.len() < o.by_turns.len() {
             self.by_turns.resize(o.by_turns.len(), [0.0; 4]);
+        }
+        if self.cost.counts.len() < o.cost.counts.len() {
+            self.cost.counts.resize(o.cost.counts.len(), 0.0);
         }
         self.sessions += k * o.sessions;
         self.turns += k * o.turns;

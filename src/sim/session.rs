@@ -102,11 +102,6 @@ impl SessionCache {
         }
     }
 
-    /// Models it tracks.
-    pub fn models(&self) -> usize {
-        self.warm.len()
-    }
-
     /// The history was replaced (compaction): no model's copy of the
     /// conversation matches it any more.
     pub fn reset(&mut self) {
