@@ -62,7 +62,6 @@ pub(crate) struct PolicySession {
     gate_failed: bool,
     succeeded: bool,
     unserved: bool,
-    escalated: bool,
     skips: f64,
     fixed_usd: f64,
     calls: f64,
@@ -73,8 +72,8 @@ pub(crate) struct PolicySession {
     /// Cost and cost without caching (USD), for the tally.
     cost: f64,
     uncached: f64,
-    /// Cost of the deferred prefix tokens if read, and extra if written.
-    deferred_read_usd: f64,
+    /// What the deferred prefix tokens would cost above `cost` (which
+    /// counts them as read) had every one been written.
     deferred_swing_usd: f64,
 }
 
@@ -87,7 +86,6 @@ impl PolicySession {
             gate_failed: false,
             succeeded: true,
             unserved: false,
-            escalated: false,
             skips: 0.0,
             fixed_usd: 0.0,
             calls: 0.0,
@@ -97,7 +95,6 @@ impl PolicySession {
             tokens: [0.0; 4],
             cost: 0.0,
             uncached: 0.0,
-            deferred_read_usd: 0.0,
             deferred_swing_usd: 0.0,
         }
     }
@@ -301,10 +298,7 @@ impl<'a> Runner<'a> {
                     st.previous = None;
                 }
             }
-            if escalated {
-                st.gate_failed = true;
-                st.escalated = true;
-            }
+            st.gate_failed |= escalated;
         }
         *history += turn.appended + turn.output;
     }
@@ -323,7 +317,8 @@ impl<'a> Runner<'a> {
             c.requests += weight;
             c.skips += weight * st.skips;
             c.fixed_overhead_usd += weight * st.fixed_usd;
-            if st.escalated {
+            // A gate failure is an escalation: the session escalated.
+            if st.gate_failed {
                 c.escalated += weight;
             }
             if st.unserved {
@@ -427,7 +422,6 @@ fn bill_main(
         / 1e6;
     st.uncached +=
         (input as f64 * rate(Component::Input) + output as f64 * rate(Component::Output)) / 1e6;
-    st.deferred_read_usd += deferred as f64 * read_rate / 1e6;
     st.deferred_swing_usd += deferred as f64 * (write_rate - read_rate) / 1e6;
 }
 
