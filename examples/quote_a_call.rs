@@ -4,7 +4,7 @@
 //! Run with: cargo run --release --example quote_a_call
 
 use tiersim::catalog::Catalog;
-use tiersim::catalog::pricing::{CacheOutcome, CallShape, Ttl, price_call};
+use tiersim::catalog::pricing::{CacheOutcome, CallShape, ServiceTier, Ttl, price_call};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let catalog = Catalog::load("bedrock-2026-11", None)?;
@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cache: Some(CacheOutcome::Hit),
         ttl: Ttl::FiveMinutes,
         batch: false,
+        service: ServiceTier::Standard,
     };
     let c = price_call(&pricing, &call);
     println!("input       ${:.6}", c.input);

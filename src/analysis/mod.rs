@@ -4,6 +4,7 @@
 //! sizing, scenario comparison, and when provisioned throughput would beat
 //! on-demand.
 
+pub mod capacity;
 pub mod compare;
 pub mod credits;
 pub mod outcome;

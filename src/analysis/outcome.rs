@@ -3,6 +3,7 @@
 //! and the notes a reader should see. The command line's `run` prints
 //! exactly this; a library user gets the same from [`outcome`].
 
+use crate::analysis::capacity::{self, Capacity};
 use crate::analysis::credits::{self, CreditReport};
 use crate::analysis::projection::{Projection, project_with};
 use crate::analysis::provisioned::{self, Verdict};
@@ -36,6 +37,9 @@ pub struct Outcome {
     pub credits: Vec<CreditReport>,
     /// Where provisioned throughput would beat on-demand.
     pub provisioned: Vec<Verdict>,
+    /// Quotas, service tiers and latency objectives, when the scenario
+    /// asks about them (`Capacity::asked`).
+    pub capacity: Option<Capacity>,
     pub notes: Vec<Note>,
 }
 
@@ -65,11 +69,13 @@ pub fn outcome(s: &Scenario, run: &Run, quantiles: &[f64], max_quality_loss_pp: 
     };
     let provisioned = provisioned::verdicts(s, run, s.peak_to_average);
     let recommended = super::cheapest_within(&projection, max_quality_loss_pp);
+    let capacity = Capacity::asked(s).then(|| capacity::capacity(s, run));
     Outcome {
         projection,
         recommended,
         credits,
         provisioned,
+        capacity,
         notes,
     }
 }

@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::catalog::spec::{
-    CatalogSpec, LatencySpec, LongContextSpec, ModelSpec, QualityModelSpec, RatesSpec, SourceSpec,
+    CatalogSpec, LatencySpec, LongContextSpec, ModelSpec, QualityModelSpec, RatesSpec,
+    ServiceTiersSpec, SourceSpec, TierRatesSpec,
 };
 use crate::catalog::{Catalog, Modality, TaskKind};
 use crate::error::{Error, Result};
@@ -278,6 +279,69 @@ pub fn family_of(id: &str) -> String {
     } else {
         word
     }
+}
+
+/// The Priority and Flex rates LiteLLM lists for a model (`*_priority`,
+/// `*_flex`), as the catalog holds them. A tier is left out, with a note,
+/// when its rates cannot be complete: a caching model needs a cache-read
+/// rate at the tier, and a cache-write rate (LiteLLM lists none for Nova,
+/// which Bedrock bills at the input rate: taken as the tier's input rate
+/// only when the standard write rate equals the standard input rate).
+fn service_tiers_of(
+    base: &Value,
+    rates: &RatesSpec,
+    long_context: bool,
+    bare: &str,
+    notes: &mut Vec<String>,
+) -> Option<ServiceTiersSpec> {
+    let mut out = ServiceTiersSpec {
+        priority: None,
+        flex: None,
+    };
+    for tier in ["priority", "flex"] {
+        let get = |k: &str| base.get(format!("{k}_{tier}")).and_then(per_million);
+        let (Some(input), Some(output)) =
+            (get("input_cost_per_token"), get("output_cost_per_token"))
+        else {
+            continue;
+        };
+        if long_context {
+            notes.push(format!(
+                "{bare}: LiteLLM lists {tier} prices, but the model has long-context rates and the tier's long-context rates are not listed; the {tier} tier is left out"
+            ));
+            continue;
+        }
+        let (cache_read, cache_write_5m) = if rates.cache_read.is_some() {
+            let read = get("cache_read_input_token_cost");
+            let write = get("cache_creation_input_token_cost")
+                .or_else(|| (rates.cache_write_5m == Some(rates.input)).then_some(input));
+            match (read, write) {
+                (Some(r), Some(w)) => (Some(r), Some(w)),
+                _ => {
+                    notes.push(format!(
+                        "{bare}: LiteLLM lists {tier} input and output prices but no {tier} cache {} price for a model that caches; the {tier} tier is left out",
+                        if read.is_none() { "read" } else { "write" }
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let spec = TierRatesSpec {
+            input,
+            output,
+            cache_write_5m,
+            cache_read,
+            source: "litellm".into(),
+        };
+        if tier == "priority" {
+            out.priority = Some(spec);
+        } else {
+            out.flex = Some(spec);
+        }
+    }
+    (out.priority.is_some() || out.flex.is_some()).then_some(out)
 }
 
 fn rates_from(e: &Value, suffix: &str) -> RatesSpec {
@@ -661,16 +725,6 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
                 "{bare}: LiteLLM lists rates above 100K and above 200K input tokens; a catalog model holds one long-context tier, so the 200K one is imported and calls of 100K to 200K input tokens are priced at the base rates"
             ));
         }
-        let service_tiers: Vec<&str> = ["priority", "flex"]
-            .into_iter()
-            .filter(|t| has(&format!("input_cost_per_token_{t}")))
-            .collect();
-        if !service_tiers.is_empty() {
-            notes.push(format!(
-                "{bare}: LiteLLM lists {} service-tier prices; the catalog prices the standard tier only",
-                service_tiers.join(" and ")
-            ));
-        }
         let long_context = ["200k", "100k"].iter().find_map(|t| {
             let suffix = format!("_above_{t}_tokens");
             base.get(format!("input_cost_per_token{suffix}"))
@@ -689,6 +743,8 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
                     }
                 })
         });
+        let service_tiers =
+            service_tiers_of(base, &rates, long_context.is_some(), bare, &mut notes);
         // Dated versions of one model share a short key: later ones keep
         // their full id (sanitised) instead.
         let short = key_of(bare);
@@ -792,6 +848,8 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
             latency,
             quality,
             provisioned: None,
+            service_tiers,
+            quota: None,
             notes: None,
         };
         let mut own = Vec::new();
@@ -810,6 +868,8 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
                 long_context: None,
                 profiles: BTreeMap::from([(name.clone(), 1.0)]),
                 fallback_profile: Some(name.clone()),
+                // The tiers' rates were read at the base profile's prices.
+                service_tiers: None,
                 notes: Some(format!("{bare} at {name} prices (LiteLLM key {lkey})")),
                 ..model.clone()
             });
@@ -865,6 +925,7 @@ pub fn import(json: &Value, opts: &ImportOptions<'_>) -> Result<Import> {
                 ),
             }],
             default_profile: "global".into(),
+            service_tier_speed: None,
             quality: QualityModelSpec {
                 slope: opts.base.map_or(0.1, |c| c.slope),
                 source: None,

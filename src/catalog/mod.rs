@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::pricing::{ModelPricing, Rates};
+use crate::catalog::pricing::{ModelPricing, N_SERVICE_TIERS, Rates, ServiceTier, TierRates};
 use crate::error::{Diagnostics, Error, Result};
 use crate::input::yaml::{self, Source};
 pub use spec::CatalogSpec;
@@ -132,13 +132,42 @@ impl Modality {
     }
 }
 
-/// Index of a model in its catalog.
+/// A model in its catalog, and the service tier a policy step named for
+/// it (`nova-pro:priority`), if any.
+///
+/// Two ids of one model at different tiers are different routes but the
+/// same model: ledgers, capabilities and limits go by [`ModelId::index`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ModelId(pub u16);
+pub struct ModelId {
+    index: u16,
+    service: Option<ServiceTier>,
+}
 
 impl ModelId {
+    /// The model at `index`, at the request's service tier.
+    pub fn new(index: usize) -> ModelId {
+        ModelId {
+            index: index as u16,
+            service: None,
+        }
+    }
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.index as usize
+    }
+    /// The service tier named for this route; `None`: the request's.
+    pub fn service(self) -> Option<ServiceTier> {
+        self.service
+    }
+    /// The same model at a named service tier.
+    pub fn at(self, service: ServiceTier) -> ModelId {
+        ModelId {
+            index: self.index,
+            service: Some(service),
+        }
+    }
+    /// The model, without a named tier.
+    pub fn base(self) -> ModelId {
+        ModelId::new(self.index())
     }
 }
 
@@ -184,8 +213,45 @@ pub struct Model {
     /// Capability per task kind (indexed by [`TaskKind::index`]).
     pub capability: [f64; 10],
     pub provisioned: Option<Provisioned>,
+    /// Rates per service tier (`[ServiceTier as usize]`); standard's entry
+    /// is always `None` (its rates are `rates`), a tier the model does not
+    /// offer is `None`.
+    pub service_tiers: [Option<TierRates>; N_SERVICE_TIERS],
+    /// Source id of each offered tier's rates.
+    pub service_tier_sources: [Option<String>; N_SERVICE_TIERS],
+    pub quota: Quota,
     /// What the catalog says about the model, in words.
     pub notes: Option<String>,
+}
+
+/// A model's on-demand quota and how calls count against it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quota {
+    /// The default tokens-per-minute quota, where the catalog states one.
+    pub tokens_per_minute: Option<f64>,
+    /// Quota tokens one output token consumes (5 for Claude 4-generation
+    /// models on Bedrock).
+    pub output_burndown: f64,
+    /// Source id of the figures; `None` when the catalog says nothing
+    /// (burndown 1 assumed, quota unknown).
+    pub source: Option<String>,
+}
+
+/// How a service tier's speed differs from standard's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TierSpeed {
+    pub output_tps_factor: f64,
+    pub added_wait_ms: f64,
+    /// `None` for standard and for a tier the catalog states no speed for.
+    pub source: Option<String>,
+}
+
+impl TierSpeed {
+    pub const SAME: TierSpeed = TierSpeed {
+        output_tps_factor: 1.0,
+        added_wait_ms: 0.0,
+        source: None,
+    };
 }
 
 /// Provisioned throughput of a model.
@@ -207,6 +273,10 @@ impl Model {
     }
     pub fn supports(&self, m: Modality) -> bool {
         self.modalities.contains(&m)
+    }
+    /// Whether the model offers a service tier (standard always).
+    pub fn offers(&self, s: ServiceTier) -> bool {
+        s == ServiceTier::Standard || self.service_tiers[s as usize].is_some()
     }
 
     /// The profile multiplier for `profile`, resolving the catalog default
@@ -234,6 +304,8 @@ pub struct Catalog {
     pub default_profile: String,
     /// Logistic slope of the quality model.
     pub slope: f64,
+    /// Speed of each service tier relative to standard (`[ServiceTier as usize]`).
+    pub tier_speed: [TierSpeed; N_SERVICE_TIERS],
     pub models: Vec<Model>,
     /// Where the catalog came from (`embedded:bedrock-2026-11` or a path).
     pub origin: String,
@@ -269,11 +341,11 @@ impl Catalog {
         self.models
             .iter()
             .position(|m| m.key == key)
-            .map(|i| ModelId(i as u16))
+            .map(ModelId::new)
     }
 
     pub fn ids(&self) -> impl Iterator<Item = ModelId> + '_ {
-        (0..self.models.len()).map(|i| ModelId(i as u16))
+        (0..self.models.len()).map(ModelId::new)
     }
 
     /// "unknown model `x`; the catalog has: a, b, c" (with a suggestion when close).
@@ -285,6 +357,60 @@ impl Catalog {
         }
         msg.push_str(&format!(" Valid models: {}", keys.join(", ")));
         msg
+    }
+
+    /// A route's key as a scenario writes it: `nova-pro`, or
+    /// `nova-pro:priority` when a step names its service tier.
+    pub fn route_key(&self, id: ModelId) -> String {
+        let key = &self.model(id).key;
+        match id.service() {
+            Some(s) => format!("{key}:{}", s.as_str()),
+            None => key.clone(),
+        }
+    }
+
+    /// A route named as a scenario writes it: a model key, optionally with
+    /// `:standard`, `:priority` or `:flex`. Errors say what would be valid.
+    pub fn find_route(&self, reference: &str) -> std::result::Result<ModelId, String> {
+        let (key, service) = match reference.rsplit_once(':') {
+            Some((k, s)) => (k, Some(s)),
+            None => (reference, None),
+        };
+        let Some(id) = self.find(key) else {
+            return Err(self.unknown_model_message(key));
+        };
+        let Some(s) = service else { return Ok(id) };
+        let Some(tier) = ServiceTier::parse(s) else {
+            return Err(format!(
+                "unknown service tier `{s}` in `{reference}`; valid: standard, priority, flex"
+            ));
+        };
+        let model = self.model(id);
+        if !model.offers(tier) {
+            let offered: Vec<&str> = ServiceTier::ALL
+                .into_iter()
+                .filter(|t| model.offers(*t))
+                .map(|t| t.as_str())
+                .collect();
+            let elsewhere: Vec<&str> = self
+                .models
+                .iter()
+                .filter(|m| m.offers(tier))
+                .map(|m| m.key.as_str())
+                .collect();
+            return Err(format!(
+                "model `{key}` does not offer the {} tier in catalog `{}` (it offers: {}); models that do: {}",
+                tier.as_str(),
+                self.name,
+                offered.join(", "),
+                if elsewhere.is_empty() {
+                    "none".to_string()
+                } else {
+                    elsewhere.join(", ")
+                }
+            ));
+        }
+        Ok(id.at(tier))
     }
 
     /// Prices of `model` under `profile`, multiplier applied.
@@ -368,6 +494,7 @@ impl Catalog {
         if spec.models.is_empty() {
             d.push("models", "a catalog needs at least one model");
         }
+        let tier_speed = check_tier_speed(&mut d, spec.service_tier_speed.as_ref(), &source_ids);
         let mut keys = BTreeSet::new();
         let mut models = Vec::with_capacity(spec.models.len());
         for (i, m) in spec.models.iter().enumerate() {
@@ -517,6 +644,9 @@ impl Catalog {
                 }
                 capability[t.index()] = *c;
             }
+            let (service_tiers, service_tier_sources) =
+                check_service_tiers(&mut d, &p, m, &rates, &source_ids);
+            let quota = check_quota(&mut d, &p, m.quota.as_ref(), &source_ids);
             models.push(Model {
                 key: m.key.clone(),
                 provider_id: m.provider_id.clone(),
@@ -542,6 +672,9 @@ impl Catalog {
                     source: m.latency.source.clone(),
                 },
                 capability,
+                service_tiers,
+                service_tier_sources,
+                quota,
                 provisioned: m.provisioned.as_ref().map(|pt| {
                     // A unit's throughput is at least a token a minute: a
                     // smaller one would need unboundedly many units.
@@ -614,10 +747,173 @@ impl Catalog {
                 .collect(),
             default_profile: spec.default_profile,
             slope: spec.quality.slope,
+            tier_speed,
             models,
             origin,
         })
     }
+}
+
+fn unknown_source(id: &str, sources: &BTreeSet<String>) -> String {
+    format!(
+        "unknown source `{id}`; sources listed in this catalog: {}",
+        sources.iter().cloned().collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// A model's Priority and Flex rates: positive prices, cache rates exactly
+/// when the model caches at standard, a listed source, and no long-context
+/// rates beside them (what a long call would cost at a tier is not published).
+type ServiceTiers = (
+    [Option<TierRates>; N_SERVICE_TIERS],
+    [Option<String>; N_SERVICE_TIERS],
+);
+
+fn check_service_tiers(
+    d: &mut Diagnostics,
+    p: &str,
+    m: &spec::ModelSpec,
+    rates: &Rates,
+    sources: &BTreeSet<String>,
+) -> ServiceTiers {
+    let mut out: ServiceTiers = ([None; N_SERVICE_TIERS], [None, None, None]);
+    let Some(st) = &m.service_tiers else {
+        return out;
+    };
+    if m.long_context.is_some() && (st.priority.is_some() || st.flex.is_some()) {
+        d.push(
+            format!("{p}.service_tiers"),
+            "service tiers on a model with long-context rates are not supported (their long-context rates are not published); remove one of the two",
+        );
+    }
+    for (tier, spec) in [
+        (ServiceTier::Priority, &st.priority),
+        (ServiceTier::Flex, &st.flex),
+    ] {
+        let Some(r) = spec else { continue };
+        let path = format!("{p}.service_tiers.{}", tier.as_str());
+        for (name, v) in [
+            ("input", Some(r.input)),
+            ("output", Some(r.output)),
+            ("cache_write_5m", r.cache_write_5m),
+            ("cache_read", r.cache_read),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && (0.0..=100_000.0).contains(&v))
+            {
+                d.push(
+                    format!("{path}.{name}"),
+                    format!("must be a price in USD per 1M tokens between 0 and 100000, got {v}"),
+                );
+            }
+        }
+        let caches = rates.cache_read.is_some();
+        if caches != (r.cache_read.is_some() && r.cache_write_5m.is_some()) {
+            d.push(
+                path.clone(),
+                if caches {
+                    "the model caches: give cache_read and cache_write_5m at this tier too"
+                } else {
+                    "the model does not cache at standard: leave out cache_read and cache_write_5m"
+                },
+            );
+        }
+        if !sources.contains(&r.source) {
+            d.push(format!("{path}.source"), unknown_source(&r.source, sources));
+        }
+        out.0[tier as usize] = Some(TierRates {
+            input: r.input,
+            output: r.output,
+            cache_write_5m: r.cache_write_5m,
+            cache_read: r.cache_read,
+        });
+        out.1[tier as usize] = Some(r.source.clone());
+    }
+    out
+}
+
+fn check_quota(
+    d: &mut Diagnostics,
+    p: &str,
+    q: Option<&spec::QuotaSpec>,
+    sources: &BTreeSet<String>,
+) -> Quota {
+    let Some(q) = q else {
+        return Quota {
+            tokens_per_minute: None,
+            output_burndown: 1.0,
+            source: None,
+        };
+    };
+    if let Some(t) = q.tokens_per_minute
+        && !(t.is_finite() && (1.0..=1e12).contains(&t))
+    {
+        d.push(
+            format!("{p}.quota.tokens_per_minute"),
+            format!("must be between 1 and 1e12 tokens a minute, got {t}"),
+        );
+    }
+    let burndown = q.output_burndown.unwrap_or(1.0);
+    if !(burndown.is_finite() && (1.0..=100.0).contains(&burndown)) {
+        d.push(
+            format!("{p}.quota.output_burndown"),
+            format!("must be between 1 and 100 quota tokens per output token, got {burndown}"),
+        );
+    }
+    if !sources.contains(&q.source) {
+        d.push(
+            format!("{p}.quota.source"),
+            unknown_source(&q.source, sources),
+        );
+    }
+    Quota {
+        tokens_per_minute: q.tokens_per_minute,
+        output_burndown: burndown,
+        source: Some(q.source.clone()),
+    }
+}
+
+fn check_tier_speed(
+    d: &mut Diagnostics,
+    spec: Option<&spec::ServiceTierSpeedSpec>,
+    sources: &BTreeSet<String>,
+) -> [TierSpeed; N_SERVICE_TIERS] {
+    let mut out = [TierSpeed::SAME, TierSpeed::SAME, TierSpeed::SAME];
+    let Some(spec) = spec else { return out };
+    for (tier, s) in [
+        (ServiceTier::Priority, &spec.priority),
+        (ServiceTier::Flex, &spec.flex),
+    ] {
+        let Some(s) = s else { continue };
+        let path = format!("service_tier_speed.{}", tier.as_str());
+        if !(s.output_tps_factor.is_finite() && (0.01..=100.0).contains(&s.output_tps_factor)) {
+            d.push(
+                format!("{path}.output_tps_factor"),
+                format!("must be between 0.01 and 100, got {}", s.output_tps_factor),
+            );
+        }
+        if !(s.added_wait_ms.is_finite() && (0.0..=3_600_000.0).contains(&s.added_wait_ms)) {
+            d.push(
+                format!("{path}.added_wait_ms"),
+                format!("must be between 0 and 3600000 ms, got {}", s.added_wait_ms),
+            );
+        }
+        if !sources.contains(&s.source) && !s.source.starts_with("assumption") {
+            d.push(
+                format!("{path}.source"),
+                format!(
+                    "{}; or words starting with `assumption`",
+                    unknown_source(&s.source, sources)
+                ),
+            );
+        }
+        out[tier as usize] = TierSpeed {
+            output_tps_factor: s.output_tps_factor,
+            added_wait_ms: s.added_wait_ms,
+            source: Some(s.source.clone()),
+        };
+    }
+    out
 }
 
 fn check_rates(d: &mut Diagnostics, path: &str, r: &spec::RatesSpec) -> Rates {

@@ -2,9 +2,16 @@
 //!
 //! A call of `I` input tokens (of which a cacheable prefix `P`) and `O` output
 //! tokens is split into token counts per *price class*: a component (input,
-//! cache write 5m/1h, cache read, output), a mode (on-demand or batch) and a
-//! tier (standard, or long context once `I` exceeds the model's threshold —
-//! the premium applies to the whole call). Cost is tokens × rate per class.
+//! cache write 5m/1h, cache read, output), a mode (on-demand at the standard
+//! service tier, batch, or on-demand at the Priority or Flex service tier)
+//! and a price tier (standard, or long context once `I` exceeds the model's
+//! threshold — the premium applies to the whole call). Cost is tokens × rate
+//! per class.
+//!
+//! Two different things are called "tier": the *price tier* ([`Tier`]) is
+//! decided by a call's size; the *service tier* ([`ServiceTier`]) is chosen
+//! by the caller (Bedrock's `service_tier` parameter) and becomes the call's
+//! billing [`Mode`].
 //!
 //! The simulator accumulates token counts per class and multiplies by the
 //! rates once at the end, so money is never summed call by call: counts are
@@ -52,11 +59,84 @@ impl Component {
     ];
 }
 
-/// On-demand or batch inference.
+/// How a call is billed: on-demand at the standard service tier, batch, or
+/// on-demand at the Priority or Flex service tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Mode {
     OnDemand = 0,
     Batch = 1,
+    Priority = 2,
+    Flex = 3,
+}
+
+pub const N_MODES: usize = 4;
+
+impl Mode {
+    pub const ALL: [Mode; N_MODES] = [Mode::OnDemand, Mode::Batch, Mode::Priority, Mode::Flex];
+}
+
+/// The service tier a caller asks for (Bedrock's `service_tier`: `default`,
+/// `priority`, `flex`). Standard is what every model offers.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceTier {
+    #[default]
+    Standard = 0,
+    Priority = 1,
+    Flex = 2,
+}
+
+pub const N_SERVICE_TIERS: usize = 3;
+
+impl ServiceTier {
+    pub const ALL: [ServiceTier; N_SERVICE_TIERS] = [
+        ServiceTier::Standard,
+        ServiceTier::Priority,
+        ServiceTier::Flex,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Standard => "standard",
+            ServiceTier::Priority => "priority",
+            ServiceTier::Flex => "flex",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ServiceTier> {
+        ServiceTier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The on-demand billing mode of a call at this tier.
+    pub fn mode(self) -> Mode {
+        match self {
+            ServiceTier::Standard => Mode::OnDemand,
+            ServiceTier::Priority => Mode::Priority,
+            ServiceTier::Flex => Mode::Flex,
+        }
+    }
+}
+
+/// Rates of one service tier other than standard, USD per 1M tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TierRates {
+    pub input: f64,
+    pub output: f64,
+    pub cache_write_5m: Option<f64>,
+    pub cache_read: Option<f64>,
 }
 
 /// Standard or long-context pricing.
@@ -128,6 +208,9 @@ pub struct CallShape {
     pub cache: Option<CacheOutcome>,
     pub ttl: Ttl,
     pub batch: bool,
+    /// The service tier asked for; a model that does not offer it serves
+    /// the call at standard.
+    pub service: ServiceTier,
 }
 
 /// Rates of one model under one inference profile, in USD per token, by
@@ -135,8 +218,10 @@ pub struct CallShape {
 #[derive(Debug, Clone)]
 pub struct ModelPricing {
     /// USD per 1M tokens, multiplier applied, by `[tier][mode][component]`.
-    pub per_million: [[[f64; N_COMPONENTS]; 2]; 2],
+    pub per_million: [[[f64; N_COMPONENTS]; N_MODES]; 2],
     pub batch: bool,
+    /// Which service tiers the model offers (standard always).
+    pub services: [bool; N_SERVICE_TIERS],
     pub caching: bool,
     pub has_1h: bool,
     pub min_cache_tokens: u64,
@@ -145,7 +230,10 @@ pub struct ModelPricing {
     pub multiplier: f64,
 }
 
-fn table(r: &Rates) -> [[f64; N_COMPONENTS]; 2] {
+fn table(
+    r: &Rates,
+    services: &[Option<TierRates>; N_SERVICE_TIERS],
+) -> [[f64; N_COMPONENTS]; N_MODES] {
     let w5 = r.cache_write_5m.unwrap_or(r.input);
     let on_demand = [
         r.input,
@@ -163,14 +251,30 @@ fn table(r: &Rates) -> [[f64; N_COMPONENTS]; 2] {
         r.cache_read.unwrap_or(r.input),
         r.batch_output.unwrap_or(r.output),
     ];
-    [on_demand, batch]
+    // A service tier the model does not offer is never billed (`mode`
+    // serves such a call at standard); its slots repeat standard's.
+    let service = |s: ServiceTier| match &services[s as usize] {
+        Some(t) => {
+            let w5 = t.cache_write_5m.unwrap_or(t.input);
+            [t.input, w5, w5, t.cache_read.unwrap_or(t.input), t.output]
+        }
+        None => on_demand,
+    };
+    [
+        on_demand,
+        batch,
+        service(ServiceTier::Priority),
+        service(ServiceTier::Flex),
+    ]
 }
 
 impl ModelPricing {
     pub fn new(model: &Model, multiplier: f64) -> Self {
-        let std = table(&model.rates);
+        let std = table(&model.rates, &model.service_tiers);
+        // The catalog refuses service tiers on a model with long-context
+        // rates, so long-context calls have standard and batch only.
         let (long_above, long) = match &model.long_context {
-            Some((above, r)) => (*above, table(r)),
+            Some((above, r)) => (*above, table(r, &[None; N_SERVICE_TIERS])),
             None => (u64::MAX, std),
         };
         let mut per_million = [std, long];
@@ -184,6 +288,11 @@ impl ModelPricing {
         ModelPricing {
             per_million,
             batch: model.supports_batch(),
+            services: [
+                true,
+                model.service_tiers[1].is_some(),
+                model.service_tiers[2].is_some(),
+            ],
             caching: model.supports_caching(),
             has_1h: model.rates.cache_write_1h.is_some(),
             min_cache_tokens: model.min_cache_tokens,
@@ -214,13 +323,24 @@ impl ModelPricing {
         }
     }
 
+    /// The billing mode of a call: batch when the request may wait and the
+    /// model has batch; else the service tier asked for, if the model
+    /// offers it; else standard on-demand.
     #[inline]
-    pub fn mode(&self, batch: bool) -> Mode {
+    pub fn mode(&self, batch: bool, service: ServiceTier) -> Mode {
         if batch && self.batch {
             Mode::Batch
+        } else if self.services[service as usize] {
+            service.mode()
         } else {
             Mode::OnDemand
         }
+    }
+
+    /// Whether the model offers a service tier.
+    #[inline]
+    pub fn offers(&self, service: ServiceTier) -> bool {
+        self.services[service as usize]
     }
 
     #[inline]
@@ -233,12 +353,18 @@ impl ModelPricing {
     }
 
     /// How a call of `input_tokens` (a cacheable prefix of `prefix_tokens`
-    /// included), batch-eligible or not, is billed.
+    /// included), batch-eligible or not, at a service tier, is billed.
     #[inline]
-    pub fn billing(&self, input_tokens: u64, prefix_tokens: u64, batch: bool) -> Billing {
+    pub fn billing(
+        &self,
+        input_tokens: u64,
+        prefix_tokens: u64,
+        batch: bool,
+        service: ServiceTier,
+    ) -> Billing {
         Billing {
             tier: self.tier(input_tokens),
-            mode: self.mode(batch),
+            mode: self.mode(batch, service),
             cached: self.caches(prefix_tokens.min(input_tokens), batch),
         }
     }
@@ -255,7 +381,12 @@ impl ModelPricing {
     /// Splits a call into token counts per component, with its tier and mode.
     #[inline]
     pub fn classify(&self, call: &CallShape) -> (Tier, Mode, [u64; N_COMPONENTS]) {
-        let billing = self.billing(call.input_tokens, call.prefix_tokens, call.batch);
+        let billing = self.billing(
+            call.input_tokens,
+            call.prefix_tokens,
+            call.batch,
+            call.service,
+        );
         let (tier, mode) = (billing.tier, billing.mode);
         let mut tokens = [0u64; N_COMPONENTS];
         let prefix = call.prefix_tokens.min(call.input_tokens);

@@ -23,6 +23,11 @@ pub struct CatalogSpec {
     pub sources: Vec<SourceSpec>,
     /// The inference profile scenarios get when they name none (`global`).
     pub default_profile: String,
+    /// How much faster or slower each non-standard service tier answers
+    /// than standard, for every model that offers it (absent: no
+    /// difference assumed, and reports say so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier_speed: Option<ServiceTierSpeedSpec>,
     pub quality: QualityModelSpec,
     pub models: Vec<ModelSpec>,
 }
@@ -92,6 +97,13 @@ pub struct ModelSpec {
     pub latency: LatencySpec,
     /// Capability per task kind, on the difficulty scale [0, 1] (higher is better).
     pub quality: BTreeMap<TaskKind, f64>,
+    /// Rates of the Priority and Flex service tiers, where the platform
+    /// offers them for this model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tiers: Option<ServiceTiersSpec>,
+    /// On-demand throughput quota and how calls count against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<QuotaSpec>,
     /// Provisioned throughput, where the platform sells it for this model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioned: Option<ProvisionedSpec>,
@@ -170,5 +182,66 @@ impl LongContextSpec {
 pub struct LatencySpec {
     pub ttft_ms: f64,
     pub output_tps: f64,
+    pub source: String,
+}
+
+/// A model's non-standard service tiers.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTiersSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<TierRatesSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flex: Option<TierRatesSpec>,
+}
+
+/// USD per 1M tokens at one service tier. A model that caches states its
+/// cache rates at the tier too.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierRatesSpec {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_5m: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read: Option<f64>,
+    /// Source id for these rates.
+    pub source: String,
+}
+
+/// Speed of the non-standard service tiers relative to standard.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTierSpeedSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<TierSpeedSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flex: Option<TierSpeedSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpeedSpec {
+    /// Output tokens per second relative to standard (1.25: 25% faster).
+    pub output_tps_factor: f64,
+    /// Milliseconds added before the first token (queueing), >= 0.
+    #[serde(default)]
+    pub added_wait_ms: f64,
+    /// Source id, or words starting with `assumption`.
+    pub source: String,
+}
+
+/// A model's on-demand quota and how a call counts against it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSpec {
+    /// Default tokens per minute an account gets (absent: not published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<f64>,
+    /// How many quota tokens one output token consumes (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_burndown: Option<f64>,
+    /// Source id for the figures.
     pub source: String,
 }

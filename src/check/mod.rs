@@ -81,6 +81,8 @@ pub struct Checker<'a> {
     pub workload_tasks: Vec<TaskKind>,
     /// Every model a policy references, with the path of one reference.
     pub used_models: BTreeMap<ModelId, String>,
+    /// Whether a reference named a service tier (`nova-pro:priority`).
+    pub named_service_tier: bool,
     /// What the numbers being checked change.
     pub reach: Reach,
 }
@@ -120,13 +122,13 @@ impl Checker<'_> {
     /// The catalog model `key` names, or a diagnostic at `path` saying what
     /// would be valid.
     pub fn model(&mut self, path: String, key: &str) -> Option<ModelId> {
-        match self.catalog.find(key) {
-            Some(id) => {
-                self.used_models.entry(id).or_insert(path);
+        match self.catalog.find_route(key) {
+            Ok(id) => {
+                self.named_service_tier |= id.service().is_some();
+                self.used_models.entry(id.base()).or_insert(path);
                 Some(id)
             }
-            None => {
-                let msg = self.catalog.unknown_model_message(key);
+            Err(msg) => {
                 self.diagnostics.push(path, msg);
                 None
             }

@@ -105,6 +105,7 @@ pub fn run(p: RunPlan) -> Result<()> {
         notes.clone(),
         credits.clone(),
         verdicts.clone(),
+        o.capacity.clone(),
     ));
     let printed = match p.output {
         Output::Json | Output::Csv => emit(&document),
@@ -127,6 +128,10 @@ pub fn run(p: RunPlan) -> Result<()> {
             if !verdicts.is_empty() {
                 out.push('\n');
                 out.push_str(&report::provisioned(verdicts));
+            }
+            if let Some(c) = &o.capacity {
+                out.push('\n');
+                out.push_str(&report::capacity(c));
             }
             emit(&out)
         }

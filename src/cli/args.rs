@@ -348,6 +348,13 @@ pub enum TtlArg {
     OneHour,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceTierArg {
+    Standard,
+    Priority,
+    Flex,
+}
+
 #[derive(Debug, Args)]
 pub struct QuoteArgs {
     /// Model key (e.g. claude-sonnet-4-5); `tiersim models` lists them.
@@ -370,6 +377,10 @@ pub struct QuoteArgs {
     /// Bill at batch rates.
     #[arg(long)]
     pub batch: bool,
+    /// Service tier of the call (Bedrock's `service_tier`); the model must
+    /// offer it. `MODEL:TIER` says the same.
+    #[arg(long, value_enum, conflicts_with = "batch")]
+    pub tier: Option<ServiceTierArg>,
     /// Inference profile (default: the catalog's, usually global).
     #[arg(long)]
     pub profile: Option<String>,

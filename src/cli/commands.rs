@@ -5,7 +5,9 @@ use std::path::Path;
 
 use crate::cli::analyses;
 use crate::cli::plan::{Output, Plan, QuotePlan};
-use tiersim::catalog::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, price_call};
+use tiersim::catalog::pricing::{
+    CacheOutcome, CallShape, Component, Mode, ServiceTier, Tier, price_call,
+};
 use tiersim::catalog::{Catalog, DEFAULT_CATALOG};
 use tiersim::error::{Diagnostic, Error, Result};
 use tiersim::input::{suggest, yaml};
@@ -557,9 +559,25 @@ fn load_catalog(reference: Option<&str>) -> Result<Catalog> {
 
 fn quote(q: QuotePlan) -> Result<()> {
     let catalog = load_catalog(q.catalog.as_deref())?;
-    let Some(id) = catalog.find(&q.model) else {
-        return Err(Error::input(catalog.unknown_model_message(&q.model)));
+    let reference = match q.service {
+        Some(s) if !q.model.contains(':') => format!("{}:{}", q.model, s.as_str()),
+        Some(s) => {
+            return Err(Error::input(format!(
+                "`{}` names a service tier and --tier {} names another; give one of them",
+                q.model,
+                s.as_str()
+            )));
+        }
+        None => q.model.clone(),
     };
+    let id = catalog.find_route(&reference).map_err(Error::input)?;
+    let service = id.service().unwrap_or_default();
+    if q.batch && service != ServiceTier::Standard {
+        return Err(Error::input(format!(
+            "a batch call has no service tier; drop --batch or the `:{}` tier",
+            service.as_str()
+        )));
+    }
     let model = catalog.model(id);
     let profile = q
         .profile
@@ -585,6 +603,7 @@ fn quote(q: QuotePlan) -> Result<()> {
         cache: q.cache,
         ttl: q.ttl,
         batch: q.batch,
+        service,
     };
     let charges = price_call(&pricing, &call);
     let (tier, mode, tokens) = pricing.classify(&call);
@@ -654,6 +673,7 @@ fn quote(q: QuotePlan) -> Result<()> {
                 "profile": used_profile,
                 "profile_multiplier": multiplier,
                 "mode": if mode == Mode::Batch { "batch" } else { "on-demand" },
+                "service_tier": service.as_str(),
                 "tier": if tier == Tier::Long { "long-context" } else { "standard" },
                 "total_usd": charges.total(),
                 "components": {
@@ -681,10 +701,11 @@ fn quote(q: QuotePlan) -> Result<()> {
                 model.name,
                 used_profile,
                 multiplier,
-                if mode == Mode::Batch {
-                    "batch"
-                } else {
-                    "on-demand"
+                match mode {
+                    Mode::Batch => "batch",
+                    Mode::Priority => "on-demand, priority tier",
+                    Mode::Flex => "on-demand, flex tier",
+                    Mode::OnDemand => "on-demand",
                 },
                 if tier == Tier::Long {
                     ", long-context rates"
@@ -841,6 +862,33 @@ pub fn model_spec(catalog: &Catalog, key: &str) -> Result<tiersim::catalog::spec
                 output_tokens_per_minute: p.output_tokens_per_minute,
                 commitment: p.commitment.clone(),
                 source: p.source.clone(),
+            }),
+        service_tiers: {
+            let tier = |s: ServiceTier| {
+                let r = m.service_tiers[s as usize]?;
+                Some(tiersim::catalog::spec::TierRatesSpec {
+                    input: r.input,
+                    output: r.output,
+                    cache_write_5m: r.cache_write_5m,
+                    cache_read: r.cache_read,
+                    source: m.service_tier_sources[s as usize]
+                        .clone()
+                        .unwrap_or_default(),
+                })
+            };
+            let (priority, flex) = (tier(ServiceTier::Priority), tier(ServiceTier::Flex));
+            (priority.is_some() || flex.is_some())
+                .then_some(tiersim::catalog::spec::ServiceTiersSpec { priority, flex })
+        },
+        quota: m
+            .quota
+            .source
+            .as_ref()
+            .map(|source| tiersim::catalog::spec::QuotaSpec {
+                tokens_per_minute: m.quota.tokens_per_minute,
+                output_burndown: (m.quota.output_burndown != 1.0)
+                    .then_some(m.quota.output_burndown),
+                source: source.clone(),
             }),
         notes: m.notes.clone(),
     })

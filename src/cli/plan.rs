@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::cli::args::{self, CacheArg, Cli, Command, Format, SimFlags, TableFormat, TtlArg};
 use tiersim::analysis::sweep::{self, Vary};
-use tiersim::catalog::pricing::{CacheOutcome, Ttl};
+use tiersim::catalog::pricing::{CacheOutcome, ServiceTier, Ttl};
 use tiersim::error::{Error, Result};
 use tiersim::scenario::MAX_REPLICATIONS;
 use tiersim::sim::Mode;
@@ -77,6 +77,8 @@ pub struct QuotePlan {
     pub cache: Option<CacheOutcome>,
     pub ttl: Ttl,
     pub batch: bool,
+    /// The tier `--tier` named (`None`: the model key's suffix, or standard).
+    pub service: Option<ServiceTier>,
     pub profile: Option<String>,
     pub catalog: Option<String>,
     pub output: Output,
@@ -477,6 +479,11 @@ fn quote_plan(a: args::QuoteArgs) -> Result<QuotePlan> {
         ));
     }
     Ok(QuotePlan {
+        service: a.tier.map(|t| match t {
+            args::ServiceTierArg::Standard => ServiceTier::Standard,
+            args::ServiceTierArg::Priority => ServiceTier::Priority,
+            args::ServiceTierArg::Flex => ServiceTier::Flex,
+        }),
         model: a.model,
         input_tokens: a.input,
         output_tokens: a.output,

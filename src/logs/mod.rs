@@ -998,6 +998,7 @@ fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Reco
                     cache: Some(outcome),
                     ttl: Ttl::FiveMinutes,
                     batch: false,
+                    service: crate::catalog::pricing::ServiceTier::Standard,
                 },
             )
             .total();
@@ -1013,6 +1014,7 @@ fn price_record(prices: &Prices<'_>, m: ModelId, profile: Option<&str>, r: &Reco
                 cache: None,
                 ttl: Ttl::FiveMinutes,
                 batch: false,
+                service: crate::catalog::pricing::ServiceTier::Standard,
             },
         )
         .total();

@@ -374,19 +374,23 @@ impl Context<'_> {
     #[inline]
     pub fn succeeds(&self, m: ModelId, req: &Request) -> bool {
         let c = self.capability[m.index()][req.task.index()];
-        let bit = if m.0 < 64 { 1u64 << m.0 } else { u64::MAX };
+        let bit = if m.index() < 64 {
+            1u64 << m.index()
+        } else {
+            u64::MAX
+        };
         if req.common {
             self.queried.set(self.queried.get() | bit);
             return c > req.required_capability;
         }
-        if m.0 < 64 {
+        if m.index() < 64 {
             if req.outcomes.known & bit != 0 {
                 return req.outcomes.success & bit != 0;
             }
             self.queried.set(self.queried.get() | bit);
         }
         let u = req
-            .uniform(crate::traffic::request::Stream::OUTCOME + m.0 as u32)
+            .uniform(crate::traffic::request::Stream::OUTCOME + m.index() as u32)
             .clamp(1e-15, 1.0 - 1e-15);
         c > crate::quality::required_capability(req.difficulty, u, self.slope)
     }
@@ -412,7 +416,7 @@ impl Context<'_> {
     /// router ranking models by price would see.
     #[inline]
     pub fn list_cost(&self, m: ModelId, req: &Request) -> f64 {
-        if m.0 >= 64 {
+        if m.index() >= 64 || m.service().is_some() {
             return self.price_list(m, req);
         }
         let mut memo = self.list_memo.borrow_mut();
@@ -421,7 +425,7 @@ impl Context<'_> {
             memo.shape = shape;
             memo.known = 0;
         }
-        let bit = 1u64 << m.0;
+        let bit = 1u64 << m.index();
         if memo.known & bit == 0 {
             memo.cost[m.index()] = self.price_list(m, req);
             memo.known |= bit;
@@ -433,7 +437,7 @@ impl Context<'_> {
     fn price_list(&self, m: ModelId, req: &Request) -> f64 {
         let p = &self.pricing[m.index()];
         let tier = p.tier(req.input_tokens);
-        let mode = p.mode(req.batch);
+        let mode = p.mode(req.batch, m.service().unwrap_or(req.service));
         (req.input_tokens as f64 * p.rate(tier, mode, crate::catalog::pricing::Component::Input)
             + req.output_tokens as f64
                 * p.rate(tier, mode, crate::catalog::pricing::Component::Output))

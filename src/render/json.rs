@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::analysis::capacity::Capacity;
 use crate::analysis::credits::CreditReport;
 use crate::analysis::projection::{PolicySummary, Projection};
 use crate::analysis::provisioned::Verdict;
@@ -61,6 +62,10 @@ pub struct RunDocument<'a> {
     /// Provisioned-throughput verdicts, where the catalog prices it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub provisioned_throughput: Vec<Verdict>,
+    /// Quotas, service tiers and latency objectives, when the scenario
+    /// asks about them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 pub fn document<'a>(
@@ -70,6 +75,7 @@ pub fn document<'a>(
     notes: Vec<String>,
     credits: Vec<CreditReport>,
     provisioned_throughput: Vec<Verdict>,
+    capacity: Option<Capacity>,
 ) -> RunDocument<'a> {
     let mut frontier: Vec<&PolicySummary> = p.policies.iter().filter(|x| x.on_frontier).collect();
     frontier.sort_by(|a, b| a.total_cost_usd.total_cmp(&b.total_cost_usd));
@@ -113,6 +119,7 @@ pub fn document<'a>(
         policies: &p.policies,
         credits,
         provisioned_throughput,
+        capacity,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::analysis::capacity::Capacity;
 use crate::analysis::compare::Comparison;
 use crate::analysis::credits::CreditReport;
 use crate::analysis::provisioned::Verdict;
@@ -390,4 +391,118 @@ pub fn credits_csv(reports: &[CreditReport]) -> String {
         }
     }
     rows.finish()
+}
+
+/// The capacity section: quota demand at the busiest minute, the tier mix
+/// and latency objectives.
+pub fn capacity(c: &Capacity) -> String {
+    use crate::analysis::capacity::QuotaOrigin;
+    use crate::render::format::{compact, seconds};
+    let mut out = String::new();
+    let month = c.quotas.first().map_or(1, |q| q.month);
+    let _ = writeln!(
+        out,
+        "Capacity (month {month}, the busiest; busiest minute = {:.2}x the average minute: peak hour {:.2}x{}, minute burst {:.2}x):",
+        c.peak_hour_factor * c.peak_minute_factor,
+        c.peak_hour_factor,
+        if c.shape_stated {
+            ""
+        } else {
+            " (flat shape assumed: set volume.shape)"
+        },
+        c.peak_minute_factor
+    );
+    let mut t = Table::new(&[
+        ("policy", Align::Left),
+        ("model", Align::Left),
+        ("calls/min", Align::Right),
+        ("tokens/min avg", Align::Right),
+        ("peak minute", Align::Right),
+        ("quota", Align::Right),
+        ("throttled", Align::Right),
+        ("ask for", Align::Right),
+    ]);
+    for q in &c.quotas {
+        let quota = match (q.quota_tpm, q.quota_origin) {
+            (Some(v), QuotaOrigin::Scenario) => compact(v),
+            (Some(v), _) => format!("{} (default)", compact(v)),
+            (None, _) => "unknown".to_string(),
+        };
+        t.row(vec![
+            q.policy.clone(),
+            if q.output_burndown != 1.0 {
+                format!("{} (output x{})", q.model, q.output_burndown)
+            } else {
+                q.model.clone()
+            },
+            format!("{:.1}", q.calls_per_minute),
+            compact(q.demand_tpm),
+            compact(q.peak_demand_tpm),
+            quota,
+            q.throttled_share.map_or("-".to_string(), |x| pct(x, 2)),
+            compact(q.quota_to_request_tpm),
+        ]);
+    }
+    t.render(&mut out);
+    wrap_into(
+        &mut out,
+        "",
+        "tokens/min: quota tokens a minute as Bedrock counts them, settled use (input and cache writes, output times the model's burndown) plus what calls still running hold reserved (their cache reads and the unused part of max_tokens; default the model's maximum output). \"throttled\": share of demand above the quota over the week, minutes spread evenly around each hour's mean, refused calls not retried. \"ask for\": the busiest minute rounded up to 10,000 tokens.",
+        100,
+    );
+    if c.tiers.iter().any(|t| t.spend_share[0] < 1.0) {
+        out.push('\n');
+        let mut t = Table::new(&[
+            ("policy", Align::Left),
+            ("standard+batch", Align::Right),
+            ("priority", Align::Right),
+            ("flex", Align::Right),
+            ("vs all standard", Align::Right),
+        ]);
+        for m in &c.tiers {
+            t.row(vec![
+                m.policy.clone(),
+                pct(m.spend_share[0], 1),
+                pct(m.spend_share[1], 1),
+                pct(m.spend_share[2], 1),
+                format!(
+                    "{}{}",
+                    if m.premium_usd >= 0.0 { "+" } else { "-" },
+                    usd(m.premium_usd.abs())
+                ),
+            ]);
+        }
+        out.push_str(
+            "Service tiers (share of spend, and what the tiers add to the month's bill):\n",
+        );
+        t.render(&mut out);
+    }
+    if !c.slo.is_empty() {
+        out.push('\n');
+        out.push_str(
+            "Latency objectives (every call of a request's route, at its tier's speed):\n",
+        );
+        let mut t = Table::new(&[
+            ("policy", Align::Left),
+            ("workload", Align::Left),
+            ("p50", Align::Right),
+            ("target", Align::Right),
+            ("p95", Align::Right),
+            ("target", Align::Right),
+            ("verdict", Align::Left),
+        ]);
+        for v in &c.slo {
+            t.row(vec![
+                v.policy.clone(),
+                v.workload.clone(),
+                seconds(v.p50_ms),
+                seconds(v.target_p50_ms),
+                seconds(v.p95_ms),
+                seconds(v.target_p95_ms),
+                if v.met { "met" } else { "BREAKS SLO" }.to_string(),
+            ]);
+        }
+        t.render(&mut out);
+    }
+    out
 }

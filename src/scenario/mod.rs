@@ -17,7 +17,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::catalog::pricing::Ttl;
+use crate::catalog::pricing::{ServiceTier, Ttl};
 use crate::catalog::{Catalog, Modality, ModelId, TaskKind};
 pub use crate::check::{Param, Quantity, Reach};
 use crate::error::{Origin, Result};
@@ -116,7 +116,19 @@ pub struct WorkloadDef {
     pub difficulty: DifficultyDef,
     pub cache: Option<CacheDef>,
     pub batch_share: Param,
+    /// The service tier the workload's calls ask for.
+    pub service: ServiceTier,
+    /// `max_tokens` each call sets (`None`: the model's maximum output).
+    pub max_tokens: Option<u64>,
+    pub slo: Option<Slo>,
     pub session: Option<SessionDef>,
+}
+
+/// A checked latency objective, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Slo {
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
 }
 
 /// A checked session (see `spec::SessionSpec`).
@@ -194,6 +206,15 @@ pub struct Scenario {
     pub credits: Vec<CreditPool>,
     /// Peak traffic over average, for sizing provisioned throughput.
     pub peak_to_average: f64,
+    /// When in the week requests arrive.
+    pub shape: crate::traffic::shape::Shape,
+    /// Whether `volume.shape` was given (reports say the flat default is
+    /// an assumption otherwise).
+    pub shape_given: bool,
+    /// Tokens-per-minute quotas the scenario states, by model.
+    pub quotas: Vec<(ModelId, f64)>,
+    /// Whether a policy step names a service tier (`nova-pro:priority`).
+    pub names_service_tier: bool,
     /// Things the user should know that are not errors.
     pub notes: Vec<String>,
     /// The scenario file, if loaded from one.

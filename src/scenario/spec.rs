@@ -15,7 +15,7 @@ use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::pricing::Ttl;
+use crate::catalog::pricing::{ServiceTier, Ttl};
 use crate::catalog::{Modality, TaskKind};
 use crate::check::quantity::Quantity;
 pub use crate::policy::PolicySpec;
@@ -60,6 +60,11 @@ pub struct ScenarioSpec {
     /// Peak traffic over average, for sizing provisioned throughput (default 2).
     #[serde(default)]
     pub peak_to_average: Option<f64>,
+    /// Your account's on-demand tokens-per-minute quota per model, for the
+    /// scenario's inference profile (`claude-sonnet-4-5: 2000000`); models
+    /// left out use the catalog's default, where it states one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quotas: BTreeMap<String, f64>,
 }
 
 /// Traffic replayed from a request log.
@@ -115,6 +120,34 @@ pub struct VolumeSpec {
     pub requests_per_month: Option<Quantity>,
     #[serde(default)]
     pub growth: Option<GrowthSpec>,
+    /// When in the week requests arrive (default: uniformly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<ShapeSpec>,
+}
+
+/// The daily and weekly shape of traffic, and its minute-to-minute burst.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeSpec {
+    /// `flat`, `business_hours`, `consumer_evenings`, or 24 hourly weights
+    /// (UTC, any positive scale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily: Option<DailySpec>,
+    /// A weekend day's traffic relative to a weekday's (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekend_factor: Option<f64>,
+    /// The busiest minute of an hour over that hour's average minute,
+    /// between 1 and 2 (default 1: minutes within an hour alike).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_minute_factor: Option<f64>,
+}
+
+/// A daily profile: a preset's name or 24 hourly weights.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DailySpec {
+    Preset(String),
+    Hourly(Vec<f64>),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -160,6 +193,20 @@ pub struct WorkloadSpec {
     /// Fraction of requests that may wait for batch inference.
     #[serde(default)]
     pub batch_share: Option<Quantity>,
+    /// The service tier this workload's calls ask for (`standard`,
+    /// `priority`, `flex`), on every model that offers it; a model that
+    /// does not serves the call at standard. A policy step may name its
+    /// own (`nova-pro:priority`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    /// The `max_tokens` each call sets: reserved against the token quota
+    /// when a call starts (default: the model's maximum output, as on
+    /// Bedrock when the caller sets none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    /// Latency objective for a request, every call in its route counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloSpec>,
     /// Makes the workload a session (a conversation or an agent loop): its
     /// share of the volume counts sessions, `input_tokens` is what each turn
     /// appends, `output_tokens` each turn's answer, `difficulty` the
@@ -167,6 +214,17 @@ pub struct WorkloadSpec {
     /// re-sends with the conversation so far.
     #[serde(default)]
     pub session: Option<SessionSpec>,
+}
+
+/// A workload's latency objective: the share of requests answered within
+/// a time, at the 50th and/or 95th percentile.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_seconds: Option<f64>,
 }
 
 /// A multi-turn session: a chat or an agent loop.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::catalog::pricing::Ttl;
+use crate::catalog::pricing::{ServiceTier, Ttl};
 use crate::catalog::{Catalog, DEFAULT_CATALOG, Modality, TaskKind};
 use crate::check::Checker;
 use crate::check::quantity::{Quantity, Range, fmt_num};
@@ -75,6 +75,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         workload_names: workload_specs.iter().map(|w| w.name.clone()).collect(),
         workload_tasks: workload_specs.iter().map(|w| w.task).collect(),
         used_models: BTreeMap::new(),
+        named_service_tier: false,
         reach: Reach::Everything,
     };
 
@@ -363,6 +364,22 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         );
     }
 
+    let (shape, shape_given) = shape_of(&mut cx, spec.volume.shape.as_ref());
+    let mut quotas = Vec::new();
+    for (key, &tpm) in &spec.quotas {
+        let path = format!("quotas.{key}");
+        if !(tpm.is_finite() && (1.0..=1e12).contains(&tpm)) {
+            cx.err(
+                path.clone(),
+                format!("must be a number of tokens a minute between 1 and 1e12, got {tpm}"),
+            );
+        }
+        match catalog.find(key) {
+            Some(id) => quotas.push((id, tpm)),
+            None => cx.err(path, catalog.unknown_model_message(key)),
+        }
+    }
+
     // Inference profile.
     let profile = spec
         .region_profile
@@ -392,6 +409,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         }
     }
 
+    let names_service_tier = cx.named_service_tier;
     cx.diagnostics.into_result()?;
     Ok(Scenario {
         name: spec.name,
@@ -412,6 +430,10 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         price_multipliers,
         credits,
         peak_to_average,
+        shape,
+        shape_given,
+        quotas,
+        names_service_tier,
         notes,
         path: None,
         source_text: String::new(),
@@ -426,6 +448,68 @@ fn resolve_relative(base_dir: Option<&Path>, path: &str) -> PathBuf {
         Some(dir) if Path::new(path).is_relative() => dir.join(path),
         _ => Path::new(path).to_path_buf(),
     }
+}
+
+/// The traffic shape, checked: a preset or 24 weights >= 0 with one above
+/// 0, a weekend factor in [0, 10], a peak-minute factor in [1, 2].
+fn shape_of(
+    cx: &mut Checker<'_>,
+    spec: Option<&ShapeSpec>,
+) -> (crate::traffic::shape::Shape, bool) {
+    use crate::traffic::shape::{PRESETS, Shape, preset_names};
+    let Some(s) = spec else {
+        return (Shape::default(), false);
+    };
+    let mut daily = [1.0; 24];
+    match &s.daily {
+        None => {}
+        Some(DailySpec::Preset(name)) => match PRESETS.iter().find(|p| p.0 == name) {
+            Some(p) => daily = p.2,
+            None => cx.err(
+                "volume.shape.daily",
+                format!(
+                    "unknown daily profile `{name}`; valid: {}, or a list of 24 hourly weights (UTC)",
+                    preset_names()
+                ),
+            ),
+        },
+        Some(DailySpec::Hourly(w)) => {
+            if w.len() != 24 {
+                cx.err(
+                    "volume.shape.daily",
+                    format!("has {} weights; give 24, one per hour from 00:00 UTC", w.len()),
+                );
+            } else if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0 && *x <= 1e9)) {
+                cx.err(
+                    format!("volume.shape.daily[{i}]"),
+                    format!("must be a weight between 0 and 1e9, got {}", w[i]),
+                );
+            } else if w.iter().all(|x| *x == 0.0) {
+                cx.err("volume.shape.daily", "at least one hour needs a weight above 0");
+            } else {
+                daily.copy_from_slice(w);
+            }
+        }
+    }
+    let weekend = s.weekend_factor.unwrap_or(1.0);
+    if !(weekend.is_finite() && (0.0..=10.0).contains(&weekend)) {
+        cx.err(
+            "volume.shape.weekend_factor",
+            format!(
+                "must be between 0 and 10 (a weekend day's traffic over a weekday's), got {weekend}"
+            ),
+        );
+    }
+    let burst = s.peak_minute_factor.unwrap_or(1.0);
+    if !(burst.is_finite() && (1.0..=2.0).contains(&burst)) {
+        cx.err(
+            "volume.shape.peak_minute_factor",
+            format!(
+                "must be between 1 and 2 (the busiest minute of an hour over the hour's average minute; minutes are modelled as spread evenly between 2 - f and f times the average), got {burst}"
+            ),
+        );
+    }
+    (Shape::new(&daily, weekend, burst), true)
 }
 
 fn validate_volume(cx: &mut Checker<'_>, v: &VolumeSpec, horizon: u32) -> Volume {
@@ -626,6 +710,60 @@ fn validate_workloads(cx: &mut Checker<'_>, list: &[WorkloadSpec]) -> Vec<Worklo
             .session
             .as_ref()
             .map(|s| session_def(cx, &p, w, s, cache.as_ref()));
+        let service = w.service_tier.unwrap_or_default();
+        if service != ServiceTier::Standard && !cx.catalog.models.iter().any(|m| m.offers(service))
+        {
+            cx.err(
+                format!("{p}.service_tier"),
+                format!(
+                    "no model in catalog `{}` offers the {} tier; use standard, or a catalog that lists service_tiers",
+                    cx.catalog.name,
+                    service.as_str()
+                ),
+            );
+        }
+        if let Some(mt) = w.max_tokens
+            && !(1..=10_000_000).contains(&mt)
+        {
+            cx.err(
+                format!("{p}.max_tokens"),
+                format!("must be between 1 and 10000000 tokens, got {mt}"),
+            );
+        }
+        let slo = w.slo.as_ref().and_then(|s| {
+            let mut ok = true;
+            for (name, v) in [
+                ("p50_seconds", s.p50_seconds),
+                ("p95_seconds", s.p95_seconds),
+            ] {
+                if let Some(v) = v
+                    && !(v.is_finite() && v > 0.0 && v <= 86_400.0)
+                {
+                    cx.err(
+                        format!("{p}.slo.{name}"),
+                        format!("must be a number of seconds above 0 and at most 86400, got {v}"),
+                    );
+                    ok = false;
+                }
+            }
+            if s.p50_seconds.is_none() && s.p95_seconds.is_none() {
+                cx.err(format!("{p}.slo"), "give p50_seconds, p95_seconds or both");
+                ok = false;
+            }
+            if let (Some(a), Some(b)) = (s.p50_seconds, s.p95_seconds)
+                && a > b
+            {
+                cx.err(
+                    format!("{p}.slo.p50_seconds"),
+                    format!("the median ({a} s) cannot be above the 95th percentile ({b} s)"),
+                );
+                ok = false;
+            }
+            ok.then_some(Slo {
+                p50_ms: s.p50_seconds.map(|v| v * 1000.0),
+                p95_ms: s.p95_seconds.map(|v| v * 1000.0),
+            })
+        });
         out.push(WorkloadDef {
             name: w.name.clone(),
             description: w.description.clone(),
@@ -637,6 +775,9 @@ fn validate_workloads(cx: &mut Checker<'_>, list: &[WorkloadSpec]) -> Vec<Worklo
             difficulty,
             cache,
             batch_share,
+            service,
+            max_tokens: w.max_tokens,
+            slo,
             session,
         });
     }
@@ -1024,6 +1165,9 @@ fn replayed_workloads(
                     ttl: None,
                 }),
                 batch_share: None,
+                service_tier: None,
+                max_tokens: None,
+                slo: None,
                 session: None,
             }
         })

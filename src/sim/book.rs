@@ -3,7 +3,7 @@
 //! two cannot disagree on anything but how cache hits are decided.
 
 use crate::catalog::Catalog;
-use crate::catalog::pricing::{Component, Mode};
+use crate::catalog::pricing::{Component, Mode, N_SERVICE_TIERS, ServiceTier};
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD};
@@ -25,8 +25,9 @@ pub(crate) struct Tables {
     pub pinned: Vec<Option<f64>>,
     /// Distinct prefixes per workload.
     pub distinct: Vec<usize>,
-    /// (time to first token in ms, ms per output token) per model.
-    pub latency: Vec<(f64, f64)>,
+    /// (time to first token in ms, ms per output token) per model and
+    /// service tier (`[m][ServiceTier as usize]`).
+    pub latency: Vec<[(f64, f64); N_SERVICE_TIERS]>,
     /// How each model caches a session's conversation, per (workload × model).
     pub rules: Vec<CacheRules>,
 }
@@ -45,7 +46,19 @@ impl Tables {
             latency: catalog
                 .models
                 .iter()
-                .map(|m| (m.latency.ttft_ms, 1000.0 / m.latency.output_tps))
+                .map(|m| {
+                    ServiceTier::ALL.map(|s| {
+                        let speed = &catalog.tier_speed[s as usize];
+                        if s == ServiceTier::Standard {
+                            (m.latency.ttft_ms, 1000.0 / m.latency.output_tps)
+                        } else {
+                            (
+                                m.latency.ttft_ms + speed.added_wait_ms,
+                                1000.0 / (m.latency.output_tps * speed.output_tps_factor),
+                            )
+                        }
+                    })
+                })
                 .collect(),
             rules: vec![
                 CacheRules {
@@ -89,6 +102,21 @@ impl Tables {
     }
 }
 
+/// The service tier a call is served at (standard for batch and for a
+/// model that does not offer the tier asked for), as an index.
+#[inline]
+pub(crate) fn served_tier(
+    pr: &crate::catalog::pricing::ModelPricing,
+    batch: bool,
+    service: ServiceTier,
+) -> usize {
+    match pr.mode(batch, service) {
+        Mode::Priority => ServiceTier::Priority as usize,
+        Mode::Flex => ServiceTier::Flex as usize,
+        Mode::OnDemand | Mode::Batch => ServiceTier::Standard as usize,
+    }
+}
+
 /// How a cacheable call learns whether its prefix was cached.
 pub(crate) enum CacheMode<'a> {
     /// Simulate the cache: last send time per (workload × model, prefix).
@@ -120,20 +148,21 @@ pub(crate) fn book(
     for call in dec.calls() {
         let m = call.model.index();
         let pr = &inst.pricing[m];
-        let (ttft, ms_per_token) = t.latency[m];
+        let service = call.model.service().unwrap_or(req.service);
+        let (ttft, ms_per_token) = t.latency[m][served_tier(pr, req.batch, service)];
         let cell = led.cell_mut(w, m);
         match call.kind {
             CallKind::Main => {
                 mains += 1;
                 cell.calls += weight;
-                let billing = pr.billing(req.input_tokens, req.prefix_tokens, req.batch);
+                let billing = pr.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
                 let (tier, mode) = (billing.tier as usize, billing.mode as usize);
                 let i = w * t.nm + m;
                 if t.caching[w] && billing.cached {
                     let fresh = (req.input_tokens - req.prefix_tokens) as f64;
                     let hit = match cache {
                         CacheMode::Defer => {
-                            cell.deferred[tier] += weight;
+                            cell.deferred[tier][mode] += weight;
                             None
                         }
                         CacheMode::Simulate(last_sent) => Some(match t.pinned[w] {
@@ -178,7 +207,7 @@ pub(crate) fn book(
                 output_tokens,
             } => {
                 cell.overhead_calls += weight;
-                let billing = pr.billing(input_tokens, 0, req.batch);
+                let billing = pr.billing(input_tokens, 0, req.batch, service);
                 let (tier, mode) = (billing.tier as usize, billing.mode as usize);
                 let tokens = &mut cell.tokens[OVERHEAD][tier][mode];
                 tokens[Component::Input as usize] += weight * input_tokens as f64;
@@ -197,7 +226,10 @@ pub(crate) fn book(
     match dec.accepted() {
         Some(c) => {
             counts.served += weight;
-            if inst.pricing[c.model.index()].mode(req.batch) == Mode::Batch {
+            if inst.pricing[c.model.index()]
+                .mode(req.batch, c.model.service().unwrap_or(req.service))
+                == Mode::Batch
+            {
                 counts.batch += weight;
             }
             counts.succeeded += succeeded;

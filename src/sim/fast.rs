@@ -58,7 +58,9 @@ use rayon::prelude::*;
 
 use crate::calendar::MONTH_SECONDS;
 use crate::catalog::Catalog;
-use crate::catalog::pricing::{CacheOutcome, CallShape, Component, Mode, Tier, Ttl, price_call};
+use crate::catalog::pricing::{
+    CacheOutcome, CallShape, Component, Mode, N_MODES, Tier, Ttl, price_call,
+};
 use crate::policy::{CallKind, Decision};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
@@ -105,7 +107,7 @@ pub struct Evaluated {
     pub success: Vec<f64>,
     pub escalation: Vec<f64>,
     /// Per policy: (model, cacheable calls per request by tier).
-    pub deferred: Vec<Vec<(usize, [f64; 2])>>,
+    pub deferred: Vec<Vec<(usize, Deferred)>>,
     /// Per policy, per block: mean A, mean S and success rate of the block's
     /// requests (see `moments`).
     pub blocks: Vec<Vec<[f64; 3]>>,
@@ -355,9 +357,9 @@ impl Evaluated {
             one.scale(1.0 / kf);
             let mut d = Vec::new();
             for (m, cell) in one.cells.iter_mut().enumerate() {
-                if cell.deferred[0] + cell.deferred[1] > 0.0 {
+                if deferred_total(&cell.deferred) > 0.0 {
                     d.push((m, cell.deferred));
-                    cell.deferred = [0.0, 0.0];
+                    cell.deferred = [[0.0; N_MODES]; 2];
                 }
             }
             deferred.push(d);
@@ -527,9 +529,9 @@ fn route_chunk(
                     let mut open = ctx.take_queried();
                     let accepted = dec.accepted().map(|c| c.model);
                     if let Some(m) = accepted
-                        && m.0 < 64
+                        && m.index() < 64
                     {
-                        open |= (1u64 << m.0) & !known.known;
+                        open |= (1u64 << m.index()) & !known.known;
                     }
                     if open != 0 && known.known.count_ones() < MAX_ENUMERATED {
                         let m = open.trailing_zeros() as usize;
@@ -682,7 +684,12 @@ fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (
         let pricing = &inst.pricing[m];
         let shape = match call.kind {
             CallKind::Main => {
-                let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch);
+                let billing = pricing.billing(
+                    req.input_tokens,
+                    req.prefix_tokens,
+                    req.batch,
+                    call.model.service().unwrap_or(req.service),
+                );
                 let cacheable = t.caching[w] && billing.cached;
                 if cacheable {
                     let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
@@ -697,6 +704,7 @@ fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (
                     cache: cacheable.then_some(CacheOutcome::Hit),
                     ttl: Ttl::FiveMinutes,
                     batch: req.batch,
+                    service: call.model.service().unwrap_or(req.service),
                 }
             }
             CallKind::Overhead {
@@ -709,6 +717,7 @@ fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (
                 cache: None,
                 ttl: Ttl::FiveMinutes,
                 batch: req.batch,
+                service: call.model.service().unwrap_or(req.service),
             },
         };
         all_hit += price_call(pricing, &shape).total();
@@ -732,6 +741,20 @@ pub fn hit_probability(lambda: f64, ttl: f64, horizon: f64) -> f64 {
     (1.0 - misses / lm).clamp(0.0, 1.0)
 }
 
+/// Deferred calls of one (workload, model), by `[price tier][mode]`.
+type Deferred = [[f64; N_MODES]; 2];
+
+/// All deferred calls, summed in index order.
+fn deferred_total(d: &Deferred) -> f64 {
+    let mut s = 0.0;
+    for row in d {
+        for x in row {
+            s += x;
+        }
+    }
+    s
+}
+
 /// Cache reads and writes booked for one (policy, workload, model) in one
 /// replication's month.
 struct CacheBook {
@@ -739,8 +762,8 @@ struct CacheBook {
     workload: usize,
     model: usize,
     write_component: Component,
-    read: [f64; 2],
-    write: [f64; 2],
+    read: Deferred,
+    write: Deferred,
     hits: f64,
     misses: f64,
     read_usd: f64,
@@ -801,7 +824,7 @@ fn month(
             let (mut calls_all, mut hits_all) = (0.0, 0.0);
             for &(model, d) in &ev.deferred[p] {
                 let i = w * t.nm + model;
-                let calls = s * (d[0] + d[1]);
+                let calls = s * deferred_total(&d);
                 // Calls a second that keep a prefix warm: each call, or for
                 // sessions each session's coverage (`sim::session_run`).
                 let lambda = match ev.coverage.get(p) {
@@ -812,19 +835,24 @@ fn month(
                     None => calls / (t.distinct[w] as f64 * MONTH_SECONDS),
                 };
                 let hit = match t.pinned[w] {
-                    None => hit_probability(lambda, t.ttl_s[i], MONTH_SECONDS),
+                    // Busy hours keep a cache warm, quiet ones let it
+                    // expire: the traffic-weighted mean over the week.
+                    None => inst.shape.traffic_weighted(|r| {
+                        hit_probability(lambda * r, t.ttl_s[i], MONTH_SECONDS)
+                    }),
                     Some(rate) => rate,
                 };
-                // Cache reads and writes are on-demand (batch is not cached).
+                // Cache reads and writes are on-demand at the call's service
+                // tier (batch is not cached).
                 let pricing = &inst.pricing[model];
-                let rate = |tier: Tier, c: Component| pricing.rate(tier, Mode::OnDemand, c);
+                let rate = |tier: Tier, mode: Mode, c: Component| pricing.rate(tier, mode, c);
                 let mut b = CacheBook {
                     policy: p,
                     workload: w,
                     model,
                     write_component: t.write[i],
-                    read: [0.0; 2],
-                    write: [0.0; 2],
+                    read: [[0.0; N_MODES]; 2],
+                    write: [[0.0; N_MODES]; 2],
                     hits: calls * hit,
                     misses: calls * (1.0 - hit),
                     read_usd: 0.0,
@@ -832,27 +860,33 @@ fn month(
                     miss_extra_usd: 0.0,
                 };
                 for tier in Tier::ALL {
-                    let k = tier as usize;
-                    b.read[k] = s * d[k] * prefix * hit;
-                    b.write[k] = s * d[k] * prefix * (1.0 - hit);
-                    b.read_usd += b.read[k] * rate(tier, Component::CacheRead) / 1e6;
-                    b.write_usd += b.write[k] * rate(tier, b.write_component) / 1e6;
-                    b.miss_extra_usd += b.write[k]
-                        * (rate(tier, b.write_component) - rate(tier, Component::CacheRead))
-                        / 1e6;
+                    for mode in Mode::ALL {
+                        let (k, j) = (tier as usize, mode as usize);
+                        b.read[k][j] = s * d[k][j] * prefix * hit;
+                        b.write[k][j] = s * d[k][j] * prefix * (1.0 - hit);
+                        let (r, wr) = (
+                            rate(tier, mode, Component::CacheRead),
+                            rate(tier, mode, b.write_component),
+                        );
+                        b.read_usd += b.read[k][j] * r / 1e6;
+                        b.write_usd += b.write[k][j] * wr / 1e6;
+                        b.miss_extra_usd += b.write[k][j] * (wr - r) / 1e6;
+                    }
                 }
                 cost += b.read_usd + b.write_usd;
                 calls_all += calls;
                 hits_all += calls * hit;
                 let swing: f64 = Tier::ALL
                     .into_iter()
-                    .map(|tier| {
-                        d[tier as usize]
+                    .flat_map(|tier| Mode::ALL.map(|mode| (tier, mode)))
+                    .map(|(tier, mode)| {
+                        d[tier as usize][mode as usize]
                             * prefix
-                            * (rate(tier, b.write_component) - rate(tier, Component::CacheRead))
+                            * (rate(tier, mode, b.write_component)
+                                - rate(tier, mode, Component::CacheRead))
                     })
                     .sum::<f64>()
-                    / (d[0] + d[1])
+                    / deferred_total(&d)
                     / 1e6;
                 let x = match t.pinned[w] {
                     None => Some(lambda * t.ttl_s[i]),
@@ -1047,9 +1081,11 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                     let led = &mut out.ledgers[m][b.policy];
                     let cell = led.cell_mut(b.workload, b.model);
                     for tier in 0..2 {
-                        let tok = &mut cell.tokens[MAIN][tier][0];
-                        tok[Component::CacheRead as usize] += k * b.read[tier];
-                        tok[b.write_component as usize] += k * b.write[tier];
+                        for mode in 0..N_MODES {
+                            let tok = &mut cell.tokens[MAIN][tier][mode];
+                            tok[Component::CacheRead as usize] += k * b.read[tier][mode];
+                            tok[b.write_component as usize] += k * b.write[tier][mode];
+                        }
                     }
                     cell.cache_hits += k * b.hits;
                     cell.cache_misses += k * b.misses;
@@ -1059,7 +1095,7 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                         if !tally.is_session() {
                             *tally = SessionTally::new();
                         }
-                        let written = k * (b.write[0] + b.write[1]);
+                        let written = k * deferred_total(&b.write);
                         tally.read -= written;
                         tally.write += written;
                         tally.swing_missed_usd += k * b.miss_extra_usd;

@@ -110,6 +110,8 @@ pub struct Instance {
     pub drawn: Vec<(String, f64)>,
     /// What each drawn value changes (same order as `drawn`).
     pub drawn_reach: Vec<Reach>,
+    /// When in the week requests arrive.
+    pub shape: crate::traffic::shape::Shape,
 }
 
 impl Instance {
@@ -124,6 +126,7 @@ impl Instance {
     /// A generator of this replication's requests.
     pub fn traffic(&self) -> crate::traffic::Traffic<'_> {
         crate::traffic::Traffic::new(&self.workloads, self.slope, self.outcome_correlation)
+            .with_shape(&self.shape)
     }
 }
 
@@ -238,6 +241,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
             prefix_tokens,
             cache,
             batch_share,
+            service: w.service,
             session,
         });
     }
@@ -280,6 +284,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
 
     let session_routing = s.policies.iter().map(|p| p.session).collect();
     Instance {
+        shape: s.shape.clone(),
         replication,
         session_routing,
         volumes,

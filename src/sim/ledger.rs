@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::catalog::pricing::{Component, ModelPricing, N_COMPONENTS};
+use crate::catalog::pricing::{Component, ModelPricing, N_COMPONENTS, N_MODES};
 use crate::stats::Sum;
 
 /// Answer calls or overhead (judges, classifiers).
@@ -22,26 +22,29 @@ pub struct Cell {
     pub calls: f64,
     pub overhead_calls: f64,
     /// Tokens by `[purpose][tier][mode][component]`.
-    pub tokens: [[[[f64; N_COMPONENTS]; 2]; 2]; 2],
+    pub tokens: [[[[f64; N_COMPONENTS]; N_MODES]; 2]; 2],
     pub cache_hits: f64,
     pub cache_misses: f64,
     /// Answer calls whose prefix was cacheable but whose hit or miss is left
-    /// to the fast path's closed form, by tier (0 in exact mode and after
-    /// the fast path resolves them).
-    pub deferred: [f64; 2],
+    /// to the fast path's closed form, by `[tier][mode]` (0 in exact mode
+    /// and after the fast path resolves them).
+    pub deferred: [[f64; N_MODES]; 2],
 }
 
 impl Cell {
     fn add(&mut self, o: &Cell, k: f64) {
-        self.deferred[0] += k * o.deferred[0];
-        self.deferred[1] += k * o.deferred[1];
+        for t in 0..2 {
+            for m in 0..N_MODES {
+                self.deferred[t][m] += k * o.deferred[t][m];
+            }
+        }
         self.calls += k * o.calls;
         self.overhead_calls += k * o.overhead_calls;
         self.cache_hits += k * o.cache_hits;
         self.cache_misses += k * o.cache_misses;
         for p in 0..2 {
             for t in 0..2 {
-                for m in 0..2 {
+                for m in 0..N_MODES {
                     for c in 0..N_COMPONENTS {
                         self.tokens[p][t][m][c] += k * o.tokens[p][t][m][c];
                     }
@@ -54,7 +57,7 @@ impl Cell {
     pub fn component_tokens(&self, purpose: usize, c: Component) -> f64 {
         let mut s = 0.0;
         for t in 0..2 {
-            for m in 0..2 {
+            for m in 0..N_MODES {
                 s += self.tokens[purpose][t][m][c as usize];
             }
         }
@@ -448,7 +451,7 @@ impl Ledger {
                 let cell = self.cell(w, m);
                 let out = &mut cells[w * self.n_models + m];
                 for tier in 0..2 {
-                    for mode in 0..2 {
+                    for mode in 0..N_MODES {
                         let rates = &pr.per_million[tier][mode];
                         let main = &cell.tokens[MAIN][tier][mode];
                         let ovh = &cell.tokens[OVERHEAD][tier][mode];

@@ -37,7 +37,7 @@ use std::collections::BinaryHeap;
 use crate::catalog::ModelId;
 use crate::catalog::pricing::{Component, Mode};
 use crate::policy::{CallKind, Context, Decision, SessionRouting, route_turn};
-use crate::sim::book::Tables;
+use crate::sim::book::{Tables, served_tier};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD, SessionTally, TURN_ROWS};
 use crate::sim::session::{InputSplit, SessionCache};
@@ -176,6 +176,7 @@ impl<'a> Runner<'a> {
                     st,
                     w,
                     c.model,
+                    inst.pricing[c.model].mode(false, wl.service),
                     time_s,
                     input,
                     c.summary,
@@ -201,6 +202,7 @@ impl<'a> Runner<'a> {
             required_capability: turn.required_capability,
             common: turn.common,
             batch: false,
+            service: wl.service,
             time_s,
             aux: turn.aux,
             key: turn.key,
@@ -225,7 +227,10 @@ impl<'a> Runner<'a> {
             let mut latency_ms = 0.0;
             for call in dec.calls() {
                 let m = call.model.index();
-                let (ttft, ms_per_token) = tables.latency[m];
+                let service = call.model.service().unwrap_or(req.service);
+                let (ttft, ms_per_token) =
+                    tables.latency[m][served_tier(&inst.pricing[m], false, service)];
+                let mode = inst.pricing[m].mode(false, service);
                 match call.kind {
                     CallKind::Main => {
                         bill_main(
@@ -235,6 +240,7 @@ impl<'a> Runner<'a> {
                             st,
                             w,
                             m,
+                            mode,
                             time_s,
                             req.input_tokens,
                             req.output_tokens,
@@ -252,13 +258,11 @@ impl<'a> Runner<'a> {
                         let tier = pr.tier(input_tokens);
                         let cell = led.cell_mut(w, m);
                         cell.overhead_calls += weight;
-                        let tokens = &mut cell.tokens[OVERHEAD][tier as usize][0];
+                        let tokens = &mut cell.tokens[OVERHEAD][tier as usize][mode as usize];
                         tokens[Component::Input as usize] += weight * input_tokens as f64;
                         tokens[Component::Output as usize] += weight * output_tokens as f64;
-                        let usd = (input_tokens as f64
-                            * pr.rate(tier, Mode::OnDemand, Component::Input)
-                            + output_tokens as f64
-                                * pr.rate(tier, Mode::OnDemand, Component::Output))
+                        let usd = (input_tokens as f64 * pr.rate(tier, mode, Component::Input)
+                            + output_tokens as f64 * pr.rate(tier, mode, Component::Output))
                             / 1e6;
                         st.cost += usd;
                         st.uncached += usd;
@@ -363,6 +367,7 @@ fn bill_main(
     st: &mut PolicySession,
     w: usize,
     m: usize,
+    mode: Mode,
     time_s: f64,
     input: u64,
     output: u64,
@@ -395,19 +400,19 @@ fn bill_main(
     let cell = led.cell_mut(w, m);
     cell.calls += weight;
     let tk = tier as usize;
-    let tokens = &mut cell.tokens[MAIN][tk][0];
+    let tokens = &mut cell.tokens[MAIN][tk][mode as usize];
     tokens[Component::Input as usize] += weight * split.fresh as f64;
     tokens[write_c as usize] += weight * (split.write - deferred) as f64;
     tokens[Component::CacheRead as usize] += weight * split.read as f64;
     tokens[Component::Output as usize] += weight * output as f64;
     if deferred > 0 {
-        cell.deferred[tk] += weight;
+        cell.deferred[tk][mode as usize] += weight;
     } else if split.read > 0 {
         cell.cache_hits += weight;
     } else if split.write > 0 {
         cell.cache_misses += weight;
     }
-    let rate = |c: Component| pr.rate(tier, Mode::OnDemand, c);
+    let rate = |c: Component| pr.rate(tier, mode, c);
     let read_rate = rate(Component::CacheRead);
     let write_rate = rate(write_c);
     st.calls += 1.0;

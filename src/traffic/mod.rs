@@ -14,6 +14,7 @@
 
 pub mod request;
 pub mod session;
+pub mod shape;
 pub mod sobol;
 
 pub use request::{Outcomes, Request, SessionState};
@@ -23,7 +24,7 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp1};
 
 use crate::calendar::MONTH_SECONDS;
-use crate::catalog::pricing::Ttl;
+use crate::catalog::pricing::{ServiceTier, Ttl};
 use crate::catalog::{Modality, TaskKind};
 use crate::quality::required_capability;
 use crate::random::Generator;
@@ -58,6 +59,8 @@ pub struct WorkloadInst {
     pub prefix_tokens: u64,
     pub cache: CacheInst,
     pub batch_share: f64,
+    /// The service tier the workload's calls ask for.
+    pub service: ServiceTier,
     /// Set for a session workload: its unit is a session, `input` what each
     /// turn appends, `output` each turn's answer, `difficulty` the session's.
     pub session: Option<session::SessionInst>,
@@ -70,6 +73,8 @@ pub struct Traffic<'a> {
     outcome_correlation: f64,
     alias: Option<WeightedAliasIndex<f64>>,
     distinct: Vec<u32>,
+    /// Arrival times follow this shape (`None` or flat: uniform).
+    shape: Option<&'a shape::Shape>,
 }
 
 impl<'a> Traffic<'a> {
@@ -95,7 +100,14 @@ impl<'a> Traffic<'a> {
             outcome_correlation,
             alias,
             distinct,
+            shape: None,
         }
+    }
+
+    /// Arrivals shaped over the week (a flat shape changes nothing).
+    pub fn with_shape(mut self, shape: &'a shape::Shape) -> Traffic<'a> {
+        self.shape = (!shape.is_flat()).then_some(shape);
+        self
     }
 
     /// Generates `n` units of one month in arrival order: requests to `f`,
@@ -119,13 +131,17 @@ impl<'a> Traffic<'a> {
         for _ in 0..n {
             let gap: f64 = Exp1.sample(rng);
             t += gap * mean_gap;
+            let at = match self.shape {
+                Some(s) => s.warp(t),
+                None => t,
+            };
             let w = match &self.alias {
                 Some(a) => a.sample(rng),
                 None => 0,
             };
             let wl = &self.workloads[w];
             if let Some(s) = &wl.session {
-                session::draw_session(wl, s, w, t, self.distinct[w], slope, rho, rng, &mut draw);
+                session::draw_session(wl, s, w, at, self.distinct[w], slope, rho, rng, &mut draw);
                 g(&draw);
                 continue;
             }
@@ -154,7 +170,8 @@ impl<'a> Traffic<'a> {
                 required_capability: required_capability(difficulty, u, slope),
                 common,
                 batch,
-                time_s: t,
+                service: wl.service,
+                time_s: at,
                 aux,
                 key: rng.next_u64(),
                 outcomes: Outcomes::default(),
@@ -265,6 +282,7 @@ pub fn stratified_sample(
                         required_capability: required_capability(difficulty, 0.5, slope),
                         common: true,
                         batch,
+                        service: wl.service,
                         time_s: 0.0,
                         aux,
                         key: rng.next_u64(),

@@ -16,6 +16,7 @@
 //!   streams as it needs; the same stream gives the same draw to every
 //!   policy, so policies are compared on the same coin flips.
 
+use crate::catalog::pricing::ServiceTier;
 use crate::catalog::{Modality, TaskKind};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,6 +42,9 @@ pub struct Request {
     pub common: bool,
     /// Eligible for batch inference.
     pub batch: bool,
+    /// The service tier the request's calls ask for, unless a policy step
+    /// names its own (see `ModelId::service`).
+    pub service: ServiceTier,
     /// Arrival time in seconds from the start of the month.
     pub time_s: f64,
     /// Uniforms for the coin flips built-in policies make most (the first
@@ -171,6 +175,7 @@ mod tests {
             required_capability: 0.5,
             common: true,
             batch: false,
+            service: ServiceTier::Standard,
             time_s: 0.0,
             aux: [0.5; 4],
             key,

@@ -121,14 +121,17 @@ fn a_decision_keeps_every_call_past_its_preallocated_room() {
     let mut d = Decision::default();
     let mut last = 0;
     for i in 0..100u16 {
-        last = d.call(tiersim::ModelId(i % 3));
+        last = d.call(tiersim::ModelId::new(i as usize % 3));
     }
     d.accept(last);
     assert_eq!(d.calls().len(), 100);
     assert!(d.calls().len() > tiersim::policy::MAX_CALLS);
     // The accepted call is the 100th, not a slot reused past the room.
     assert_eq!(last, 99);
-    assert_eq!(d.accepted().map(|c| c.model), Some(tiersim::ModelId(0)));
+    assert_eq!(
+        d.accepted().map(|c| c.model),
+        Some(tiersim::ModelId::new(0))
+    );
 }
 
 /// Thread independence in the library, in both modes: the same scenario

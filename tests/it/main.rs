@@ -13,6 +13,7 @@
 //! | `properties` | invariants over random scenarios (proptest) |
 //! | `whatif` | sweeps, sensitivity, credits, compare, provisioned |
 //! | `calibrate` | quality profiles from evaluation results |
+//! | `capacity` | service tiers, traffic shape, quotas, latency objectives by hand |
 //! | `replay` | invocation logs in, workloads and bills out |
 //! | `reports` | `--out` files, charts, the HTML page in a browser |
 //! | `schema` | the JSON Schemas against the shipped files |
@@ -28,6 +29,7 @@ mod common;
 mod agreement;
 mod architecture;
 mod calibrate;
+mod capacity;
 mod cli;
 mod corpus;
 mod fast;

@@ -280,7 +280,7 @@ fn every_mutant_of_every_shipped_scenario_is_refused_or_runs_clean() {
             .filter(|f| f.ends_with(".yaml"))
             .collect();
     files.sort();
-    assert_eq!(files.len(), 6, "{files:?}");
+    assert_eq!(files.len(), 7, "{files:?}");
     for rel in &files {
         mutants(
             &read(rel),

@@ -3,7 +3,7 @@
 //! written as the arithmetic a person would do, not produced by tiersim.
 
 use tiersim::catalog::Catalog;
-use tiersim::catalog::pricing::{CacheOutcome, CallShape, Charges, Ttl, price_call};
+use tiersim::catalog::pricing::{CacheOutcome, CallShape, Charges, ServiceTier, Ttl, price_call};
 
 fn catalog() -> Catalog {
     Catalog::load("bedrock-2026-11", None).expect("embedded catalog loads")
@@ -28,6 +28,7 @@ fn call(input: u64, output: u64) -> CallShape {
         cache: None,
         ttl: Ttl::FiveMinutes,
         batch: false,
+        service: ServiceTier::Standard,
     }
 }
 

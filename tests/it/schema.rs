@@ -96,7 +96,7 @@ fn every_shipped_scenario_and_catalog_is_valid() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 11);
+    assert_eq!(checked, 12);
 }
 
 #[test]

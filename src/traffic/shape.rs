@@ -1,0 +1,242 @@
+//! When in the week requests arrive: a daily profile, a weekend factor and
+//! the burst of the busiest minute.
+//!
+//! Traffic is not flat. Quotas are counted per minute, so the busiest
+//! minute, not the month's average, decides throttling; and prompt caches
+//! stay warm in busy hours and expire in quiet ones. A [`Shape`] is the
+//! relative arrival rate of each of the week's 168 hours (mean 1 over the
+//! week), so volumes keep their meaning; the month starts on a Monday at
+//! 00:00 UTC and repeats the week.
+//!
+//! A flat shape is exactly the uniform arrivals tiersim always had: the
+//! engines check [`Shape::is_flat`] and take their old path, so outputs of
+//! scenarios without a shape do not move by a bit.
+
+use crate::calendar::MONTH_SECONDS;
+
+/// Hours in a week.
+pub const WEEK_HOURS: usize = 168;
+const HOUR_S: f64 = 3600.0;
+const WEEK_S: f64 = WEEK_HOURS as f64 * HOUR_S;
+
+/// Named daily profiles (24 hourly weights, UTC, any scale). These are
+/// assumptions, chosen to be easy to reason about, not measurements:
+/// replace them with your own hours (`tiersim profile` derives them from
+/// invocation logs).
+pub const PRESETS: &[(&str, &str, [f64; 24])] = &[
+    ("flat", "every hour alike", [1.0; 24]),
+    (
+        "business_hours",
+        "09:00-17:00 at 4x the night rate, 07:00-09:00 and 17:00-20:00 at 2x",
+        [
+            1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0,
+            2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0,
+        ],
+    ),
+    (
+        "consumer_evenings",
+        "18:00-23:00 at 3x the small hours (01:00-07:00), daytime at 1.5x",
+        [
+            1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5,
+            1.5, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0,
+        ],
+    ),
+];
+
+/// The names of the presets, for messages.
+pub fn preset_names() -> String {
+    PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+}
+
+/// Arrival rate over the week, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    /// Relative rate of each hour of the week (Monday 00:00 UTC first),
+    /// mean 1.
+    pub hourly: [f64; WEEK_HOURS],
+    /// The busiest minute of an hour over that hour's average minute
+    /// (1 to 2).
+    pub peak_minute_factor: f64,
+    /// Cumulative uniform-time at the start of each hour (seconds; 169
+    /// entries, the last one a week).
+    cumulative: Vec<f64>,
+    flat: bool,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape::new(&[1.0; 24], 1.0, 1.0)
+    }
+}
+
+impl Shape {
+    /// A shape from 24 hourly weights (positive, any scale, at least one
+    /// above 0), the weekend's rate relative to a weekday's and the burst
+    /// of the busiest minute. Callers validate the numbers (the scenario
+    /// does, with located messages); out-of-range values are clamped here
+    /// so building cannot fail.
+    pub fn new(daily: &[f64; 24], weekend_factor: f64, peak_minute_factor: f64) -> Shape {
+        let mut hourly = [0.0; WEEK_HOURS];
+        for (h, x) in hourly.iter_mut().enumerate() {
+            let day = h / 24;
+            let w = daily[h % 24].max(0.0);
+            *x = if day >= 5 {
+                w * weekend_factor.max(0.0)
+            } else {
+                w
+            };
+        }
+        let mean = hourly.iter().sum::<f64>() / WEEK_HOURS as f64;
+        let flat = hourly.iter().all(|&x| x == hourly[0]) && hourly[0] > 0.0;
+        if mean > 0.0 {
+            for x in &mut hourly {
+                *x /= mean;
+            }
+        } else {
+            hourly = [1.0; WEEK_HOURS];
+        }
+        let mut cumulative = Vec::with_capacity(WEEK_HOURS + 1);
+        let mut c = 0.0;
+        cumulative.push(0.0);
+        for x in &hourly {
+            c += x * HOUR_S;
+            cumulative.push(c);
+        }
+        Shape {
+            hourly,
+            peak_minute_factor: peak_minute_factor.clamp(1.0, 2.0),
+            cumulative,
+            flat,
+        }
+    }
+
+    /// Arrivals are uniform over the week (the minute burst aside).
+    pub fn is_flat(&self) -> bool {
+        self.flat
+    }
+
+    /// The busiest hour's rate over the week's average.
+    pub fn peak_hour_factor(&self) -> f64 {
+        self.hourly.iter().cloned().fold(0.0, f64::max)
+    }
+
+    /// The busiest minute's rate over the month's average minute.
+    pub fn peak_factor(&self) -> f64 {
+        self.peak_hour_factor() * self.peak_minute_factor
+    }
+
+    /// Maps a time of a homogeneous Poisson process (rate 1 on average)
+    /// to the shaped process: the inverse of the cumulative rate, hour by
+    /// hour. The identity for a flat shape.
+    pub fn warp(&self, t: f64) -> f64 {
+        if self.flat {
+            return t;
+        }
+        let weeks = (t / WEEK_S).floor();
+        let r = t - weeks * WEEK_S;
+        // The hour whose cumulative span holds r.
+        let k = match self
+            .cumulative
+            .binary_search_by(|c| c.partial_cmp(&r).unwrap_or(std::cmp::Ordering::Less))
+        {
+            Ok(i) => i.min(WEEK_HOURS - 1),
+            Err(i) => i.saturating_sub(1).min(WEEK_HOURS - 1),
+        };
+        let rate = self.hourly[k];
+        let within = if rate > 0.0 {
+            ((r - self.cumulative[k]) / rate).min(HOUR_S)
+        } else {
+            0.0
+        };
+        weeks * WEEK_S + k as f64 * HOUR_S + within
+    }
+
+    /// The traffic-weighted mean over the week's hours of `f(rate)`, where
+    /// `rate` is an hour's relative rate (`f(1)` for a flat shape, exactly).
+    pub fn traffic_weighted(&self, f: impl Fn(f64) -> f64) -> f64 {
+        if self.flat {
+            return f(1.0);
+        }
+        let mut s = 0.0;
+        for &x in &self.hourly {
+            if x > 0.0 {
+                s += x * f(x);
+            }
+        }
+        s / WEEK_HOURS as f64
+    }
+
+    /// Expected demand above `quota` in a minute, as a share of all demand,
+    /// when the month's average minute asks for `mean_per_minute`: each
+    /// hour's minutes spread uniformly between `(2 - b)` and `b` times the
+    /// hour's mean (`b` the peak-minute factor), and whatever a minute asks
+    /// beyond the quota is refused (not retried).
+    pub fn throttled_share(&self, mean_per_minute: f64, quota: f64) -> f64 {
+        if mean_per_minute <= 0.0 {
+            return 0.0;
+        }
+        let b = self.peak_minute_factor;
+        let mut over = 0.0;
+        let mut total = 0.0;
+        for &x in &self.hourly {
+            let mu = mean_per_minute * x;
+            total += mu;
+            over += excess_uniform(mu * (2.0 - b), mu * b, quota);
+        }
+        if total > 0.0 { over / total } else { 0.0 }
+    }
+}
+
+/// `E[max(0, X - q)]` for `X` uniform on `[a, c]` (a point mass when `a = c`).
+pub fn excess_uniform(a: f64, c: f64, q: f64) -> f64 {
+    if q >= c {
+        0.0
+    } else if q <= a {
+        0.5 * (a + c) - q
+    } else {
+        (c - q) * (c - q) / (2.0 * (c - a))
+    }
+}
+
+/// Minutes in tiersim's month.
+pub fn month_minutes() -> f64 {
+    MONTH_SECONDS / 60.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_is_the_identity() {
+        let s = Shape::default();
+        assert!(s.is_flat());
+        for t in [0.0, 1.5, 86_400.0, 2_000_000.5] {
+            assert_eq!(s.warp(t), t);
+        }
+        assert_eq!(s.traffic_weighted(|x| x * 0.3), 0.3);
+    }
+
+    #[test]
+    fn two_level_shape_puts_arrivals_where_the_rate_is() {
+        // 12 hours at 3, 12 at 1: mean 2, so relative 1.5 and 0.5.
+        let mut d = [1.0; 24];
+        d[..12].fill(3.0);
+        let s = Shape::new(&d, 1.0, 1.0);
+        assert!((s.hourly[0] - 1.5).abs() < 1e-12 && (s.hourly[12] - 0.5).abs() < 1e-12);
+        // Uniform time 1.5 h lands at 1 h (rate 1.5 in the first hours).
+        assert!((s.warp(1.5 * 3600.0) - 3600.0).abs() < 1e-6);
+        // The first 12 hours hold 18 h of uniform time; 18 h + 0.5 h of
+        // uniform time is one hour into the quiet half.
+        assert!((s.warp(18.5 * 3600.0) - 13.0 * 3600.0).abs() < 1e-6);
+        assert!((s.peak_hour_factor() - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn excess_of_a_uniform_by_hand() {
+        // U(0, 10) over 7.5: (2.5)^2 / 20 = 0.3125.
+        assert!((excess_uniform(0.0, 10.0, 7.5) - 0.3125).abs() < 1e-15);
+        assert_eq!(excess_uniform(0.0, 10.0, 10.0), 0.0);
+        assert!((excess_uniform(4.0, 6.0, 1.0) - 4.0).abs() < 1e-15);
+    }
+}
