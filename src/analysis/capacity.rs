@@ -2,20 +2,8 @@
 //! busiest minute, what to ask for if not, and what the service tiers cost
 //! or save.
 //!
-//! Bedrock counts a model's traffic against one tokens-per-minute quota per
-//! model and inference profile, by rules that differ from billing (Bedrock
-//! user guide, "How tokens are counted"; catalog source `aws-bedrock-quotas`):
-//!
-//! - when a call starts it reserves its input tokens (cache reads included)
-//!   plus `max_tokens` times the model's output burndown (5 for Claude
-//!   4-generation models); when it ends the reservation is settled to what
-//!   it used: input tokens other than cache reads, plus output tokens times
-//!   the burndown;
-//! - so a minute's count is the settled use of the calls that ended in it
-//!   plus the unsettled reservation of the calls still running, about
-//!   `calls a minute × mean latency / 60` of them.
-//!
-//! Demand is taken in the horizon's busiest month (mean over
+//! How a call counts against a quota is `sim::quota`'s (the engine uses it
+//! too, to simulate throttling). Demand is taken in the horizon's busiest month (mean over
 //! replications), per policy and model, summed over workloads. The
 //! month's average minute is scaled by the traffic shape to the busiest
 //! hour and by the peak-minute factor to its busiest minute. Throttling is
@@ -28,23 +16,14 @@
 
 use serde::Serialize;
 
-use crate::catalog::pricing::{Component, Mode, N_MODES, ServiceTier};
+use crate::catalog::pricing::{Mode, N_MODES, ServiceTier};
 use crate::scenario::Scenario;
 use crate::sim::Run;
 use crate::sim::ledger::{MAIN, OVERHEAD};
+use crate::sim::quota;
 use crate::traffic::shape::month_minutes;
 
-/// Where a quota figure comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuotaOrigin {
-    /// The scenario's `quotas`.
-    Scenario,
-    /// The catalog's published default.
-    Catalog,
-    /// Neither states one.
-    Unknown,
-}
+pub use crate::sim::quota::QuotaOrigin;
 
 /// One policy's demand on one model's quota.
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +106,7 @@ impl Capacity {
     /// only then.
     pub fn asked(s: &Scenario) -> bool {
         s.shape_given
+            || s.simulate_throttling
             || !s.quotas.is_empty()
             || s.workloads.iter().any(|w| {
                 w.max_tokens.is_some() || w.slo.is_some() || w.service != ServiceTier::Standard
@@ -167,75 +147,37 @@ pub fn capacity(s: &Scenario, run: &Run) -> Capacity {
             });
         }
         for (mi, model) in s.catalog.models.iter().enumerate() {
-            let b = model.quota.output_burndown;
-            let (mut calls, mut settled, mut overhang_in_flight) = (0.0, 0.0, 0.0);
-            for (w, wl) in s.workloads.iter().enumerate() {
-                let c = led.cell(w, mi);
-                if c.calls + c.overhead_calls <= 0.0 {
-                    continue;
-                }
-                let tok = |purpose: usize, comp: Component| c.component_tokens(purpose, comp);
-                let input = |purpose: usize| {
-                    tok(purpose, Component::Input)
-                        + tok(purpose, Component::CacheWrite5m)
-                        + tok(purpose, Component::CacheWrite1h)
-                };
-                let (out_main, out_ovh) = (
-                    tok(MAIN, Component::Output),
-                    tok(OVERHEAD, Component::Output),
-                );
-                settled += input(MAIN) + input(OVERHEAD) + b * (out_main + out_ovh);
-                // Reserved beyond what is settled, per call: cache reads and
-                // the unused part of max_tokens (overhead calls are taken to
-                // set max_tokens to what they write).
-                let max_tokens = wl
-                    .max_tokens
-                    .unwrap_or(model.max_output)
-                    .min(model.max_output) as f64;
-                let overhang = tok(MAIN, Component::CacheRead)
-                    + b * (c.calls * max_tokens - out_main).max(0.0);
-                // Calls in flight at a minute's end: latency / 60 of a
-                // minute's calls (mean latency of this cell's answer calls).
-                let latency_s = if c.calls > 0.0 {
-                    (model.latency.ttft_ms + out_main / c.calls * 1000.0 / model.latency.output_tps)
-                        / 1000.0
-                } else {
-                    0.0
-                };
-                overhang_in_flight += overhang * (latency_s / 60.0).min(1.0);
-                calls += c.calls + c.overhead_calls;
-            }
-            if calls <= 0.0 {
+            let Some(d) = quota::demand(s, led, mi) else {
                 continue;
-            }
-            let settled_tpm = settled / minutes;
-            let demand_tpm = (settled + overhang_in_flight) / minutes;
-            let peak = demand_tpm * shape.peak_factor();
-            let (quota, origin) = match s.quotas.iter().find(|q| q.0.index() == mi) {
-                Some(q) => (Some(q.1), QuotaOrigin::Scenario),
-                None => match model.quota.tokens_per_minute {
-                    Some(q) => (Some(q), QuotaOrigin::Catalog),
-                    None => (None, QuotaOrigin::Unknown),
-                },
             };
+            let settled_tpm = d.settled / minutes;
+            let demand_tpm = d.per_minute();
+            let peak = demand_tpm * shape.peak_factor();
+            let (quota, origin) = quota::quota_of(s, mi);
             let profile = s.profile_used[mi]
                 .as_ref()
                 .map(|(p, _)| p.clone())
                 .unwrap_or_else(|| s.profile.clone());
+            // When throttling was simulated, the share the run refused
+            // (its demand before refusals); else the share it would.
+            let throttled = match &run.throttled {
+                Some(t) => quota.map(|_| t[m][p][mi]),
+                None => quota.map(|q| shape.throttled_share(demand_tpm, q)),
+            };
             quotas.push(QuotaLine {
                 policy: name.clone(),
                 model: model.key.clone(),
                 profile,
                 month: m + 1,
-                calls_per_minute: calls / minutes,
+                calls_per_minute: d.calls / minutes,
                 settled_tpm,
                 demand_tpm,
                 peak_demand_tpm: peak,
-                output_burndown: b,
+                output_burndown: model.quota.output_burndown,
                 quota_tpm: quota,
                 quota_origin: origin,
                 headroom_tpm: quota.map(|q| q - peak),
-                throttled_share: quota.map(|q| shape.throttled_share(demand_tpm, q)),
+                throttled_share: throttled,
                 quota_to_request_tpm: (peak / 10_000.0).ceil() * 10_000.0,
             });
         }

@@ -151,6 +151,7 @@ pub fn run(p: RunPlan) -> Result<()> {
                 max_quality_loss_pp: p.max_quality_loss_pp,
                 credits,
                 notes: &notes,
+                capacity: o.capacity.as_ref(),
             },
         )?;
     }

@@ -234,6 +234,26 @@ fn profile_log(
                 .max(1.0)
         )
     ));
+    if let Some(shape) = &d.shape {
+        let daily: Vec<String> = shape.daily.iter().map(|x| format!("{x:.2}")).collect();
+        s.push_str(&format!(
+            "  # when the log's requests arrived (UTC, weekday hours; {})\n  shape:\n    daily: [{}]\n",
+            "the month is taken to start on a Monday",
+            daily.join(", ")
+        ));
+        if let Some(w) = shape.weekend_factor {
+            s.push_str(&format!("    weekend_factor: {:.3}\n", w.clamp(0.0, 10.0)));
+        }
+        if let Some(f) = shape.peak_minute_factor {
+            if f > 2.0 {
+                s.push_str(&format!(
+                    "    peak_minute_factor: 2   # the log's busiest minute was {f:.2}x its hour's average minute; 2 is the most tiersim models\n"
+                ));
+            } else {
+                s.push_str(&format!("    peak_minute_factor: {:.3}\n", f.max(1.0)));
+            }
+        }
+    }
     if let Some(p) = d.peak_to_average {
         s.push_str(&format!("peak_to_average: {:.2}\n", p.max(1.0)));
     }

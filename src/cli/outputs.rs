@@ -65,6 +65,7 @@ pub struct RunResults<'a> {
     pub max_quality_loss_pp: f64,
     pub credits: &'a [CreditReport],
     pub notes: &'a [String],
+    pub capacity: Option<&'a tiersim::analysis::capacity::Capacity>,
 }
 
 pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
@@ -107,6 +108,7 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
         notes: r.notes,
         figures: &figures,
         provenance: &prov,
+        capacity: r.capacity,
     })?;
     dir.write("report.html", page.as_bytes())?;
     finish(dir, prov, sim.quiet)

@@ -154,11 +154,146 @@ pub struct Log {
     pub labels: BTreeMap<String, LabelTally>,
     /// Requests per hour of day (UTC).
     pub by_hour: [usize; 24],
+    /// The arrival pattern over the week: see [`Arrivals`].
+    pub arrivals: Arrivals,
     pub timestamped: usize,
     pub first: Option<f64>,
     pub last: Option<f64>,
     /// The log's own cost at catalog prices (read with prices only).
     pub bill: Option<Bill>,
+}
+
+/// Arrival counts a log's timestamps give, bounded: per hour of the week
+/// (Monday 00:00 UTC first), the days seen, and per minute (for the
+/// busiest minute; at most [`Arrivals::MAX_MINUTES`] distinct minutes,
+/// about four years, are kept).
+#[derive(Debug, Clone, Default)]
+pub struct Arrivals {
+    /// 168 counts once a timestamp is seen.
+    pub week_hours: Vec<usize>,
+    pub days: std::collections::BTreeSet<i64>,
+    pub minutes: std::collections::HashMap<i64, u32>,
+    /// More distinct minutes than kept: no busiest-minute figure.
+    pub minutes_overflow: bool,
+}
+
+impl Arrivals {
+    pub const MAX_MINUTES: usize = 1 << 21;
+    pub const MAX_DAYS: usize = 100_000;
+
+    /// Counts a request at `ts` seconds since the Unix epoch.
+    pub fn add(&mut self, ts: f64) {
+        if !ts.is_finite() {
+            return;
+        }
+        if self.week_hours.is_empty() {
+            self.week_hours = vec![0; 168];
+        }
+        let day = (ts / 86_400.0).floor() as i64;
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 (Monday = 0).
+        let weekday = (day + 3).rem_euclid(7) as usize;
+        let hour = (ts.rem_euclid(86_400.0) / 3600.0) as usize % 24;
+        self.week_hours[weekday * 24 + hour] += 1;
+        if self.days.len() < Self::MAX_DAYS {
+            self.days.insert(day);
+        }
+        let minute = (ts / 60.0).floor() as i64;
+        if let Some(n) = self.minutes.get_mut(&minute) {
+            *n += 1;
+        } else if self.minutes.len() < Self::MAX_MINUTES {
+            self.minutes.insert(minute, 1);
+        } else {
+            self.minutes_overflow = true;
+        }
+    }
+
+    /// The daily shape, the weekend factor and the busiest minute's burst,
+    /// when the log spans at least a day and holds at least 240
+    /// timestamped requests.
+    pub fn shape(&self, timestamped: usize, span_seconds: Option<f64>) -> Option<DerivedShape> {
+        if self.week_hours.len() != 168 {
+            return None;
+        }
+        let weekend = |d: &i64| (d + 3).rem_euclid(7) >= 5;
+        let weekend_days = self.days.iter().filter(|d| weekend(d)).count();
+        let weekday_days = self.days.len() - weekend_days;
+        // The busiest hour (most requests; of equals, the burstier), and
+        // its busiest minute.
+        let busiest = (!self.minutes_overflow && !self.minutes.is_empty()).then(|| {
+            let mut by_hour: std::collections::HashMap<i64, (u64, u32)> = Default::default();
+            for (&m, &n) in &self.minutes {
+                let e = by_hour.entry(m.div_euclid(60)).or_default();
+                e.0 += n as u64;
+                e.1 = e.1.max(n);
+            }
+            by_hour.values().copied().max().unwrap_or((0, 0))
+        });
+        let mut week = [0usize; 168];
+        week.copy_from_slice(&self.week_hours);
+        shape_from(
+            &week,
+            (weekday_days, weekend_days),
+            busiest.map(|(t, p)| (t, p as u64)),
+            timestamped,
+            span_seconds,
+        )
+    }
+}
+
+/// The shape of traffic from its counts per hour of the week (Monday 00:00
+/// UTC first), the weekday and weekend days seen, and the busiest hour's
+/// requests and busiest minute: `None` below 240 timestamped requests or a
+/// day of span. Shared by a log read directly and the aggregate query.
+pub fn shape_from(
+    week_hours: &[usize; 168],
+    (weekday_days, weekend_days): (usize, usize),
+    busiest_hour: Option<(u64, u64)>,
+    timestamped: usize,
+    span_seconds: Option<f64>,
+) -> Option<DerivedShape> {
+    if timestamped < 240 || span_seconds.is_none_or(|s| s < 86_400.0) {
+        return None;
+    }
+    let (weekday_days, weekend_days) = (weekday_days as f64, weekend_days as f64);
+    let mut weekday = [0.0; 24];
+    let mut all = [0.0; 24];
+    let (mut wd_total, mut we_total) = (0.0, 0.0);
+    for (i, &n) in week_hours.iter().enumerate() {
+        let (day, h) = (i / 24, i % 24);
+        all[h] += n as f64;
+        if day < 5 {
+            weekday[h] += n as f64;
+            wd_total += n as f64;
+        } else {
+            we_total += n as f64;
+        }
+    }
+    let hours = if wd_total > 0.0 { weekday } else { all };
+    let mean = hours.iter().sum::<f64>() / 24.0;
+    let daily = hours.map(|x| if mean > 0.0 { x / mean } else { 1.0 });
+    let weekend_factor = (weekday_days > 0.0 && weekend_days > 0.0 && wd_total > 0.0)
+        .then(|| (we_total / weekend_days) / (wd_total / weekday_days));
+    let peak_minute_factor = busiest_hour
+        .filter(|(total, _)| *total > 0)
+        .map(|(total, peak)| peak as f64 / (total as f64 / 60.0));
+    Some(DerivedShape {
+        daily,
+        weekend_factor,
+        peak_minute_factor,
+    })
+}
+
+/// When a log's requests arrive, as a scenario's `volume.shape` states it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DerivedShape {
+    /// Weekday hourly weights (UTC), mean 1 (all days' when the log has
+    /// no weekday).
+    pub daily: [f64; 24],
+    /// A weekend day's requests over a weekday's, when the log has both.
+    pub weekend_factor: Option<f64>,
+    /// The busiest hour's busiest minute over that hour's average minute.
+    /// With few requests a minute it includes their Poisson noise.
+    pub peak_minute_factor: Option<f64>,
 }
 
 impl Log {
@@ -541,6 +676,7 @@ impl<'o, 'a> State<'o, 'a> {
         if let Some(ts) = r.timestamp {
             log.timestamped += 1;
             log.by_hour[(ts.rem_euclid(86_400.0) / 3600.0) as usize % 24] += 1;
+            log.arrivals.add(ts);
             log.first = Some(log.first.map_or(ts, |f| f.min(ts)));
             log.last = Some(log.last.map_or(ts, |l| l.max(ts)));
         }
@@ -726,6 +862,8 @@ pub struct Derived {
     pub peak_to_average: Option<f64>,
     /// Requests per hour of day (UTC).
     pub by_hour: [usize; 24],
+    /// The traffic shape the timestamps give (logs read directly only).
+    pub shape: Option<DerivedShape>,
 }
 
 /// A workload name from a log label: letters, digits, '-' and '_' (60 at
@@ -829,6 +967,7 @@ impl Derived {
                 max / (timestamped as f64 / 24.0)
             }),
             by_hour,
+            shape: None,
         }
     }
 }
@@ -854,14 +993,16 @@ pub fn derive(log: &Log) -> Derived {
         (Some(lo), Some(hi)) => Some(hi - lo),
         _ => None,
     };
-    Derived::assemble(
+    let mut d = Derived::assemble(
         log.requests,
         log.malformed,
         workloads_of(labels, log.requests),
         log.by_hour,
         log.timestamped,
         span,
-    )
+    );
+    d.shape = log.arrivals.shape(log.timestamped, d.span_seconds);
+    d
 }
 
 /// The log's own cost at catalog prices.

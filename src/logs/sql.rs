@@ -12,6 +12,12 @@
 //!   token sum, so each bucket is represented by its exact mean;
 //! - `hour`: requests per hour of day (UTC), the daily shape;
 //! - `peak_minute`: the most requests in any one minute;
+//! - `week_hour`: requests per hour of the week (bucket 0 = Monday
+//!   00:00-01:00 UTC), the weekly shape;
+//! - `days`: distinct days seen, weekdays (bucket 0) and weekend days
+//!   (bucket 1);
+//! - `busiest_hour`: the busiest hour's requests (`requests`) and its
+//!   busiest minute's (`bucket`), for the minute burst;
 //! - `span`: the first and last timestamp, in seconds since the epoch.
 //!
 //! Records without an input or output token count are left out, as
@@ -87,6 +93,17 @@ FROM c WHERE ts IS NOT NULL GROUP BY hour(ts)
 UNION ALL
 SELECT 'peak_minute', NULL, NULL, NULL, NULL, max(n), NULL, NULL, NULL, NULL, NULL, NULL
 FROM (SELECT count(*) AS n FROM c WHERE ts IS NOT NULL GROUP BY date_trunc('minute', ts)) m
+UNION ALL
+SELECT 'week_hour', NULL, NULL, NULL, CAST((day_of_week(ts) - 1) * 24 + hour(ts) AS bigint), count(*), NULL, NULL, NULL, NULL, NULL, NULL
+FROM c WHERE ts IS NOT NULL GROUP BY CAST((day_of_week(ts) - 1) * 24 + hour(ts) AS bigint)
+UNION ALL
+SELECT 'days', NULL, NULL, NULL, CAST(CASE WHEN day_of_week(ts) >= 6 THEN 1 ELSE 0 END AS bigint), count(DISTINCT CAST(ts AS date)), NULL, NULL, NULL, NULL, NULL, NULL
+FROM c WHERE ts IS NOT NULL GROUP BY CAST(CASE WHEN day_of_week(ts) >= 6 THEN 1 ELSE 0 END AS bigint)
+UNION ALL
+SELECT 'busiest_hour', NULL, NULL, NULL, max_by(peak, CAST(total AS double) * 4294967296 + peak), max(total), NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT sum(n) AS total, max(n) AS peak FROM
+  (SELECT date_trunc('minute', ts) AS mi, count(*) AS n FROM c WHERE ts IS NOT NULL GROUP BY date_trunc('minute', ts)) m
+  GROUP BY date_trunc('hour', mi)) h
 UNION ALL
 SELECT 'span', NULL, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, min(to_unixtime(ts)), max(to_unixtime(ts))
 FROM c WHERE ts IS NOT NULL;
@@ -189,6 +206,9 @@ pub fn read_aggregate(path: &Path, prices: Option<&Prices<'_>>) -> Result<Aggreg
     let mut parts: BTreeMap<(String, bool), Part> = BTreeMap::new();
     let mut by_hour = [0usize; 24];
     let mut peak_minute = None;
+    let mut week_hours = [0usize; 168];
+    let mut days = (0usize, 0usize);
+    let mut busiest_hour = None;
     let mut span = None;
     let mut timestamped = 0usize;
     let mut bill = BillTally::default();
@@ -274,6 +294,37 @@ pub fn read_aggregate(path: &Path, prices: Option<&Prices<'_>>) -> Result<Aggreg
                 timestamped += n;
             }
             "peak_minute" => peak_minute = Some(int(ri, "requests")?),
+            "week_hour" => {
+                let h = bucket()?;
+                if !(0..168).contains(&h) {
+                    return Err(fail(
+                        path,
+                        line,
+                        format!("hour of the week {h} is not 0 to 167"),
+                    ));
+                }
+                week_hours[h as usize] += int(ri, "requests")? as usize;
+            }
+            "days" => {
+                let n = int(ri, "requests")? as usize;
+                match bucket()? {
+                    0 => days.0 += n,
+                    1 => days.1 += n,
+                    b => {
+                        return Err(fail(
+                            path,
+                            line,
+                            format!("days bucket {b} is not 0 (weekdays) or 1 (weekend)"),
+                        ));
+                    }
+                }
+            }
+            "busiest_hour" => {
+                let total = int(ri, "requests")?;
+                if total > 0 {
+                    busiest_hour = Some((total, bucket()?.max(0) as u64));
+                }
+            }
             "span" => {
                 let epoch = |i: usize| text(i).parse::<f64>().ok().filter(|x| x.is_finite());
                 if let (Some(a), Some(b)) = (epoch(fi), epoch(lai)) {
@@ -285,7 +336,7 @@ pub fn read_aggregate(path: &Path, prices: Option<&Prices<'_>>) -> Result<Aggreg
                     path,
                     line,
                     format!(
-                        "kind `{other}` is not one of requests, input_tokens, output_tokens, hour, peak_minute, span"
+                        "kind `{other}` is not one of requests, input_tokens, output_tokens, hour, peak_minute, week_hour, days, busiest_hour, span"
                     ),
                 ));
             }
@@ -323,13 +374,20 @@ pub fn read_aggregate(path: &Path, prices: Option<&Prices<'_>>) -> Result<Aggreg
             });
         }
     }
-    let derived = Derived::assemble(
+    let mut derived = Derived::assemble(
         requests as usize,
         0,
         workloads_of(labels, requests as usize),
         by_hour,
         timestamped,
         span.map(|(a, b)| b - a),
+    );
+    derived.shape = crate::logs::shape_from(
+        &week_hours,
+        days,
+        busiest_hour,
+        timestamped,
+        derived.span_seconds,
     );
     Ok(Aggregate {
         derived,

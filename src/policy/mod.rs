@@ -300,6 +300,11 @@ pub struct Context<'a> {
     limits: Vec<Limits>,
     /// List costs of the last request shape asked about (see `list_cost`).
     list_memo: std::cell::RefCell<ListMemo>,
+    /// Share of each policy's calls to each model refused at the quota
+    /// (`[policy][model]`), when throttling is simulated; empty otherwise.
+    throttle: Vec<Vec<f64>>,
+    /// The policy being routed (indexes `throttle`).
+    policy: std::cell::Cell<usize>,
 }
 
 /// Per-model list costs for one (input, output, batch) shape: a policy
@@ -350,6 +355,8 @@ impl<'a> Context<'a> {
                 known: 0,
                 cost: [0.0; 64],
             }),
+            throttle: Vec::new(),
+            policy: std::cell::Cell::new(0),
         }
     }
 }
@@ -363,6 +370,34 @@ impl Context<'_> {
         req.input_tokens <= l.context_window
             && req.output_tokens <= l.max_output
             && l.modalities & (1 << req.modality as u32) != 0
+            && (self.throttle.is_empty() || !self.throttled(m, req))
+    }
+
+    /// Whether the quota refuses this request's call to `m` (simulated
+    /// throttling only): a coin flip from the request's key, against the
+    /// share of the current policy's calls to `m` refused this month.
+    #[inline]
+    fn throttled(&self, m: ModelId, req: &Request) -> bool {
+        let share = self
+            .throttle
+            .get(self.policy.get())
+            .and_then(|row| row.get(m.index()))
+            .copied()
+            .unwrap_or(0.0);
+        share > 0.0
+            && req.uniform(crate::traffic::request::Stream::THROTTLE + m.index() as u32) < share
+    }
+
+    /// Simulates throttling: `shares[policy][model]` of calls refused.
+    pub fn with_throttle(mut self, shares: Vec<Vec<f64>>) -> Self {
+        self.throttle = shares;
+        self
+    }
+
+    /// Says which policy is being routed (for simulated throttling).
+    #[inline]
+    pub fn set_policy(&self, p: usize) {
+        self.policy.set(p);
     }
 
     /// Whether `m`'s answer to the request is acceptable. Usually every

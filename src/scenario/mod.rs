@@ -215,6 +215,8 @@ pub struct Scenario {
     pub quotas: Vec<(ModelId, f64)>,
     /// Whether a policy step names a service tier (`nova-pro:priority`).
     pub names_service_tier: bool,
+    /// Refuse calls above the quotas in exact mode (`sim::quota`).
+    pub simulate_throttling: bool,
     /// Things the user should know that are not errors.
     pub notes: Vec<String>,
     /// The scenario file, if loaded from one.

@@ -65,6 +65,12 @@ pub struct ScenarioSpec {
     /// left out use the catalog's default, where it states one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub quotas: BTreeMap<String, f64>,
+    /// Simulate the quotas (exact mode): a call above a model's quota is
+    /// refused and the policy moves on as for a model that cannot take the
+    /// request (its next cascade step or fallback), or the request goes
+    /// unserved. Default: quotas are reported, not simulated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulate_throttling: bool,
 }
 
 /// Traffic replayed from a request log.

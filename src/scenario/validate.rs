@@ -410,6 +410,18 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
     }
 
     let names_service_tier = cx.named_service_tier;
+    if spec.simulate_throttling
+        && quotas.is_empty()
+        && !catalog
+            .models
+            .iter()
+            .any(|m| m.quota.tokens_per_minute.is_some())
+    {
+        cx.err(
+            "simulate_throttling",
+            "needs quotas to simulate: state your account's tokens per minute under `quotas` (the catalog states no default)",
+        );
+    }
     cx.diagnostics.into_result()?;
     Ok(Scenario {
         name: spec.name,
@@ -434,6 +446,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
         shape_given,
         quotas,
         names_service_tier,
+        simulate_throttling: spec.simulate_throttling,
         notes,
         path: None,
         source_text: String::new(),

@@ -88,7 +88,10 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
     let nw = inst.workloads.len();
     let nm = catalog.models.len();
     let np = inst.policies.len();
-    let ctx = inst.context(catalog);
+    let mut ctx = inst.context(catalog);
+    if let Some(t) = &inst.throttle {
+        ctx = ctx.with_throttle(t[month].clone());
+    }
     let tables = Tables::new(inst, catalog);
     let mut ledgers = vec![Ledger::new(nw, nm); np];
     // Last send time per (policy, workload × model, prefix), allocated on first use.
@@ -157,6 +160,7 @@ impl Batch {
     ) {
         let dec = &mut self.dec;
         for (pi, policy) in inst.policies.iter().enumerate() {
+            ctx.set_policy(pi);
             let (led, cache) = (&mut ledgers[pi], &mut last_sent[pi]);
             for req in &self.requests {
                 dec.clear();

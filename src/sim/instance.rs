@@ -112,6 +112,9 @@ pub struct Instance {
     pub drawn_reach: Vec<Reach>,
     /// When in the week requests arrive.
     pub shape: crate::traffic::shape::Shape,
+    /// Simulated throttling: the share of calls refused by
+    /// `[month][policy][model]` (see `sim::quota`).
+    pub throttle: Option<std::sync::Arc<Vec<Vec<Vec<f64>>>>>,
 }
 
 impl Instance {
@@ -285,6 +288,7 @@ pub fn resolve(s: &Scenario, sampler: &mut dyn Sampler, replication: u64) -> Ins
     let session_routing = s.policies.iter().map(|p| p.session).collect();
     Instance {
         shape: s.shape.clone(),
+        throttle: None,
         replication,
         session_routing,
         volumes,

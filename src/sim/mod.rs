@@ -16,6 +16,7 @@ pub mod exact;
 pub mod fast;
 pub mod instance;
 pub mod ledger;
+pub mod quota;
 pub mod session;
 mod session_run;
 
@@ -125,6 +126,9 @@ pub struct Run {
     pub quality_se: Vec<Vec<f64>>,
     /// Values drawn for uncertain inputs, per replication.
     pub drawn: Vec<Vec<(String, f64)>>,
+    /// When throttling was simulated: the share of calls refused, by
+    /// `[month][policy][model]`.
+    pub throttled: Option<Vec<Vec<Vec<f64>>>>,
 }
 
 /// What both paths share: the validated options, the names, the thread pool.
@@ -141,6 +145,8 @@ pub(crate) struct Setup<'s, 'o> {
     policy_names: Vec<String>,
     policy_kinds: Vec<String>,
     policy_roles: Vec<crate::policy::Role>,
+    /// Simulated throttling's refused shares (second pass only).
+    throttle: Option<std::sync::Arc<Vec<Vec<Vec<f64>>>>>,
 }
 
 impl Setup<'_, '_> {
@@ -168,6 +174,7 @@ impl Setup<'_, '_> {
         // A policy added in code reads the session state itself.
         inst.session_routing
             .resize(inst.policies.len(), crate::policy::SessionRouting::PerTurn);
+        inst.throttle = self.throttle.clone();
         inst
     }
 
@@ -203,6 +210,7 @@ impl Setup<'_, '_> {
             cost_se: vec![vec![0.0; np]; months],
             quality_se: vec![vec![0.0; np]; months],
             drawn: Vec::with_capacity(self.reps as usize),
+            throttled: self.throttle.as_ref().map(|t| t.as_ref().clone()),
         }
     }
 }
@@ -284,6 +292,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
         policy_names: Vec::new(),
         policy_kinds: Vec::new(),
         policy_roles: Vec::new(),
+        throttle: None,
     };
     let first = setup.instance(0);
     // A session is many calls: the limit counts calls.
@@ -367,8 +376,31 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
                 .map_err(|e| Error::failure(format!("cannot start worker threads: {e}")))?,
         );
     }
+    if scenario.simulate_throttling && opts.mode != Mode::Exact {
+        return Err(Error::input(
+            "simulate_throttling: the fast path does not simulate throttling yet; run in exact mode (the capacity report gives the throttled shares in either mode)",
+        ));
+    }
     Ok(match opts.mode {
-        Mode::Exact => exact::run(&setup),
+        Mode::Exact => {
+            let first = exact::run(&setup);
+            if !scenario.simulate_throttling {
+                return Ok(first);
+            }
+            // A second pass with each model's refused share from the
+            // first: a refused call moves on like one the model cannot
+            // take. Spilled calls add to their new model's demand without
+            // being refused again (one pass, not a fixed point).
+            let table = quota::throttle_table(scenario, &first.ledgers);
+            if table.iter().flatten().flatten().all(|x| *x == 0.0) {
+                let mut first = first;
+                first.throttled = Some(table);
+                return Ok(first);
+            }
+            setup.throttle = Some(std::sync::Arc::new(table));
+            setup.done.store(0, Ordering::Relaxed);
+            exact::run(&setup)
+        }
         Mode::Fast { samples } => fast::run(&setup, samples),
     })
 }

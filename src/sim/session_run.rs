@@ -218,6 +218,7 @@ impl<'a> Runner<'a> {
         };
         let counts = s.success.counts(turn.difficulty);
         for (p, st) in states.iter_mut().enumerate() {
+            ctx.set_policy(p);
             req.session.previous_model = st.previous;
             req.session.gate_failed = st.gate_failed;
             let policy = &*inst.policies[p];

@@ -115,6 +115,8 @@ impl Stream {
     /// Second uniform of Box–Muller draws on hash-derived streams uses `stream + 1`.
     pub const PINNED_CACHE: u32 = 67;
     pub const CUSTOM: u32 = 1024;
+    /// Simulated throttling: one stream per model, from here.
+    pub const THROTTLE: u32 = 1 << 19;
     /// Model `m`'s own outcome draw uses `OUTCOME + m` (when outcomes are not common).
     pub const OUTCOME: u32 = 1 << 20;
 }

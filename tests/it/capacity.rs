@@ -415,3 +415,108 @@ fn a_shape_weights_hours_as_written() {
     assert!((s.peak_hour_factor() - 4.0 / mean).abs() < 1e-12);
     assert!((s.hourly[24 * 5 + 10] - 2.0 / mean).abs() < 1e-12);
 }
+
+#[test]
+fn simulated_throttling_refuses_the_share_above_the_quota_and_spills_to_the_fallback() {
+    // 200,000 calls of 1,000 in and 500 out a month, flat, max_tokens 500
+    // (nothing reserved beyond use): 1,500 quota tokens a call, 4.563
+    // calls a minute, 6,845 tokens a minute against a quota of 5,000: the
+    // share (6,845 - 5,000) / 6,845 of calls is refused.
+    let s = common::scenario(
+        "name: throttled
+horizon_months: 1
+seed: 8
+volume:
+  requests_per_month: 200000
+workloads:
+  - name: chat
+    share: 1
+    task: writing
+    input_tokens: 1000
+    output_tokens: 500
+    difficulty: 0.2
+    max_tokens: 500
+policies:
+  - name: micro
+    single: nova-micro
+  - name: micro-then-lite
+    single: nova-micro
+    fallback: [nova-lite]
+baseline: micro
+quotas:
+  nova-micro: 5000
+simulate_throttling: true
+",
+    );
+    let run = common::run(&s, 1);
+    let demand = 200_000.0 * 1500.0 / month_minutes();
+    let theta = (demand - 5000.0) / demand;
+    let micro = s.catalog.find("nova-micro").unwrap().index();
+    let table = run.throttled.as_ref().expect("throttling simulated");
+    assert!(
+        (table[0][0][micro] - theta).abs() < 1e-12,
+        "{}",
+        table[0][0][micro]
+    );
+    let p = project(&s, &run);
+    // Without a fallback the refused requests go unserved (binomial sd
+    // 0.001 at 200,000 calls; tolerance 5 sd).
+    assert!(
+        (p.policies[0].unserved_rate - theta).abs() < 0.005,
+        "{}",
+        p.policies[0].unserved_rate
+    );
+    // With one they spill to Nova Lite and are paid there.
+    assert_eq!(p.policies[1].unserved_rate, 0.0);
+    let (c_micro, c_lite) = (
+        (1000.0 * 0.035 + 500.0 * 0.14) / 1e6,
+        (1000.0 * 0.06 + 500.0 * 0.24) / 1e6,
+    );
+    let expect = 200_000.0 * ((1.0 - theta) * c_micro + theta * c_lite);
+    let got = p.policies[1].total_cost_usd;
+    assert!((got - expect).abs() < 0.005 * expect, "{got} vs {expect}");
+    // The fast path says plainly it does not do this.
+    let Err(err) = tiersim::run(&s, &tiersim::RunOptions::default()) else {
+        panic!("the fast path must refuse simulate_throttling");
+    };
+    assert!(
+        err.to_string()
+            .contains("the fast path does not simulate throttling yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_report_page_carries_the_capacity_tables() {
+    let dir = common::absent_dir("capacity-out");
+    let o = tiersim(&[
+        "run",
+        "scenarios/support-platform-10x.yaml",
+        "--out",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for needle in [
+        "<h3>Capacity: month 12</h3>",
+        "<h3>Service tiers</h3>",
+        "<h3>Latency objectives</h3>",
+        "<th class=\"num\">busiest minute</th>",
+        "<tr><td>all-nova-pro-priority</td><td class=\"num\">6.6%</td><td class=\"num\">93.4%</td>",
+    ] {
+        assert!(page.contains(needle), "report.html lacks {needle}");
+    }
+    // The terminal says the same, and the JSON carries the figures.
+    let o = tiersim(&[
+        "run",
+        "scenarios/support-platform-10x.yaml",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let q = &doc["capacity"]["quotas"][0];
+    assert_eq!(q["policy"], "all-sonnet");
+    assert_eq!(q["output_burndown"], 5.0);
+    assert_eq!(q["quota_origin"], "scenario");
+}

@@ -508,12 +508,10 @@ fn duckdb() -> bool {
     found
 }
 
-#[test]
-fn the_athena_query_computes_what_profile_derives_from_the_log() {
-    if !duckdb() {
-        return;
-    }
-    let tree = s3_tree("sql-tree");
+/// Runs `profile --sql athena`'s query over the invocation logs under
+/// `tree` in DuckDB (with Trino's names for three functions) and returns
+/// the aggregate CSV.
+fn athena_aggregate(tree: &std::path::Path) -> std::path::PathBuf {
     let o = tiersim(&["profile", "--sql", "athena"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let sql = stdout(&o);
@@ -541,6 +539,7 @@ con.execute("""CREATE TABLE bedrock_invocation_logs AS SELECT * FROM read_json('
     'output': 'STRUCT(outputTokenCount BIGINT)', 'requestMetadata': 'MAP(VARCHAR, VARCHAR)'}})""")
 con.execute("CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)")
 con.execute("CREATE MACRO to_unixtime(t) AS epoch(t)")
+con.execute("CREATE MACRO day_of_week(t) AS isodow(t)")
 query = open('{query}').read()
 con.execute("COPY (" + query + ") TO '{result}' (HEADER, DELIMITER ',')")
 "#,
@@ -557,6 +556,16 @@ con.execute("COPY (" + query + ") TO '{result}' (HEADER, DELIMITER ',')")
         "DuckDB could not run the query (python3 -m pip install duckdb): {}",
         String::from_utf8_lossy(&py.stderr)
     );
+    result
+}
+
+#[test]
+fn the_athena_query_computes_what_profile_derives_from_the_log() {
+    if !duckdb() {
+        return;
+    }
+    let tree = s3_tree("sql-tree");
+    let result = athena_aggregate(&tree);
     let catalog = tiersim::Catalog::load("bedrock-2026-11", None).unwrap();
     let map = logs::ModelMap::default();
     let load = |path: &std::path::Path, format| {
@@ -653,4 +662,94 @@ con.execute("COPY (" + query + ") TO '{result}' (HEADER, DELIMITER ',')")
         )
     );
     std::fs::remove_dir_all(&tree).unwrap();
+}
+
+/// A week and a bit of invocation logs (2026-11-02, a Monday, to 11-10):
+/// weekdays 10 requests an hour from 09:00 to 17:00 and 2 an hour
+/// otherwise, weekend days 1 an hour, and a burst of 20 more on Wednesday
+/// at 10:05 (12) and 10:06 (8). Returns the directory.
+fn shaped_log(tag: &str) -> std::path::PathBuf {
+    let template = std::fs::read_to_string(fixture("bedrock-invocations.jsonl")).unwrap();
+    let first = template.lines().next().unwrap();
+    let root = common::temp_dir(tag);
+    let mut out = String::new();
+    let mut id = 0;
+    let mut push = |day: u32, hour: u32, minute: u32| {
+        id += 1;
+        let ts = format!("2026-11-{day:02}T{hour:02}:{minute:02}:00Z");
+        out.push_str(
+            &first
+                .replace("2026-11-03T00:00:00Z", &ts)
+                .replace("req-0000", &format!("req-{id}")),
+        );
+        out.push('\n');
+    };
+    for day in 2..=10u32 {
+        let weekend = day == 7 || day == 8;
+        for hour in 0..24u32 {
+            let n = if weekend {
+                1
+            } else if (9..17).contains(&hour) {
+                10
+            } else {
+                2
+            };
+            for i in 0..n {
+                push(day, hour, 30 + i);
+            }
+        }
+    }
+    for i in 0..20 {
+        push(4, 10, if i < 12 { 5 } else { 6 });
+    }
+    let dir = root.join("AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("log.json"), out).unwrap();
+    root
+}
+
+#[test]
+fn profile_derives_the_daily_shape_weekend_factor_and_minute_burst() {
+    let tree = shaped_log("shape-tree");
+    let d = logs::derive(
+        &logs::read(
+            &tree,
+            &ReadOptions::new(LogFormat::BedrockInvocationLog, "task"),
+        )
+        .unwrap(),
+    );
+    let shape = d.shape.expect("a shape from 826 requests over 9 days");
+    // Weekday totals per hour over 7 weekdays: 70 (09:00-17:00), 90 at
+    // 10:00 (the burst), 14 otherwise; 804 in all, 33.5 an hour.
+    let mean = 804.0 / 24.0;
+    assert!((shape.daily[9] - 70.0 / mean).abs() < 1e-12);
+    assert!((shape.daily[10] - 90.0 / mean).abs() < 1e-12);
+    assert!((shape.daily[3] - 14.0 / mean).abs() < 1e-12);
+    // Weekend: 24 a day against 804 / 7 a weekday.
+    let w = shape.weekend_factor.unwrap();
+    assert!((w - 24.0 / (804.0 / 7.0)).abs() < 1e-12, "{w}");
+    // Busiest hour: Wednesday 10:00, 30 requests, 12 in its busiest minute.
+    assert_eq!(shape.peak_minute_factor, Some(12.0 / 0.5));
+    // The derived scenario states it, the burst capped at what tiersim models.
+    let o = tiersim(&["profile", tree.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("    weekend_factor: 0.209\n"), "{text}");
+    assert!(
+        text.contains("    peak_minute_factor: 2   # the log's busiest minute was 24.00x its hour's average minute"),
+        "{text}"
+    );
+    let scenario = tree.join("shaped.yaml");
+    std::fs::write(&scenario, &text).unwrap();
+    let o = tiersim(&["validate", scenario.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The aggregate query gives the same shape, to the bit.
+    if duckdb() {
+        let agg = logs::load(
+            &athena_aggregate(&tree),
+            &ReadOptions::new(LogFormat::AthenaAggregate, "task"),
+        )
+        .unwrap();
+        assert_eq!(agg.derived.shape, Some(shape));
+    }
 }
