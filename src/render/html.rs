@@ -17,7 +17,7 @@ use crate::analysis::projection::Projection;
 use crate::error::{Error, Result};
 use crate::render::chart::Figure;
 use crate::render::export::provenance::Provenance;
-use crate::render::format::{compact, count, pct, seconds, usd};
+use crate::render::format::{compact, count, pct, usd};
 use crate::render::terminal::growth_words;
 use crate::scenario::{CacheDef, DifficultyDef, Scenario, TokenDef};
 
@@ -52,110 +52,29 @@ struct TextTable {
     title: String,
     words: String,
     head: Vec<&'static str>,
+    /// Per column: right-aligned (numbers).
+    num: Vec<bool>,
     rows: Vec<Vec<String>>,
 }
 
-/// The capacity section's tables: quota demand, the service-tier mix (when
-/// a policy uses a tier) and latency objectives (when a workload has one).
+/// The capacity section's tables (`whatif::capacity_tables`, the cells the
+/// terminal shows too).
 fn capacity_tables(c: Option<&Capacity>) -> Vec<TextTable> {
-    use crate::analysis::capacity::QuotaOrigin;
     let Some(c) = c else { return Vec::new() };
-    let mut out = vec![TextTable {
-        title: format!(
-            "Capacity: month {}",
-            c.quotas.first().map_or(1, |q| q.month)
-        ),
-        words: format!(
-            "Quota tokens a minute as Bedrock counts them (settled use plus what running calls hold reserved), the month's average and its busiest minute ({:.2}x the average: peak hour {:.2}x{}, minute burst {:.2}x); the share of demand above the quota over the week (minutes spread evenly around each hour's mean, refused calls not retried); the quota to ask for (the busiest minute, rounded up to 10,000).",
-            c.peak_hour_factor * c.peak_minute_factor,
-            c.peak_hour_factor,
-            if c.shape_stated {
-                ""
-            } else {
-                ", flat traffic assumed"
-            },
-            c.peak_minute_factor
-        ),
-        head: vec![
-            "policy",
-            "model",
-            "output burndown",
-            "calls/min",
-            "tokens/min",
-            "busiest minute",
-            "quota",
-            "throttled",
-            "ask for",
-        ],
-        rows: c
-            .quotas
-            .iter()
-            .map(|q| {
-                vec![
-                    q.policy.clone(),
-                    q.model.clone(),
-                    format!("{}x", q.output_burndown),
-                    format!("{:.1}", q.calls_per_minute),
-                    compact(q.demand_tpm),
-                    compact(q.peak_demand_tpm),
-                    match (q.quota_tpm, q.quota_origin) {
-                        (Some(v), QuotaOrigin::Scenario) => compact(v),
-                        (Some(v), _) => format!("{} (default)", compact(v)),
-                        (None, _) => "unknown".into(),
-                    },
-                    q.throttled_share.map_or("-".into(), |x| pct(x, 2)),
-                    compact(q.quota_to_request_tpm),
-                ]
-            })
-            .collect(),
-    }];
-    if c.tiers.iter().any(|t| t.spend_share[0] < 1.0) {
-        out.push(TextTable {
-            title: "Service tiers".into(),
-            words: "Share of each policy's spend billed at each service tier (batch counts with standard), and what the Priority and Flex calls cost in the month against standard rates.".into(),
-            head: vec!["policy", "standard+batch", "priority", "flex", "vs all standard"],
-            rows: c
-                .tiers
+    crate::render::whatif::capacity_tables(c)
+        .into_iter()
+        .map(|t| TextTable {
+            title: t.title,
+            words: t.words,
+            num: t
+                .head
                 .iter()
-                .map(|t| {
-                    vec![
-                        t.policy.clone(),
-                        pct(t.spend_share[0], 1),
-                        pct(t.spend_share[1], 1),
-                        pct(t.spend_share[2], 1),
-                        format!(
-                            "{}{}",
-                            if t.premium_usd >= 0.0 { "+" } else { "-" },
-                            usd(t.premium_usd.abs())
-                        ),
-                    ]
-                })
+                .map(|h| matches!(h.1, crate::render::table::Align::Right))
                 .collect(),
-        });
-    }
-    if !c.slo.is_empty() {
-        out.push(TextTable {
-            title: "Latency objectives".into(),
-            words: "Each request's latency is every call of its route in turn (time to first token plus output at the model's speed, at the call's service tier); the catalog's latency figures are assumptions.".into(),
-            head: vec!["policy", "workload", "p50", "target", "p95", "target", "verdict"],
-            rows: c
-                .slo
-                .iter()
-                .map(|v| {
-                    vec![
-                        v.policy.clone(),
-                        v.workload.clone(),
-                        seconds(v.p50_ms),
-                        seconds(v.target_p50_ms),
-                        seconds(v.p95_ms),
-                        seconds(v.target_p95_ms),
-                        if v.met { "met" } else { "BREAKS SLO" }.into(),
-                    ]
-                })
-                .collect(),
-        });
-    }
-    out
+            head: t.head.iter().map(|h| h.0).collect(),
+            rows: t.rows,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]

@@ -393,116 +393,145 @@ pub fn credits_csv(reports: &[CreditReport]) -> String {
     rows.finish()
 }
 
-/// The capacity section: quota demand at the busiest minute, the tier mix
-/// and latency objectives.
-pub fn capacity(c: &Capacity) -> String {
+/// One table of the capacity section, as cells: the terminal and
+/// `report.html` render the same cells.
+pub struct CellTable {
+    pub title: String,
+    pub words: String,
+    pub head: Vec<(&'static str, Align)>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The capacity section's tables: quota demand at the busiest minute, the
+/// tier mix (when a policy uses a service tier) and latency objectives
+/// (when a workload has one).
+pub fn capacity_tables(c: &Capacity) -> Vec<CellTable> {
     use crate::analysis::capacity::QuotaOrigin;
     use crate::render::format::{compact, seconds};
-    let mut out = String::new();
     let month = c.quotas.first().map_or(1, |q| q.month);
-    let _ = writeln!(
-        out,
-        "Capacity (month {month}, the busiest; busiest minute = {:.2}x the average minute: peak hour {:.2}x{}, minute burst {:.2}x):",
-        c.peak_hour_factor * c.peak_minute_factor,
-        c.peak_hour_factor,
-        if c.shape_stated {
-            ""
-        } else {
-            " (flat shape assumed: set volume.shape)"
-        },
-        c.peak_minute_factor
-    );
-    let mut t = Table::new(&[
-        ("policy", Align::Left),
-        ("model", Align::Left),
-        ("calls/min", Align::Right),
-        ("tokens/min avg", Align::Right),
-        ("peak minute", Align::Right),
-        ("quota", Align::Right),
-        ("throttled", Align::Right),
-        ("ask for", Align::Right),
-    ]);
-    for q in &c.quotas {
-        let quota = match (q.quota_tpm, q.quota_origin) {
-            (Some(v), QuotaOrigin::Scenario) => compact(v),
-            (Some(v), _) => format!("{} (default)", compact(v)),
-            (None, _) => "unknown".to_string(),
-        };
-        t.row(vec![
-            q.policy.clone(),
-            if q.output_burndown != 1.0 {
-                format!("{} (output x{})", q.model, q.output_burndown)
+    let mut out = vec![CellTable {
+        title: format!("Capacity: month {month}"),
+        words: format!(
+            "Month {month} is the horizon's busiest; its busiest minute is {:.2}x the average minute (peak hour {:.2}x{}, minute burst {:.2}x). tokens/min: quota tokens a minute as Bedrock counts them, settled use (input and cache writes, output times the model's burndown) plus what calls still running hold reserved (their cache reads and the unused part of max_tokens; default the model's maximum output). \"throttled\": share of demand above the quota over the week, minutes spread evenly around each hour's mean, refused calls not retried. \"ask for\": the busiest minute rounded up to 10,000 tokens.",
+            c.peak_hour_factor * c.peak_minute_factor,
+            c.peak_hour_factor,
+            if c.shape_stated {
+                ""
             } else {
-                q.model.clone()
+                ", flat traffic assumed: set volume.shape"
             },
-            format!("{:.1}", q.calls_per_minute),
-            compact(q.demand_tpm),
-            compact(q.peak_demand_tpm),
-            quota,
-            q.throttled_share.map_or("-".to_string(), |x| pct(x, 2)),
-            compact(q.quota_to_request_tpm),
-        ]);
-    }
-    t.render(&mut out);
-    wrap_into(
-        &mut out,
-        "",
-        "tokens/min: quota tokens a minute as Bedrock counts them, settled use (input and cache writes, output times the model's burndown) plus what calls still running hold reserved (their cache reads and the unused part of max_tokens; default the model's maximum output). \"throttled\": share of demand above the quota over the week, minutes spread evenly around each hour's mean, refused calls not retried. \"ask for\": the busiest minute rounded up to 10,000 tokens.",
-        100,
-    );
-    if c.tiers.iter().any(|t| t.spend_share[0] < 1.0) {
-        out.push('\n');
-        let mut t = Table::new(&[
+            c.peak_minute_factor
+        ),
+        head: vec![
             ("policy", Align::Left),
-            ("standard+batch", Align::Right),
-            ("priority", Align::Right),
-            ("flex", Align::Right),
-            ("vs all standard", Align::Right),
-        ]);
-        for m in &c.tiers {
-            t.row(vec![
-                m.policy.clone(),
-                pct(m.spend_share[0], 1),
-                pct(m.spend_share[1], 1),
-                pct(m.spend_share[2], 1),
-                format!(
-                    "{}{}",
-                    if m.premium_usd >= 0.0 { "+" } else { "-" },
-                    usd(m.premium_usd.abs())
-                ),
-            ]);
-        }
-        out.push_str(
-            "Service tiers (share of spend, and what the tiers add to the month's bill):\n",
-        );
-        t.render(&mut out);
+            ("model", Align::Left),
+            ("burndown", Align::Right),
+            ("calls/min", Align::Right),
+            ("tokens/min", Align::Right),
+            ("busiest minute", Align::Right),
+            ("quota", Align::Right),
+            ("throttled", Align::Right),
+            ("ask for", Align::Right),
+        ],
+        rows: c
+            .quotas
+            .iter()
+            .map(|q| {
+                vec![
+                    q.policy.clone(),
+                    q.model.clone(),
+                    format!("{}x", q.output_burndown),
+                    format!("{:.1}", q.calls_per_minute),
+                    compact(q.demand_tpm),
+                    compact(q.peak_demand_tpm),
+                    match (q.quota_tpm, q.quota_origin) {
+                        (Some(v), QuotaOrigin::Scenario) => compact(v),
+                        (Some(v), _) => format!("{} (default)", compact(v)),
+                        (None, _) => "unknown".to_string(),
+                    },
+                    q.throttled_share.map_or("-".to_string(), |x| pct(x, 2)),
+                    compact(q.quota_to_request_tpm),
+                ]
+            })
+            .collect(),
+    }];
+    if c.tiers.iter().any(|t| t.spend_share[0] < 1.0) {
+        out.push(CellTable {
+            title: "Service tiers".into(),
+            words: "Share of each policy's spend at each service tier (batch counts with standard), and what its Priority and Flex calls add to the month's bill against standard rates.".into(),
+            head: vec![
+                ("policy", Align::Left),
+                ("standard+batch", Align::Right),
+                ("priority", Align::Right),
+                ("flex", Align::Right),
+                ("vs all standard", Align::Right),
+            ],
+            rows: c
+                .tiers
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.policy.clone(),
+                        pct(m.spend_share[0], 1),
+                        pct(m.spend_share[1], 1),
+                        pct(m.spend_share[2], 1),
+                        format!(
+                            "{}{}",
+                            if m.premium_usd >= 0.0 { "+" } else { "-" },
+                            usd(m.premium_usd.abs())
+                        ),
+                    ]
+                })
+                .collect(),
+        });
     }
     if !c.slo.is_empty() {
-        out.push('\n');
-        out.push_str(
-            "Latency objectives (every call of a request's route, at its tier's speed):\n",
-        );
-        let mut t = Table::new(&[
-            ("policy", Align::Left),
-            ("workload", Align::Left),
-            ("p50", Align::Right),
-            ("target", Align::Right),
-            ("p95", Align::Right),
-            ("target", Align::Right),
-            ("verdict", Align::Left),
-        ]);
-        for v in &c.slo {
-            t.row(vec![
-                v.policy.clone(),
-                v.workload.clone(),
-                seconds(v.p50_ms),
-                seconds(v.target_p50_ms),
-                seconds(v.p95_ms),
-                seconds(v.target_p95_ms),
-                if v.met { "met" } else { "BREAKS SLO" }.to_string(),
-            ]);
+        out.push(CellTable {
+            title: "Latency objectives".into(),
+            words: "Each request's latency is every call of its route in turn (time to first token plus output at the model's speed, at the call's service tier); the catalog's latency figures are assumptions.".into(),
+            head: vec![
+                ("policy", Align::Left),
+                ("workload", Align::Left),
+                ("p50", Align::Right),
+                ("target", Align::Right),
+                ("p95", Align::Right),
+                ("target", Align::Right),
+                ("verdict", Align::Left),
+            ],
+            rows: c
+                .slo
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.policy.clone(),
+                        v.workload.clone(),
+                        seconds(v.p50_ms),
+                        seconds(v.target_p50_ms),
+                        seconds(v.p95_ms),
+                        seconds(v.target_p95_ms),
+                        if v.met { "met" } else { "BREAKS SLO" }.to_string(),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    out
+}
+
+/// The capacity section for the terminal.
+pub fn capacity(c: &Capacity) -> String {
+    let mut out = String::new();
+    for (i, table) in capacity_tables(c).into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{}:", table.title);
+        let mut t = Table::new(&table.head);
+        for r in table.rows {
+            t.row(r);
         }
         t.render(&mut out);
+        wrap_into(&mut out, "", &table.words, 100);
     }
     out
 }
