@@ -191,13 +191,16 @@ pub fn capacity(s: &Scenario, run: &Run) -> Capacity {
                 for purpose in [MAIN, OVERHEAD] {
                     for tier in 0..2 {
                         for mode in 0..N_MODES {
-                            let t = &c.tokens[purpose][tier][mode];
+                            let t = c.tokens(purpose, tier, mode);
                             let mut at_mode = 0.0;
                             let mut at_std = 0.0;
-                            let rates = &pr.per_million[tier];
+                            let (rates, std) = (
+                                pr.rates(tier, mode),
+                                pr.rates(tier, Mode::OnDemand as usize),
+                            );
                             for (comp, n) in t.iter().enumerate() {
-                                at_mode += n * rates[mode][comp] / 1e6;
-                                at_std += n * rates[Mode::OnDemand as usize][comp] / 1e6;
+                                at_mode += n * rates[comp] / 1e6;
+                                at_std += n * std[comp] / 1e6;
                             }
                             let slot = if mode == Mode::Priority as usize {
                                 1

@@ -217,8 +217,12 @@ pub struct CallShape {
 /// `[tier][mode][component]`, with what the model supports.
 #[derive(Debug, Clone)]
 pub struct ModelPricing {
-    /// USD per 1M tokens, multiplier applied, by `[tier][mode][component]`.
-    pub per_million: [[[f64; N_COMPONENTS]; N_MODES]; 2],
+    /// USD per 1M tokens, multiplier applied, by `[tier][mode][component]`,
+    /// for on-demand (standard tier) and batch calls.
+    per_million: [[[f64; N_COMPONENTS]; 2]; 2],
+    /// The same for the Priority and Flex modes, apart: the simulator
+    /// reads a model's prices for every call, and most never use a tier.
+    service_per_million: Box<[[[f64; N_COMPONENTS]; 2]; 2]>,
     pub batch: bool,
     /// Which service tiers the model offers (standard always).
     pub services: [bool; N_SERVICE_TIERS],
@@ -277,16 +281,23 @@ impl ModelPricing {
             Some((above, r)) => (*above, table(r, &[None; N_SERVICE_TIERS])),
             None => (u64::MAX, std),
         };
-        let mut per_million = [std, long];
-        for tier in per_million.iter_mut() {
+        let mut all = [std, long];
+        for tier in all.iter_mut() {
             for mode in tier.iter_mut() {
                 for rate in mode.iter_mut() {
                     *rate *= multiplier;
                 }
             }
         }
+        let split = |modes: [usize; 2]| {
+            [
+                [all[0][modes[0]], all[0][modes[1]]],
+                [all[1][modes[0]], all[1][modes[1]]],
+            ]
+        };
         ModelPricing {
-            per_million,
+            per_million: split([Mode::OnDemand as usize, Mode::Batch as usize]),
+            service_per_million: Box::new(split([Mode::Priority as usize, Mode::Flex as usize])),
             batch: model.supports_batch(),
             services: [
                 true,
@@ -408,7 +419,17 @@ impl ModelPricing {
     /// USD per 1M tokens of one price class.
     #[inline]
     pub fn rate(&self, tier: Tier, mode: Mode, c: Component) -> f64 {
-        self.per_million[tier as usize][mode as usize][c as usize]
+        self.rates(tier as usize, mode as usize)[c as usize]
+    }
+
+    /// USD per 1M tokens of every component of one `[tier][mode]`.
+    #[inline]
+    pub fn rates(&self, tier: usize, mode: usize) -> &[f64; N_COMPONENTS] {
+        if mode < 2 {
+            &self.per_million[tier][mode]
+        } else {
+            &self.service_per_million[tier][mode - 2]
+        }
     }
 }
 

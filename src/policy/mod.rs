@@ -305,6 +305,7 @@ pub struct Context<'a> {
     throttle: Vec<Vec<f64>>,
     /// The policy being routed (indexes `throttle`).
     policy: std::cell::Cell<usize>,
+    throttling: bool,
 }
 
 /// Per-model list costs for one (input, output, batch) shape: a policy
@@ -357,6 +358,7 @@ impl<'a> Context<'a> {
             }),
             throttle: Vec::new(),
             policy: std::cell::Cell::new(0),
+            throttling: false,
         }
     }
 }
@@ -370,13 +372,13 @@ impl Context<'_> {
         req.input_tokens <= l.context_window
             && req.output_tokens <= l.max_output
             && l.modalities & (1 << req.modality as u32) != 0
-            && (self.throttle.is_empty() || !self.throttled(m, req))
+            && !(self.throttling && self.throttled(m, req))
     }
 
     /// Whether the quota refuses this request's call to `m` (simulated
     /// throttling only): a coin flip from the request's key, against the
     /// share of the current policy's calls to `m` refused this month.
-    #[inline]
+    #[cold]
     fn throttled(&self, m: ModelId, req: &Request) -> bool {
         let share = self
             .throttle
@@ -390,6 +392,7 @@ impl Context<'_> {
 
     /// Simulates throttling: `shares[policy][model]` of calls refused.
     pub fn with_throttle(mut self, shares: Vec<Vec<f64>>) -> Self {
+        self.throttling = !shares.is_empty();
         self.throttle = shares;
         self
     }

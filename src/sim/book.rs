@@ -25,9 +25,11 @@ pub(crate) struct Tables {
     pub pinned: Vec<Option<f64>>,
     /// Distinct prefixes per workload.
     pub distinct: Vec<usize>,
-    /// (time to first token in ms, ms per output token) per model and
-    /// service tier (`[m][ServiceTier as usize]`).
-    pub latency: Vec<[(f64, f64); N_SERVICE_TIERS]>,
+    /// (time to first token in ms, ms per output token) per model at the
+    /// standard tier.
+    pub latency: Vec<(f64, f64)>,
+    /// The same at the Priority and Flex tiers (`[m][tier - 1]`).
+    pub tier_latency: Vec<[(f64, f64); N_SERVICE_TIERS - 1]>,
     /// How each model caches a session's conversation, per (workload × model).
     pub rules: Vec<CacheRules>,
 }
@@ -46,17 +48,18 @@ impl Tables {
             latency: catalog
                 .models
                 .iter()
+                .map(|m| (m.latency.ttft_ms, 1000.0 / m.latency.output_tps))
+                .collect(),
+            tier_latency: catalog
+                .models
+                .iter()
                 .map(|m| {
-                    ServiceTier::ALL.map(|s| {
+                    [ServiceTier::Priority, ServiceTier::Flex].map(|s| {
                         let speed = &catalog.tier_speed[s as usize];
-                        if s == ServiceTier::Standard {
-                            (m.latency.ttft_ms, 1000.0 / m.latency.output_tps)
-                        } else {
-                            (
-                                m.latency.ttft_ms + speed.added_wait_ms,
-                                1000.0 / (m.latency.output_tps * speed.output_tps_factor),
-                            )
-                        }
+                        (
+                            m.latency.ttft_ms + speed.added_wait_ms,
+                            1000.0 / (m.latency.output_tps * speed.output_tps_factor),
+                        )
                     })
                 })
                 .collect(),
@@ -102,18 +105,16 @@ impl Tables {
     }
 }
 
-/// The service tier a call is served at (standard for batch and for a
-/// model that does not offer the tier asked for), as an index.
-#[inline]
-pub(crate) fn served_tier(
-    pr: &crate::catalog::pricing::ModelPricing,
-    batch: bool,
-    service: ServiceTier,
-) -> usize {
-    match pr.mode(batch, service) {
-        Mode::Priority => ServiceTier::Priority as usize,
-        Mode::Flex => ServiceTier::Flex as usize,
-        Mode::OnDemand | Mode::Batch => ServiceTier::Standard as usize,
+impl Tables {
+    /// (time to first token in ms, ms per output token) of model `m` for a
+    /// call billed in `mode` (batch and on-demand at standard speed).
+    #[inline]
+    pub fn speed(&self, m: usize, mode: Mode) -> (f64, f64) {
+        match mode {
+            Mode::OnDemand | Mode::Batch => self.latency[m],
+            Mode::Priority => self.tier_latency[m][0],
+            Mode::Flex => self.tier_latency[m][1],
+        }
     }
 }
 
@@ -149,7 +150,6 @@ pub(crate) fn book(
         let m = call.model.index();
         let pr = &inst.pricing[m];
         let service = call.model.service().unwrap_or(req.service);
-        let (ttft, ms_per_token) = t.latency[m][served_tier(pr, req.batch, service)];
         let cell = led.cell_mut(w, m);
         match call.kind {
             CallKind::Main => {
@@ -157,12 +157,13 @@ pub(crate) fn book(
                 cell.calls += weight;
                 let billing = pr.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
                 let (tier, mode) = (billing.tier as usize, billing.mode as usize);
+                let (ttft, ms_per_token) = t.speed(m, billing.mode);
                 let i = w * t.nm + m;
                 if t.caching[w] && billing.cached {
                     let fresh = (req.input_tokens - req.prefix_tokens) as f64;
                     let hit = match cache {
                         CacheMode::Defer => {
-                            cell.deferred[tier][mode] += weight;
+                            *cell.deferred_mut(tier, mode) += weight;
                             None
                         }
                         CacheMode::Simulate(last_sent) => Some(match t.pinned[w] {
@@ -179,24 +180,22 @@ pub(crate) fn book(
                             Some(rate) => req.uniform(Stream::PINNED_CACHE) < rate,
                         }),
                     };
-                    let tokens = &mut cell.tokens[MAIN][tier][mode];
-                    tokens[Component::Input as usize] += weight * fresh;
                     let prefix = req.prefix_tokens as f64;
+                    let tokens = cell.tokens_mut(MAIN, tier, mode);
+                    tokens[Component::Input as usize] += weight * fresh;
                     match hit {
-                        Some(true) => {
-                            tokens[Component::CacheRead as usize] += weight * prefix;
-                            cell.cache_hits += weight;
-                        }
-                        Some(false) => {
-                            tokens[t.write[i] as usize] += weight * prefix;
-                            cell.cache_misses += weight;
-                        }
+                        Some(true) => tokens[Component::CacheRead as usize] += weight * prefix,
+                        Some(false) => tokens[t.write[i] as usize] += weight * prefix,
                         None => {}
                     }
-                    cell.tokens[MAIN][tier][mode][Component::Output as usize] +=
-                        weight * req.output_tokens as f64;
+                    tokens[Component::Output as usize] += weight * req.output_tokens as f64;
+                    match hit {
+                        Some(true) => cell.cache_hits += weight,
+                        Some(false) => cell.cache_misses += weight,
+                        None => {}
+                    }
                 } else {
-                    let tokens = &mut cell.tokens[MAIN][tier][mode];
+                    let tokens = cell.tokens_mut(MAIN, tier, mode);
                     tokens[Component::Input as usize] += weight * req.input_tokens as f64;
                     tokens[Component::Output as usize] += weight * req.output_tokens as f64;
                 }
@@ -209,7 +208,8 @@ pub(crate) fn book(
                 cell.overhead_calls += weight;
                 let billing = pr.billing(input_tokens, 0, req.batch, service);
                 let (tier, mode) = (billing.tier as usize, billing.mode as usize);
-                let tokens = &mut cell.tokens[OVERHEAD][tier][mode];
+                let (ttft, ms_per_token) = t.speed(m, billing.mode);
+                let tokens = cell.tokens_mut(OVERHEAD, tier, mode);
                 tokens[Component::Input as usize] += weight * input_tokens as f64;
                 tokens[Component::Output as usize] += weight * output_tokens as f64;
                 latency_ms += ttft + output_tokens as f64 * ms_per_token;

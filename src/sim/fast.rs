@@ -357,9 +357,10 @@ impl Evaluated {
             one.scale(1.0 / kf);
             let mut d = Vec::new();
             for (m, cell) in one.cells.iter_mut().enumerate() {
-                if deferred_total(&cell.deferred) > 0.0 {
-                    d.push((m, cell.deferred));
-                    cell.deferred = [[0.0; N_MODES]; 2];
+                let all = cell.deferred();
+                if deferred_total(&all) > 0.0 {
+                    d.push((m, all));
+                    cell.clear_deferred();
                 }
             }
             deferred.push(d);
@@ -1082,7 +1083,10 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                     let cell = led.cell_mut(b.workload, b.model);
                     for tier in 0..2 {
                         for mode in 0..N_MODES {
-                            let tok = &mut cell.tokens[MAIN][tier][mode];
+                            if mode >= 2 && b.read[tier][mode] + b.write[tier][mode] == 0.0 {
+                                continue;
+                            }
+                            let tok = cell.tokens_mut(MAIN, tier, mode);
                             tok[Component::CacheRead as usize] += k * b.read[tier][mode];
                             tok[b.write_component as usize] += k * b.write[tier][mode];
                         }

@@ -17,37 +17,113 @@ use crate::stats::Sum;
 pub const MAIN: usize = 0;
 pub const OVERHEAD: usize = 1;
 
+/// Token counts of two billing modes, by `[purpose][tier][mode][component]`.
+type Tokens = [[[[f64; N_COMPONENTS]; 2]; 2]; 2];
+
+const NO_TOKENS: [f64; N_COMPONENTS] = [0.0; N_COMPONENTS];
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cell {
     pub calls: f64,
     pub overhead_calls: f64,
-    /// Tokens by `[purpose][tier][mode][component]`.
-    pub tokens: [[[[f64; N_COMPONENTS]; N_MODES]; 2]; 2],
     pub cache_hits: f64,
     pub cache_misses: f64,
+    /// On-demand (standard tier) and batch tokens, by
+    /// `[purpose][tier][mode][component]`.
+    tokens: Tokens,
     /// Answer calls whose prefix was cacheable but whose hit or miss is left
-    /// to the fast path's closed form, by `[tier][mode]` (0 in exact mode
-    /// and after the fast path resolves them).
-    pub deferred: [[f64; N_MODES]; 2],
+    /// to the fast path's closed form, on demand at the standard tier, by
+    /// price tier (0 in exact mode and after the fast path resolves them;
+    /// batch calls are never cached).
+    deferred: [f64; 2],
+    /// The Priority and Flex modes' tokens and deferred calls, allocated
+    /// on first use: most scenarios never use a service tier, and cells
+    /// holding them inline slowed exact mode by a sixth.
+    service: Option<Box<ServiceCell>>,
+}
+
+/// A cell's Priority and Flex part (modes 2 and 3).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ServiceCell {
+    tokens: Tokens,
+    deferred: [[f64; 2]; 2],
 }
 
 impl Cell {
-    fn add(&mut self, o: &Cell, k: f64) {
-        for t in 0..2 {
-            for m in 0..N_MODES {
-                self.deferred[t][m] += k * o.deferred[t][m];
+    /// Tokens of one price class (`mode` any of `N_MODES`).
+    #[inline]
+    pub fn tokens(&self, purpose: usize, tier: usize, mode: usize) -> &[f64; N_COMPONENTS] {
+        if mode < 2 {
+            &self.tokens[purpose][tier][mode]
+        } else {
+            match &self.service {
+                Some(s) => &s.tokens[purpose][tier][mode - 2],
+                None => &NO_TOKENS,
             }
         }
+    }
+
+    /// Deferred calls of one `[tier][mode]` (mode 1, batch, is never
+    /// cached: it shares mode 0's slot, which it never adds to).
+    #[inline]
+    pub fn deferred_mut(&mut self, tier: usize, mode: usize) -> &mut f64 {
+        if mode < 2 {
+            &mut self.deferred[tier]
+        } else {
+            &mut self.service.get_or_insert_with(Default::default).deferred[tier][mode - 2]
+        }
+    }
+
+    /// Every deferred count by `[tier][mode]`.
+    pub fn deferred(&self) -> [[f64; N_MODES]; 2] {
+        let mut d = [[0.0; N_MODES]; 2];
+        for (t, row) in d.iter_mut().enumerate() {
+            row[0] = self.deferred[t];
+            if let Some(s) = &self.service {
+                row[2] = s.deferred[t][0];
+                row[3] = s.deferred[t][1];
+            }
+        }
+        d
+    }
+
+    /// Forgets the deferred counts (the fast path has taken them).
+    pub fn clear_deferred(&mut self) {
+        self.deferred = [0.0; 2];
+        if let Some(s) = &mut self.service {
+            s.deferred = [[0.0; 2]; 2];
+        }
+    }
+
+    /// Tokens of one price class, to add to.
+    #[inline(always)]
+    pub fn tokens_mut(
+        &mut self,
+        purpose: usize,
+        tier: usize,
+        mode: usize,
+    ) -> &mut [f64; N_COMPONENTS] {
+        if mode < 2 {
+            &mut self.tokens[purpose][tier][mode]
+        } else {
+            &mut self.service.get_or_insert_with(Default::default).tokens[purpose][tier][mode - 2]
+        }
+    }
+
+    fn add(&mut self, o: &Cell, k: f64) {
+        self.deferred[0] += k * o.deferred[0];
+        self.deferred[1] += k * o.deferred[1];
         self.calls += k * o.calls;
         self.overhead_calls += k * o.overhead_calls;
         self.cache_hits += k * o.cache_hits;
         self.cache_misses += k * o.cache_misses;
-        for p in 0..2 {
+        add_tokens(&mut self.tokens, &o.tokens, k);
+        if let Some(os) = &o.service {
+            let s = self.service.get_or_insert_with(Default::default);
+            add_tokens(&mut s.tokens, &os.tokens, k);
             for t in 0..2 {
-                for m in 0..N_MODES {
-                    for c in 0..N_COMPONENTS {
-                        self.tokens[p][t][m][c] += k * o.tokens[p][t][m][c];
-                    }
+                for m in 0..2 {
+                    s.deferred[t][m] += k * os.deferred[t][m];
                 }
             }
         }
@@ -58,10 +134,22 @@ impl Cell {
         let mut s = 0.0;
         for t in 0..2 {
             for m in 0..N_MODES {
-                s += self.tokens[purpose][t][m][c as usize];
+                s += self.tokens(purpose, t, m)[c as usize];
             }
         }
         s
+    }
+}
+
+fn add_tokens(a: &mut Tokens, b: &Tokens, k: f64) {
+    for p in 0..2 {
+        for t in 0..2 {
+            for m in 0..2 {
+                for c in 0..N_COMPONENTS {
+                    a[p][t][m][c] += k * b[p][t][m][c];
+                }
+            }
+        }
     }
 }
 
@@ -452,9 +540,9 @@ impl Ledger {
                 let out = &mut cells[w * self.n_models + m];
                 for tier in 0..2 {
                     for mode in 0..N_MODES {
-                        let rates = &pr.per_million[tier][mode];
-                        let main = &cell.tokens[MAIN][tier][mode];
-                        let ovh = &cell.tokens[OVERHEAD][tier][mode];
+                        let rates = pr.rates(tier, mode);
+                        let main = cell.tokens(MAIN, tier, mode);
+                        let ovh = cell.tokens(OVERHEAD, tier, mode);
                         out[Group::Input as usize] += main[0] * rates[0] / 1e6;
                         out[Group::CacheWrite as usize] +=
                             (main[1] * rates[1] + main[2] * rates[2]) / 1e6;

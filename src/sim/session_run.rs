@@ -37,7 +37,7 @@ use std::collections::BinaryHeap;
 use crate::catalog::ModelId;
 use crate::catalog::pricing::{Component, Mode};
 use crate::policy::{CallKind, Context, Decision, SessionRouting, route_turn};
-use crate::sim::book::{Tables, served_tier};
+use crate::sim::book::Tables;
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD, SessionTally, TURN_ROWS};
 use crate::sim::session::{InputSplit, SessionCache};
@@ -229,9 +229,8 @@ impl<'a> Runner<'a> {
             for call in dec.calls() {
                 let m = call.model.index();
                 let service = call.model.service().unwrap_or(req.service);
-                let (ttft, ms_per_token) =
-                    tables.latency[m][served_tier(&inst.pricing[m], false, service)];
                 let mode = inst.pricing[m].mode(false, service);
+                let (ttft, ms_per_token) = tables.speed(m, mode);
                 match call.kind {
                     CallKind::Main => {
                         bill_main(
@@ -259,7 +258,7 @@ impl<'a> Runner<'a> {
                         let tier = pr.tier(input_tokens);
                         let cell = led.cell_mut(w, m);
                         cell.overhead_calls += weight;
-                        let tokens = &mut cell.tokens[OVERHEAD][tier as usize][mode as usize];
+                        let tokens = cell.tokens_mut(OVERHEAD, tier as usize, mode as usize);
                         tokens[Component::Input as usize] += weight * input_tokens as f64;
                         tokens[Component::Output as usize] += weight * output_tokens as f64;
                         let usd = (input_tokens as f64 * pr.rate(tier, mode, Component::Input)
@@ -401,13 +400,13 @@ fn bill_main(
     let cell = led.cell_mut(w, m);
     cell.calls += weight;
     let tk = tier as usize;
-    let tokens = &mut cell.tokens[MAIN][tk][mode as usize];
+    let tokens = cell.tokens_mut(MAIN, tk, mode as usize);
     tokens[Component::Input as usize] += weight * split.fresh as f64;
     tokens[write_c as usize] += weight * (split.write - deferred) as f64;
     tokens[Component::CacheRead as usize] += weight * split.read as f64;
     tokens[Component::Output as usize] += weight * output as f64;
     if deferred > 0 {
-        cell.deferred[tk][mode as usize] += weight;
+        *cell.deferred_mut(tk, mode as usize) += weight;
     } else if split.read > 0 {
         cell.cache_hits += weight;
     } else if split.write > 0 {
