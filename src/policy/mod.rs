@@ -31,7 +31,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::pricing::ModelPricing;
+use crate::catalog::pricing::{ModelPricing, ServiceTier};
 use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::check::{Checker, Sampler};
 use crate::traffic::request::Request;
@@ -308,12 +308,12 @@ pub struct Context<'a> {
     throttling: bool,
 }
 
-/// Per-model list costs for one (input, output, batch) shape: a policy
+/// Per-model list costs for one (input, output, batch, service tier) shape: a policy
 /// ranking models by price asks for every model's, and the fast path routes
 /// the same request once per outcome interval.
 #[derive(Debug, Clone)]
 struct ListMemo {
-    shape: (u64, u64, bool),
+    shape: (u64, u64, bool, ServiceTier),
     /// Bit `m` set when `cost[m]` holds model `m`'s list cost for `shape`.
     known: u64,
     cost: [f64; 64],
@@ -352,7 +352,7 @@ impl<'a> Context<'a> {
             queried: std::cell::Cell::new(0),
             limits,
             list_memo: std::cell::RefCell::new(ListMemo {
-                shape: (0, 0, false),
+                shape: (0, 0, false, ServiceTier::Standard),
                 known: 0,
                 cost: [0.0; 64],
             }),
@@ -458,7 +458,7 @@ impl Context<'_> {
             return self.price_list(m, req);
         }
         let mut memo = self.list_memo.borrow_mut();
-        let shape = (req.input_tokens, req.output_tokens, req.batch);
+        let shape = (req.input_tokens, req.output_tokens, req.batch, req.service);
         if memo.shape != shape {
             memo.shape = shape;
             memo.known = 0;

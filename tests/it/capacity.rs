@@ -520,3 +520,56 @@ fn the_report_page_carries_the_capacity_tables() {
     assert_eq!(q["output_burndown"], 5.0);
     assert_eq!(q["quota_origin"], "scenario");
 }
+
+#[test]
+fn a_price_ranking_sees_each_workloads_tier() {
+    // Same shapes, two tiers: 1,000 in + 500 out costs $0.001550 on Nova 2
+    // Lite at standard, $0.000775 at flex, $0.000875 on Claude 3 Haiku. The
+    // oracle takes the cheapest acceptable model, so the flex workload's
+    // requests go to Nova 2 Lite and the standard one's to Claude 3 Haiku
+    // (a list-price memo keyed without the tier would mix them up).
+    let s = common::scenario(
+        "name: ranking
+horizon_months: 1
+seed: 2
+volume:
+  requests_per_month: 4000
+workloads:
+  - name: std
+    share: 0.5
+    task: classification
+    input_tokens: 1000
+    output_tokens: 500
+    difficulty: 0.02
+  - name: flex
+    share: 0.5
+    task: classification
+    input_tokens: 1000
+    output_tokens: 500
+    difficulty: 0.02
+    service_tier: flex
+policies:
+  - name: cheapest
+    oracle: [nova-2-lite, claude-3-haiku]
+baseline: cheapest
+",
+    );
+    let run = common::run(&s, 1);
+    let led = &run.ledgers[0][0];
+    let (n_std, n_flex) = (led.per_workload[0].requests, led.per_workload[1].requests);
+    assert_eq!(n_std + n_flex, 4000.0);
+    let lite = s.catalog.find("nova-2-lite").unwrap().index();
+    let haiku = s.catalog.find("claude-3-haiku").unwrap().index();
+    // All but the rare request Claude 3 Haiku fails (required capability
+    // above its 0.75, about 1 in 1,400 at difficulty 0.02) follow the price.
+    assert!(
+        led.cell(1, lite).calls >= 0.99 * n_flex,
+        "{}",
+        led.cell(1, lite).calls
+    );
+    assert!(
+        led.cell(0, haiku).calls >= 0.99 * n_std,
+        "{}",
+        led.cell(0, haiku).calls
+    );
+}
