@@ -123,6 +123,9 @@ pub fn capacity(s: &Scenario, run: &Run) -> Capacity {
         .unwrap_or(0);
     let minutes = month_minutes();
     let shape = &s.shape;
+    let pricing: Vec<_> = (0..s.catalog.models.len())
+        .map(|mi| run_pricing(s, mi))
+        .collect();
     let mut quotas = Vec::new();
     let mut tiers = Vec::new();
     let mut slo = Vec::new();
@@ -184,10 +187,9 @@ pub fn capacity(s: &Scenario, run: &Run) -> Capacity {
         // Tier mix: each mode's tokens at its own rates and at standard's.
         let mut spend = [0.0; 3];
         let mut premium = 0.0;
-        for (w, _) in s.workloads.iter().enumerate() {
-            for mi in 0..s.catalog.models.len() {
+        for w in 0..s.workloads.len() {
+            for (mi, pr) in pricing.iter().enumerate() {
                 let c = led.cell(w, mi);
-                let pr = &run_pricing(s, mi);
                 for purpose in [MAIN, OVERHEAD] {
                     for tier in 0..2 {
                         for mode in 0..N_MODES {

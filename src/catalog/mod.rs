@@ -359,16 +359,6 @@ impl Catalog {
         msg
     }
 
-    /// A route's key as a scenario writes it: `nova-pro`, or
-    /// `nova-pro:priority` when a step names its service tier.
-    pub fn route_key(&self, id: ModelId) -> String {
-        let key = &self.model(id).key;
-        match id.service() {
-            Some(s) => format!("{key}:{}", s.as_str()),
-            None => key.clone(),
-        }
-    }
-
     /// A route named as a scenario writes it: a model key, optionally with
     /// `:standard`, `:priority` or `:flex`. Errors say what would be valid.
     pub fn find_route(&self, reference: &str) -> std::result::Result<ModelId, String> {

@@ -348,12 +348,6 @@ impl ModelPricing {
         }
     }
 
-    /// Whether the model offers a service tier.
-    #[inline]
-    pub fn offers(&self, service: ServiceTier) -> bool {
-        self.services[service as usize]
-    }
-
     #[inline]
     pub fn tier(&self, input_tokens: u64) -> Tier {
         if input_tokens > self.long_above {
