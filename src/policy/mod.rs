@@ -298,25 +298,12 @@ pub struct Context<'a> {
     /// What each model can take, copied out of the catalog into one flat
     /// table: `can_serve` runs for most models of every request.
     limits: Vec<Limits>,
-    /// List costs of the last request shape asked about (see `list_cost`).
-    list_memo: std::cell::RefCell<ListMemo>,
     /// Share of each policy's calls to each model refused at the quota
     /// (`[policy][model]`), when throttling is simulated; empty otherwise.
     throttle: Vec<Vec<f64>>,
     /// The policy being routed (indexes `throttle`).
     policy: std::cell::Cell<usize>,
     throttling: bool,
-}
-
-/// Per-model list costs for one (input, output, batch, service tier) shape: a policy
-/// ranking models by price asks for every model's, and the fast path routes
-/// the same request once per outcome interval.
-#[derive(Debug, Clone)]
-struct ListMemo {
-    shape: (u64, u64, bool, ServiceTier),
-    /// Bit `m` set when `cost[m]` holds model `m`'s list cost for `shape`.
-    known: u64,
-    cost: [f64; 64],
 }
 
 /// A model's limits as `Context::can_serve` checks them.
@@ -351,11 +338,6 @@ impl<'a> Context<'a> {
             pricing,
             queried: std::cell::Cell::new(0),
             limits,
-            list_memo: std::cell::RefCell::new(ListMemo {
-                shape: (0, 0, false, ServiceTier::Standard),
-                known: 0,
-                cost: [0.0; 64],
-            }),
             throttle: Vec::new(),
             policy: std::cell::Cell::new(0),
             throttling: false,
@@ -451,24 +433,12 @@ impl Context<'_> {
     }
 
     /// List price of the request on `m` without caching (USD): what a
-    /// router ranking models by price would see.
+    /// router ranking models by price would see. Computed on every call
+    /// (two products from the model's rate table): cheaper than a memo,
+    /// since exact mode routes each request once per policy.
     #[inline]
     pub fn list_cost(&self, m: ModelId, req: &Request) -> f64 {
-        if m.index() >= 64 || m.service().is_some() {
-            return self.price_list(m, req);
-        }
-        let mut memo = self.list_memo.borrow_mut();
-        let shape = (req.input_tokens, req.output_tokens, req.batch, req.service);
-        if memo.shape != shape {
-            memo.shape = shape;
-            memo.known = 0;
-        }
-        let bit = 1u64 << m.index();
-        if memo.known & bit == 0 {
-            memo.cost[m.index()] = self.price_list(m, req);
-            memo.known |= bit;
-        }
-        memo.cost[m.index()]
+        self.price_list(m, req)
     }
 
     #[inline]

@@ -126,12 +126,20 @@ pub(crate) enum CacheMode<'a> {
     Defer,
 }
 
+/// A pinned hit rate's coin flip: out of line, so the hash behind it is
+/// not computed speculatively for every call (most workloads do not pin).
+#[cold]
+#[inline(never)]
+fn pinned_hit(req: &Request, rate: f64) -> bool {
+    req.uniform(Stream::PINNED_CACHE) < rate
+}
+
 /// Books one policy's decision for one request, counted `weight` times
 /// (1 in exact mode; in the fast path the probability of the outcome
 /// patterns that lead to this decision), `succeeded` of them with an
 /// acceptable answer (the caller judges: in the fast path one decision
 /// stands for outcome patterns that judge it differently).
-#[inline]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn book(
     t: &Tables,
@@ -177,7 +185,7 @@ pub(crate) fn book(
                                 *slot = req.time_s;
                                 hit
                             }
-                            Some(rate) => req.uniform(Stream::PINNED_CACHE) < rate,
+                            Some(rate) => pinned_hit(req, rate),
                         }),
                     };
                     let prefix = req.prefix_tokens as f64;
