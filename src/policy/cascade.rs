@@ -87,6 +87,10 @@ impl Policy for Cascade {
     fn outcomes_through_context(&self) -> bool {
         true
     }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Cascade(self))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -96,6 +96,10 @@ impl Policy for Classifier {
     fn outcomes_through_context(&self) -> bool {
         true
     }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Classifier(self))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -31,7 +31,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::pricing::{ModelPricing, ServiceTier};
+use crate::catalog::pricing::ModelPricing;
 use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::check::{Checker, Sampler};
 use crate::traffic::request::Request;
@@ -88,6 +88,15 @@ macro_rules! builtin_policies {
                 $( if self.$key.is_some() { set.push(PolicyKind::$ty); } )*
                 set
             }
+        }
+
+        /// A built-in policy by its type ([`Policy::builtin`]): a simulator
+        /// routing many requests through one policy matches on it once and
+        /// runs a loop with that type's `route` inlined, instead of a
+        /// dynamic call per request.
+        #[derive(Clone, Copy)]
+        pub enum BuiltinRef<'a> {
+            $( $ty(&'a $ty), )*
         }
 
         /// A checked policy, its numbers possibly uncertain.
@@ -277,6 +286,14 @@ pub trait Policy: Send + Sync {
     /// which is always correct.
     fn outcomes_through_context(&self) -> bool {
         false
+    }
+
+    /// The built-in policy this is, for static dispatch in the simulators'
+    /// inner loops; `None` (the default) for a policy written outside the
+    /// crate, which is then called dynamically (same results, a little
+    /// slower).
+    fn builtin(&self) -> Option<BuiltinRef<'_>> {
+        None
     }
 }
 

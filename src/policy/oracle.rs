@@ -60,6 +60,10 @@ impl Policy for Oracle {
     fn outcomes_through_context(&self) -> bool {
         true
     }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Oracle(self))
+    }
 }
 
 impl BuiltIn for Oracle {

@@ -52,6 +52,10 @@ impl Policy for Rules {
     fn outcomes_through_context(&self) -> bool {
         self.by_workload.iter().all(|p| p.outcomes_through_context())
     }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Rules(self))
+    }
 }
 
 /// What a rule routes to: a model key, or a nested policy.

@@ -38,6 +38,10 @@ impl Policy for Single {
     fn outcomes_through_context(&self) -> bool {
         true
     }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Single(self))
+    }
 }
 
 /// A checked `single`: the model and the fallbacks in force.

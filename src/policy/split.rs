@@ -64,6 +64,10 @@ impl Policy for Split {
     fn outcomes_through_context(&self) -> bool {
         true
     }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Split(self))
+    }
 }
 
 /// A checked `split`: each model's weight (percent, possibly uncertain).

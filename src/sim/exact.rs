@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::policy::{Context, Decision};
+use crate::policy::{BuiltinRef, Context, Decision, Policy};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
 use crate::sim::instance::Instance;
@@ -158,26 +158,64 @@ impl Batch {
         ledgers: &mut [Ledger],
         last_sent: &mut [Vec<Vec<f64>>],
     ) {
-        let dec = &mut self.dec;
         for (pi, policy) in inst.policies.iter().enumerate() {
             ctx.set_policy(pi);
             let (led, cache) = (&mut ledgers[pi], &mut last_sent[pi]);
-            for req in &self.requests {
-                dec.clear();
-                policy.route(req, ctx, dec);
-                let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, req));
-                book(
-                    tables,
-                    inst,
-                    led,
-                    dec,
-                    req,
-                    &mut CacheMode::Simulate(cache),
-                    1.0,
-                    if ok { 1.0 } else { 0.0 },
-                );
+            // One loop per built-in kind, its `route` inlined.
+            let dec = &mut self.dec;
+            let requests = &self.requests;
+            match policy.builtin() {
+                Some(BuiltinRef::Single(p)) => {
+                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
+                }
+                Some(BuiltinRef::Rules(p)) => {
+                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
+                }
+                Some(BuiltinRef::Split(p)) => {
+                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
+                }
+                Some(BuiltinRef::Cascade(p)) => {
+                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
+                }
+                Some(BuiltinRef::Classifier(p)) => {
+                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
+                }
+                Some(BuiltinRef::Oracle(p)) => {
+                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
+                }
+                None => route_all(&**policy, requests, inst, ctx, tables, led, cache, dec),
             }
         }
         self.requests.clear();
+    }
+}
+
+/// Routes and books `requests`, in order, under one policy.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn route_all<P: Policy + ?Sized>(
+    policy: &P,
+    requests: &[Request],
+    inst: &Instance,
+    ctx: &Context<'_>,
+    tables: &Tables,
+    led: &mut Ledger,
+    cache: &mut [Vec<f64>],
+    dec: &mut Decision,
+) {
+    for req in requests {
+        dec.clear();
+        policy.route(req, ctx, dec);
+        let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, req));
+        book(
+            tables,
+            inst,
+            led,
+            dec,
+            req,
+            &mut CacheMode::Simulate(cache),
+            1.0,
+            if ok { 1.0 } else { 0.0 },
+        );
     }
 }
