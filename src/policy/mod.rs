@@ -31,7 +31,9 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::pricing::ModelPricing;
+use crate::catalog::pricing::{
+    Component, Mode, ModelPricing, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier,
+};
 use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::check::{Checker, Sampler};
 use crate::traffic::request::Request;
@@ -315,12 +317,44 @@ pub struct Context<'a> {
     /// What each model can take, copied out of the catalog into one flat
     /// table: `can_serve` runs for most models of every request.
     limits: Vec<Limits>,
+    /// Each model's list prices (see `list_cost`).
+    list: Vec<ListRates>,
     /// Share of each policy's calls to each model refused at the quota
     /// (`[policy][model]`), when throttling is simulated; empty otherwise.
     throttle: Vec<Vec<f64>>,
     /// The policy being routed (indexes `throttle`).
     policy: std::cell::Cell<usize>,
     throttling: bool,
+}
+
+/// A model's list prices as `Context::list_cost` reads them, copied out of
+/// its `ModelPricing` into one flat row: policies ranking models by price
+/// ask for several models' prices per request.
+#[derive(Debug, Clone, Copy)]
+struct ListRates {
+    /// Input size above which long-context rates apply.
+    long_above: u64,
+    /// The billing mode (`Mode as u8`) by `[batch][service tier]`.
+    mode: [[u8; N_SERVICE_TIERS]; 2],
+    /// (input, output) USD per 1M tokens by `[price tier][mode]`.
+    rates: [[(f64, f64); N_MODES]; 2],
+}
+
+impl ListRates {
+    fn of(p: &ModelPricing) -> ListRates {
+        ListRates {
+            long_above: p.long_above,
+            mode: [false, true].map(|batch| ServiceTier::ALL.map(|s| p.mode(batch, s) as u8)),
+            rates: Tier::ALL.map(|t| {
+                Mode::ALL.map(|m| {
+                    (
+                        p.rate(t, m, Component::Input),
+                        p.rate(t, m, Component::Output),
+                    )
+                })
+            }),
+        }
+    }
 }
 
 /// A model's limits as `Context::can_serve` checks them.
@@ -355,6 +389,7 @@ impl<'a> Context<'a> {
             pricing,
             queried: std::cell::Cell::new(0),
             limits,
+            list: pricing.iter().map(ListRates::of).collect(),
             throttle: Vec::new(),
             policy: std::cell::Cell::new(0),
             throttling: false,
@@ -460,13 +495,12 @@ impl Context<'_> {
 
     #[inline]
     fn price_list(&self, m: ModelId, req: &Request) -> f64 {
-        let p = &self.pricing[m.index()];
-        let tier = p.tier(req.input_tokens);
-        let mode = p.mode(req.batch, m.service().unwrap_or(req.service));
-        (req.input_tokens as f64 * p.rate(tier, mode, crate::catalog::pricing::Component::Input)
-            + req.output_tokens as f64
-                * p.rate(tier, mode, crate::catalog::pricing::Component::Output))
-            / 1e6
+        let l = &self.list[m.index()];
+        let tier = usize::from(req.input_tokens > l.long_above);
+        let service = m.service().unwrap_or(req.service);
+        let mode = l.mode[usize::from(req.batch)][service as usize] as usize;
+        let (input, output) = l.rates[tier][mode];
+        (req.input_tokens as f64 * input + req.output_tokens as f64 * output) / 1e6
     }
 
     pub fn key(&self, m: ModelId) -> &str {

@@ -29,7 +29,7 @@ impl Policy for Oracle {
     fn role(&self) -> super::Role {
         super::Role::Bound
     }
-    #[inline]
+    #[inline(always)]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         let mut best: Option<(f64, ModelId)> = None;
         let mut cheapest: Option<(f64, ModelId)> = None;
