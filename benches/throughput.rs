@@ -20,6 +20,15 @@
 //!   default (fast path, its default replications, every core): the
 //!   engine's share of the command's time (loading the scenario and
 //!   writing the report are outside it).
+//! - after the benchmarks, the numpy peer (`benches/peer/support_numpy.py`,
+//!   a vectorised numpy implementation of exact mode on
+//!   `support-platform`, copied from the team's shared bench): 3M requests
+//!   x 6 policies for one month, whole process against whole process
+//!   (`tiersim run --exact --threads 1`), one thread each, three
+//!   alternating rounds, medians, and the ratio tiersim/numpy. It needs a
+//!   Python with numpy and PyYAML: `TIERSIM_PEER_PYTHON` (default: the venv
+//!   `../shared/bench/numpy-peer/measure.sh` makes, else `python3`); without
+//!   one it says so and reports no ratio. `TIERSIM_PEER=0` skips it.
 
 use std::path::PathBuf;
 
@@ -28,6 +37,98 @@ use tiersim::{Mode, RunOptions, Scenario};
 
 fn main() {
     divan::main();
+    if std::env::var("TIERSIM_PEER").as_deref() != Ok("0") {
+        peer_ratio();
+    }
+}
+
+/// Times the numpy peer against `tiersim run --exact` side by side and
+/// prints the medians and their ratio (see the module docs).
+fn peer_ratio() {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("benches/peer/support_numpy.py");
+    let venv = std::env::temp_dir().join("numpy-peer-run/venv/bin/python");
+    let python = std::env::var("TIERSIM_PEER_PYTHON").unwrap_or_else(|_| {
+        if venv.exists() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
+    let usable = Command::new(&python)
+        .args(["-c", "import numpy, yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !usable {
+        println!(
+            "numpy peer: not run ({python} cannot import numpy and yaml; set TIERSIM_PEER_PYTHON \
+             to a Python that can, e.g. the venv ../shared/bench/numpy-peer/measure.sh makes)"
+        );
+        return;
+    }
+    let tiersim = env!("CARGO_BIN_EXE_tiersim");
+    let time = |cmd: &mut Command| -> f64 {
+        let start = Instant::now();
+        let status = cmd
+            .current_dir(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("start the process");
+        assert!(status.success(), "{cmd:?} failed");
+        start.elapsed().as_secs_f64()
+    };
+    let numpy = || {
+        let mut c = Command::new(&python);
+        c.arg(&script)
+            .arg("--json")
+            .env("TIERSIM_ROOT", &root)
+            .env("OPENBLAS_NUM_THREADS", "1")
+            .env("OMP_NUM_THREADS", "1")
+            .env("MKL_NUM_THREADS", "1");
+        c
+    };
+    let exact = || {
+        let mut c = Command::new(tiersim);
+        c.args([
+            "run",
+            "scenarios/support-platform.yaml",
+            "--exact",
+            "--set",
+            "horizon_months=1",
+            "--replications",
+            "1",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        c
+    };
+    // Warm-up (page cache, imports), untimed.
+    time(&mut numpy());
+    time(&mut exact());
+    let (mut t_np, mut t_ts) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        t_np.push(time(&mut numpy()));
+        t_ts.push(time(&mut exact()));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (np, ts) = (median(&mut t_np), median(&mut t_ts));
+    println!(
+        "numpy peer, support-platform exact, 3M requests x 6 policies, one month, one thread each, \
+         whole process, median of 3 alternating rounds: numpy {np:.3} s, tiersim {ts:.3} s, \
+         ratio tiersim/numpy {:.2}x",
+        np / ts
+    );
 }
 
 fn load(name: &str, sets: &[String]) -> Scenario {
