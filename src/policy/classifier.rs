@@ -16,6 +16,7 @@ use crate::check::quantity::fmt_num;
 use crate::check::{Checker, Param, Quantity, Range, Sampler};
 use crate::policy::overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
 use crate::policy::{At, BuiltIn, Context, Decision, Policy, PolicyKind};
+use crate::quality::p_success;
 use crate::traffic::request::{Request, Stream};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,12 +54,10 @@ impl Classifier {
                 strong,
                 max_quality_drop,
             } => {
-                let pw = ctx.p_success(*weak, req.task, d_hat);
-                let ps = ctx.p_success(*strong, req.task, d_hat);
-                if ps - pw <= *max_quality_drop {
-                    *weak
-                } else {
+                if ctx.prefers_strong(*weak, *strong, req.task, *max_quality_drop, d_hat) {
                     *strong
+                } else {
+                    *weak
                 }
             }
         }
@@ -310,4 +309,158 @@ fn check_routes(
         }
     }
     Some(out)
+}
+
+/// Where a two-model classifier picks the strong model, as a function of
+/// the estimated difficulty `x`: where `f(x) = p_s(x) − p_w(x)` exceeds the
+/// quality drop `δ`. With logistic success curves and a stronger strong
+/// model (`c_s > c_w`), `f` rises to one peak at `x = (c_s + c_w)/2` and
+/// falls after it, so that is one interval `(lo, hi)`; found once per
+/// (weak, strong, task, δ) and replication, it spares each request the two
+/// exponentials. Decisions are the direct formula's to the bit: within
+/// [`Band::EDGE`] of an edge (and whenever the interval could not be
+/// bracketed with room to spare) the formula decides, and away from the
+/// edges `f` is at least [`Band::MARGIN`] from `δ`, a million times its
+/// rounding error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Band {
+    /// `f ≤ δ − MARGIN` everywhere: always the weak model.
+    Never,
+    /// The strong model on `(lo, hi)`.
+    Between { lo: f64, hi: f64 },
+    /// No usable interval (`δ` near `f`'s peak or near 0): the formula decides.
+    Formula,
+}
+
+impl Band {
+    pub(crate) const EDGE: f64 = 1e-6;
+    pub(crate) const MARGIN: f64 = 1e-9;
+
+    /// The band of `f(x) = p(c_s, x) − p(c_w, x)` above `drop`.
+    pub(crate) fn new(c_weak: f64, c_strong: f64, slope: f64, drop: f64) -> Band {
+        let f = |x: f64| p_success(c_strong, x, slope) - p_success(c_weak, x, slope);
+        let (e, margin) = (Band::EDGE, Band::MARGIN);
+        if !(c_strong > c_weak && slope > 0.0 && drop.is_finite()) {
+            // f ≤ 0 everywhere (or nothing to reason about).
+            return if c_strong <= c_weak && drop >= margin {
+                Band::Never
+            } else {
+                Band::Formula
+            };
+        }
+        let peak = 0.5 * (c_strong + c_weak);
+        let top = f(peak);
+        if top < drop - margin {
+            return Band::Never;
+        }
+        if top <= drop + margin || drop < margin {
+            return Band::Formula;
+        }
+        // The crossing on each side of the peak, bracketed by doubling and
+        // bisected: `inside` is a point where f > drop, `outside` one where
+        // f < drop.
+        let crossing = |dir: f64| -> Option<f64> {
+            let mut step = slope.max(1e-3);
+            let mut outside = peak + dir * step;
+            let mut n = 0;
+            while f(outside) >= drop {
+                step *= 2.0;
+                outside = peak + dir * step;
+                n += 1;
+                if n > 60 || !outside.is_finite() {
+                    return None;
+                }
+            }
+            let mut inside = peak;
+            for _ in 0..200 {
+                let mid = 0.5 * (inside + outside);
+                if mid == inside || mid == outside {
+                    break;
+                }
+                if f(mid) > drop {
+                    inside = mid;
+                } else {
+                    outside = mid;
+                }
+            }
+            Some(inside)
+        };
+        let (Some(lo), Some(hi)) = (crossing(-1.0), crossing(1.0)) else {
+            return Band::Formula;
+        };
+        let clear = lo + e < hi - e
+            && f(lo - e) < drop - margin
+            && f(lo + e) > drop + margin
+            && f(hi - e) > drop + margin
+            && f(hi + e) < drop - margin;
+        if clear {
+            Band::Between { lo, hi }
+        } else {
+            Band::Formula
+        }
+    }
+
+    /// Whether the strong model is picked at `x`: `Some` away from the
+    /// edges, `None` where the formula must decide.
+    #[inline]
+    pub(crate) fn strong(self, x: f64) -> Option<bool> {
+        match self {
+            Band::Never => Some(false),
+            Band::Formula => None,
+            Band::Between { lo, hi } => {
+                if x < lo - Band::EDGE || x > hi + Band::EDGE {
+                    Some(false)
+                } else if x > lo + Band::EDGE && x < hi - Band::EDGE {
+                    Some(true)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod band_tests {
+    use super::*;
+    use crate::random::mix64;
+
+    /// The band decides as the formula does at every point tried: 400
+    /// random (weak, strong, slope, drop) settings, 4,000 estimated
+    /// difficulties each, a quarter of them within 1e-5 of an edge; and
+    /// most settings give a usable band (else nothing is saved).
+    #[test]
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    fn band_decides_as_the_formula() {
+        let unit = |k: u64| (mix64(k) >> 11) as f64 / (1u64 << 53) as f64;
+        let mut bands = 0;
+        for case in 0..400u64 {
+            let k = case * 16;
+            let c_weak = unit(k);
+            let c_strong = c_weak + (unit(k + 1) - 0.2) * 0.5;
+            let slope = 0.02 + 0.3 * unit(k + 2);
+            let drop = [0.0, 0.01, 0.03, 0.1, 0.3][case as usize % 5] * unit(k + 3).max(0.5);
+            let band = Band::new(c_weak, c_strong, slope, drop);
+            let edges = match band {
+                Band::Between { lo, hi } => {
+                    bands += 1;
+                    [lo, hi]
+                }
+                _ => [0.5, 0.5],
+            };
+            for i in 0..4000u64 {
+                let u = unit(k * 1_000_003 + i + 7);
+                let x = if i % 4 == 0 {
+                    edges[(i / 4 % 2) as usize] + (u - 0.5) * 2e-5
+                } else {
+                    -1.0 + 3.0 * u
+                };
+                let formula = !(p_success(c_strong, x, slope) - p_success(c_weak, x, slope) <= drop);
+                if let Some(b) = band.strong(x) {
+                    assert_eq!(b, formula, "{band:?} at {x} (weak {c_weak}, strong {c_strong}, slope {slope}, drop {drop})");
+                }
+            }
+        }
+        assert!(bands > 150, "only {bands} of 400 settings gave a band");
+    }
 }

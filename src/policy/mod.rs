@@ -319,6 +319,9 @@ pub struct Context<'a> {
     limits: Vec<Limits>,
     /// Each model's list prices (see `list_cost`).
     list: Vec<ListRates>,
+    /// Two-model classifiers' bands, by (weak, strong, task, drop bits),
+    /// found on first use (see `prefers_strong`).
+    bands: std::cell::RefCell<Vec<(BandKey, classifier::Band)>>,
     /// Share of each policy's calls to each model refused at the quota
     /// (`[policy][model]`), when throttling is simulated; empty otherwise.
     throttle: Vec<Vec<f64>>,
@@ -357,6 +360,9 @@ impl ListRates {
     }
 }
 
+/// (weak, strong, task, drop bits) of a two-model classifier's band.
+type BandKey = (usize, usize, usize, u64);
+
 /// A model's limits as `Context::can_serve` checks them.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
@@ -390,6 +396,7 @@ impl<'a> Context<'a> {
             queried: std::cell::Cell::new(0),
             limits,
             list: pricing.iter().map(ListRates::of).collect(),
+            bands: std::cell::RefCell::new(Vec::new()),
             throttle: Vec::new(),
             policy: std::cell::Cell::new(0),
             throttling: false,
@@ -482,6 +489,44 @@ impl Context<'_> {
     #[inline]
     pub fn p_success(&self, m: ModelId, task: TaskKind, d: f64) -> f64 {
         crate::quality::p_success(self.capability(m, task), d, self.slope)
+    }
+
+    /// Whether a two-model classifier prefers `strong` at estimated
+    /// difficulty `d_hat`: `p_success(strong) − p_success(weak) > drop`,
+    /// to the bit, mostly without evaluating either (`classifier::Band`).
+    #[inline]
+    pub fn prefers_strong(
+        &self,
+        weak: ModelId,
+        strong: ModelId,
+        task: TaskKind,
+        drop: f64,
+        d_hat: f64,
+    ) -> bool {
+        let key = (weak.index(), strong.index(), task.index(), drop.to_bits());
+        let band = {
+            let mut bands = self.bands.borrow_mut();
+            match bands.iter().find(|(k, _)| *k == key) {
+                Some((_, b)) => *b,
+                None => {
+                    let b = classifier::Band::new(
+                        self.capability(weak, task),
+                        self.capability(strong, task),
+                        self.slope,
+                        drop,
+                    );
+                    bands.push((key, b));
+                    b
+                }
+            }
+        };
+        band.strong(d_hat).unwrap_or_else(|| {
+            // As the classifier always wrote it: weak where the drop is at most `drop`.
+            let gain = self.p_success(strong, task, d_hat) - self.p_success(weak, task, d_hat);
+            #[allow(clippy::neg_cmp_op_on_partial_ord)]
+            let strong = !(gain <= drop);
+            strong
+        })
     }
 
     /// List price of the request on `m` without caching (USD): what a
