@@ -160,7 +160,7 @@ impl TokenDist {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         match self {
             TokenDist::Constant(v) => *v,
-            TokenDist::Lognormal { dist, cap, .. } => dist.sample(rng).min(*cap).round() as u64,
+            TokenDist::Lognormal { dist, cap, .. } => round_count(dist.sample(rng).min(*cap)),
             TokenDist::Uniform { min, max } => {
                 let u = unit(rng);
                 (min + u * (max - min)).round() as u64
@@ -174,10 +174,9 @@ impl TokenDist {
     pub fn quantile(&self, p: f64) -> u64 {
         match self {
             TokenDist::Constant(v) => *v,
-            TokenDist::Lognormal { mu, sigma, cap, .. } => (mu + sigma * std_normal_quantile(p))
-                .exp()
-                .min(*cap)
-                .round() as u64,
+            TokenDist::Lognormal { mu, sigma, cap, .. } => {
+                round_count((mu + sigma * std_normal_quantile(p)).exp().min(*cap))
+            }
             TokenDist::Uniform { min, max } => (min + p * (max - min)).round() as u64,
             TokenDist::Empirical { cdf, .. } => {
                 let i = cdf.partition_point(|(_, c)| *c < p).min(cdf.len() - 1);
@@ -438,6 +437,18 @@ fn tabulated(t: &[[f64; 2]], exact: impl Fn(f64) -> f64, p: f64) -> f64 {
     v.max(q0.min(q1)).min(q0.max(q1))
 }
 
+/// `x.round() as u64` for a token count (NaN or 0 <= x <= 2^52) without
+/// a libm call: x86-64's baseline has no rounding instruction, and this
+/// ran once per token draw. The integer part, plus one when the fraction
+/// is a half or more (rounding half away from zero, as `round` does); the
+/// fraction `x − ⌊x⌋` is computed exactly (Sterbenz), and NaN gives 0 as
+/// `NaN as u64` does.
+#[inline]
+pub fn round_count(x: f64) -> u64 {
+    let t = x as u64;
+    t + u64::from(x - t as f64 >= 0.5)
+}
+
 /// A uniform draw in [0, 1) with 53 bits of precision.
 #[inline]
 pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -603,6 +614,21 @@ mod tests {
                 worst_p < 2e-8,
                 "beta({mean}, {k}): probability off by {worst_p:e}"
             );
+        }
+    }
+
+    #[test]
+    fn round_count_is_round() {
+        // Every half-integer and its neighbours one ulp either side up to
+        // 2^20, a sweep of ordinary values, and the edges of the range.
+        let mut xs = vec![0.0, f64::NAN, 1e8, 4_503_599_627_370_496.0, 0.49999999999999994];
+        for i in 0..(1u64 << 20) {
+            let h = i as f64 + 0.5;
+            xs.extend([h, f64::from_bits(h.to_bits() - 1), f64::from_bits(h.to_bits() + 1)]);
+            xs.push(i as f64 * 95.37 + 0.123);
+        }
+        for x in xs {
+            assert_eq!(round_count(x), x.round() as u64, "{x:e}");
         }
     }
 
