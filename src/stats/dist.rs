@@ -621,10 +621,20 @@ mod tests {
     fn round_count_is_round() {
         // Every half-integer and its neighbours one ulp either side up to
         // 2^20, a sweep of ordinary values, and the edges of the range.
-        let mut xs = vec![0.0, f64::NAN, 1e8, 4_503_599_627_370_496.0, 0.49999999999999994];
+        let mut xs = vec![
+            0.0,
+            f64::NAN,
+            1e8,
+            4_503_599_627_370_496.0,
+            0.49999999999999994,
+        ];
         for i in 0..(1u64 << 20) {
             let h = i as f64 + 0.5;
-            xs.extend([h, f64::from_bits(h.to_bits() - 1), f64::from_bits(h.to_bits() + 1)]);
+            xs.extend([
+                h,
+                f64::from_bits(h.to_bits() - 1),
+                f64::from_bits(h.to_bits() + 1),
+            ]);
             xs.push(i as f64 * 95.37 + 0.123);
         }
         for x in xs {
