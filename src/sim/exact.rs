@@ -158,64 +158,63 @@ impl Batch {
         ledgers: &mut [Ledger],
         last_sent: &mut [Vec<Vec<f64>>],
     ) {
+        let requests = &self.requests;
         for (pi, policy) in inst.policies.iter().enumerate() {
             ctx.set_policy(pi);
-            let (led, cache) = (&mut ledgers[pi], &mut last_sent[pi]);
+            let mut b = Booking {
+                inst,
+                ctx,
+                tables,
+                led: &mut ledgers[pi],
+                cache: &mut last_sent[pi],
+                dec: &mut self.dec,
+            };
             // One loop per built-in kind, its `route` inlined.
-            let dec = &mut self.dec;
-            let requests = &self.requests;
             match policy.builtin() {
-                Some(BuiltinRef::Single(p)) => {
-                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
-                }
-                Some(BuiltinRef::Rules(p)) => {
-                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
-                }
-                Some(BuiltinRef::Split(p)) => {
-                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
-                }
-                Some(BuiltinRef::Cascade(p)) => {
-                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
-                }
-                Some(BuiltinRef::Classifier(p)) => {
-                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
-                }
-                Some(BuiltinRef::Oracle(p)) => {
-                    route_all(p, requests, inst, ctx, tables, led, cache, dec)
-                }
-                None => route_all(&**policy, requests, inst, ctx, tables, led, cache, dec),
+                Some(BuiltinRef::Single(p)) => b.route_all(p, requests),
+                Some(BuiltinRef::Rules(p)) => b.route_all(p, requests),
+                Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
+                Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
+                Some(BuiltinRef::Classifier(p)) => b.route_all(p, requests),
+                Some(BuiltinRef::Oracle(p)) => b.route_all(p, requests),
+                None => b.route_all(&**policy, requests),
             }
         }
         self.requests.clear();
     }
 }
 
-/// Routes and books `requests`, in order, under one policy.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn route_all<P: Policy + ?Sized>(
-    policy: &P,
-    requests: &[Request],
-    inst: &Instance,
-    ctx: &Context<'_>,
-    tables: &Tables,
-    led: &mut Ledger,
-    cache: &mut [Vec<f64>],
-    dec: &mut Decision,
-) {
-    for req in requests {
-        dec.clear();
-        policy.route(req, ctx, dec);
-        let ok = dec.accepted().is_some_and(|c| ctx.succeeds(c.model, req));
-        book(
-            tables,
-            inst,
-            led,
-            dec,
-            req,
-            &mut CacheMode::Simulate(cache),
-            1.0,
-            if ok { 1.0 } else { 0.0 },
-        );
+/// Where one policy's decisions on a batch are booked.
+struct Booking<'a, 'c> {
+    inst: &'a Instance,
+    ctx: &'a Context<'c>,
+    tables: &'a Tables,
+    led: &'a mut Ledger,
+    cache: &'a mut [Vec<f64>],
+    dec: &'a mut Decision,
+}
+
+impl Booking<'_, '_> {
+    /// Routes and books `requests`, in order, under `policy`.
+    #[inline(always)]
+    fn route_all<P: Policy + ?Sized>(&mut self, policy: &P, requests: &[Request]) {
+        for req in requests {
+            self.dec.clear();
+            policy.route(req, self.ctx, self.dec);
+            let ok = self
+                .dec
+                .accepted()
+                .is_some_and(|c| self.ctx.succeeds(c.model, req));
+            book(
+                self.tables,
+                self.inst,
+                self.led,
+                self.dec,
+                req,
+                &mut CacheMode::Simulate(self.cache),
+                1.0,
+                if ok { 1.0 } else { 0.0 },
+            );
+        }
     }
 }
