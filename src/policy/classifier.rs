@@ -341,8 +341,9 @@ impl Band {
         let f = |x: f64| p_success(c_strong, x, slope) - p_success(c_weak, x, slope);
         let (e, margin) = (Band::EDGE, Band::MARGIN);
         if !(c_strong > c_weak && slope > 0.0 && drop.is_finite()) {
-            // f ≤ 0 everywhere (or nothing to reason about).
-            return if c_strong <= c_weak && drop >= margin {
+            // f ≤ 0 everywhere when the curves rise the usual way (or
+            // nothing to reason about).
+            return if c_strong <= c_weak && slope > 0.0 && drop >= margin {
                 Band::Never
             } else {
                 Band::Formula
@@ -462,5 +463,15 @@ mod band_tests {
             }
         }
         assert!(bands > 150, "only {bands} of 400 settings gave a band");
+        // A falling curve (negative slope) with the "strong" model weaker:
+        // f is positive then, and the band must not claim "never".
+        let band = Band::new(0.7, 0.3, -0.1, 0.05);
+        for i in 0..=1000 {
+            let x = i as f64 / 1000.0;
+            let formula = !(p_success(0.3, x, -0.1) - p_success(0.7, x, -0.1) <= 0.05);
+            if let Some(b) = band.strong(x) {
+                assert_eq!(b, formula, "{band:?} at {x}");
+            }
+        }
     }
 }

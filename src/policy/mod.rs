@@ -535,11 +535,6 @@ impl Context<'_> {
     /// since exact mode routes each request once per policy.
     #[inline]
     pub fn list_cost(&self, m: ModelId, req: &Request) -> f64 {
-        self.price_list(m, req)
-    }
-
-    #[inline]
-    fn price_list(&self, m: ModelId, req: &Request) -> f64 {
         let l = &self.list[m.index()];
         let tier = usize::from(req.input_tokens > l.long_above);
         let service = m.service().unwrap_or(req.service);
