@@ -609,12 +609,32 @@ pub enum CallKind {
 /// The calls a policy makes for one request, and the answer it accepts.
 /// Room for [`MAX_CALLS`] calls is made once: deciding does not allocate
 /// unless a policy makes more calls than that, and then only once.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Decision {
     calls: Vec<Call>,
     accepted: Option<usize>,
     skips: u32,
     fixed_overhead_usd: f64,
+}
+
+impl Clone for Decision {
+    fn clone(&self) -> Self {
+        Decision {
+            calls: self.calls.clone(),
+            accepted: self.accepted,
+            skips: self.skips,
+            fixed_overhead_usd: self.fixed_overhead_usd,
+        }
+    }
+
+    /// Into the room `self` already has (the derived `clone_from` would
+    /// allocate a new list of calls and free the old one each time).
+    fn clone_from(&mut self, source: &Self) {
+        self.calls.clone_from(&source.calls);
+        self.accepted = source.accepted;
+        self.skips = source.skips;
+        self.fixed_overhead_usd = source.fixed_overhead_usd;
+    }
 }
 
 impl Default for Decision {

@@ -59,7 +59,8 @@ use rayon::prelude::*;
 use crate::calendar::MONTH_SECONDS;
 use crate::catalog::Catalog;
 use crate::catalog::pricing::{
-    CacheOutcome, CallShape, Component, Mode, N_MODES, Tier, Ttl, price_call,
+    CacheOutcome, CallShape, Component, Mode, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier, Ttl,
+    price_call,
 };
 use crate::policy::{CallKind, Decision};
 use crate::quality::{p_success, required_capability};
@@ -425,6 +426,7 @@ fn route_chunk(
     let mut acc = Distinct::default();
     let mut stack: Vec<(Outcomes, f64)> = Vec::new();
     let mut p_model = vec![f64::NAN; nm];
+    let mut mains = MainPrices::new(nm);
     let merges: Vec<bool> = inst
         .policies
         .iter()
@@ -434,6 +436,7 @@ fn route_chunk(
         let (base, b, share) = (&item.request, item.block, item.weight);
         let d = base.difficulty;
         p_model.fill(f64::NAN);
+        mains.clear();
         for (p, policy) in inst.policies.iter().enumerate() {
             acc.clear();
             // Common outcomes (share rho): one evaluation per interval, or,
@@ -571,7 +574,7 @@ fn route_chunk(
                     e.weight,
                     e.succeeded,
                 );
-                let (a, x) = request_cost(inst, tables, &e.decision, base);
+                let (a, x) = request_cost(inst, tables, &mut mains, &e.decision, base);
                 let weight = e.weight;
                 let mo = &mut moments[p];
                 mo[0] += weight * a;
@@ -673,55 +676,113 @@ impl Distinct {
     }
 }
 
+/// One sample request's main-call prices by (model, service tier), shared
+/// by every policy routing it: (the call's price if its cacheable prefix
+/// hits, what a miss adds), or NaN until first asked.
+struct MainPrices {
+    by_route: Vec<(f64, f64)>,
+}
+
+impl MainPrices {
+    fn new(nm: usize) -> MainPrices {
+        MainPrices {
+            by_route: vec![(f64::NAN, f64::NAN); nm * N_SERVICE_TIERS],
+        }
+    }
+
+    /// Forgets the previous request's prices.
+    fn clear(&mut self) {
+        self.by_route.fill((f64::NAN, f64::NAN));
+    }
+
+    /// The main call's (all-hit price, miss extra) of `req` on model `m`
+    /// at `service` (USD).
+    #[inline]
+    fn get(
+        &mut self,
+        inst: &Instance,
+        t: &Tables,
+        m: usize,
+        service: ServiceTier,
+        req: &Request,
+    ) -> (f64, f64) {
+        let slot = &mut self.by_route[m * N_SERVICE_TIERS + service as usize];
+        if slot.0.is_nan() {
+            *slot = main_price(inst, t, m, service, req);
+        }
+        *slot
+    }
+}
+
+/// The price of `req`'s main call on model `m` at `service` if its
+/// cacheable prefix hits, and what a miss adds (USD).
+fn main_price(
+    inst: &Instance,
+    t: &Tables,
+    m: usize,
+    service: ServiceTier,
+    req: &Request,
+) -> (f64, f64) {
+    let w = req.workload as usize;
+    let pricing = &inst.pricing[m];
+    let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
+    let cacheable = t.caching[w] && billing.cached;
+    let mut miss_extra = 0.0;
+    if cacheable {
+        let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
+        miss_extra = req.prefix_tokens as f64
+            * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
+            / 1e6;
+    }
+    let shape = CallShape {
+        input_tokens: req.input_tokens,
+        output_tokens: req.output_tokens,
+        prefix_tokens: req.prefix_tokens,
+        cache: cacheable.then_some(CacheOutcome::Hit),
+        ttl: Ttl::FiveMinutes,
+        batch: req.batch,
+        service,
+    };
+    (price_call(pricing, &shape).total(), miss_extra)
+}
+
 /// The cost of one decision in USD, split as (cost if every cacheable
 /// prefix hit the cache, extra cost if every one missed): used only for the
-/// per-request variance.
-fn request_cost(inst: &Instance, t: &Tables, dec: &Decision, req: &Request) -> (f64, f64) {
-    let w = req.workload as usize;
+/// per-request variance. Main calls' prices come from `mains`.
+fn request_cost(
+    inst: &Instance,
+    t: &Tables,
+    mains: &mut MainPrices,
+    dec: &Decision,
+    req: &Request,
+) -> (f64, f64) {
     let mut all_hit = dec.fixed_overhead_usd();
     let mut miss_extra = 0.0;
     for call in dec.calls() {
         let m = call.model.index();
-        let pricing = &inst.pricing[m];
-        let shape = match call.kind {
+        let service = call.model.service().unwrap_or(req.service);
+        match call.kind {
             CallKind::Main => {
-                let billing = pricing.billing(
-                    req.input_tokens,
-                    req.prefix_tokens,
-                    req.batch,
-                    call.model.service().unwrap_or(req.service),
-                );
-                let cacheable = t.caching[w] && billing.cached;
-                if cacheable {
-                    let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
-                    miss_extra += req.prefix_tokens as f64
-                        * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
-                        / 1e6;
-                }
-                CallShape {
-                    input_tokens: req.input_tokens,
-                    output_tokens: req.output_tokens,
-                    prefix_tokens: req.prefix_tokens,
-                    cache: cacheable.then_some(CacheOutcome::Hit),
-                    ttl: Ttl::FiveMinutes,
-                    batch: req.batch,
-                    service: call.model.service().unwrap_or(req.service),
-                }
+                let (price, extra) = mains.get(inst, t, m, service, req);
+                miss_extra += extra;
+                all_hit += price;
             }
             CallKind::Overhead {
                 input_tokens,
                 output_tokens,
-            } => CallShape {
-                input_tokens,
-                output_tokens,
-                prefix_tokens: 0,
-                cache: None,
-                ttl: Ttl::FiveMinutes,
-                batch: req.batch,
-                service: call.model.service().unwrap_or(req.service),
-            },
-        };
-        all_hit += price_call(pricing, &shape).total();
+            } => {
+                let shape = CallShape {
+                    input_tokens,
+                    output_tokens,
+                    prefix_tokens: 0,
+                    cache: None,
+                    ttl: Ttl::FiveMinutes,
+                    batch: req.batch,
+                    service,
+                };
+                all_hit += price_call(&inst.pricing[m], &shape).total();
+            }
+        }
     }
     (all_hit, miss_extra)
 }
