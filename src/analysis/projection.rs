@@ -13,7 +13,7 @@ use crate::policy::Role;
 use crate::scenario::Scenario;
 use crate::sim::Run;
 use crate::sim::ledger::{Costs, Counts, Group, Ledger, N_GROUPS};
-use crate::stats::{Sum, quantile, sd};
+use crate::stats::{Sum, quantiles, sd};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelLine {
@@ -259,7 +259,7 @@ pub struct MonthBand {
 }
 
 fn bands(run: &Run, p: usize, base: usize, qs: &[f64]) -> Bands {
-    let at = |xs: &[f64]| qs.iter().map(|&q| quantile(xs, q)).collect::<Vec<f64>>();
+    let at = |xs: &[f64]| quantiles(xs, qs);
     let quality_of = |r: &Vec<Vec<crate::sim::RepMonth>>, p: usize| {
         let (s, n) = r.iter().fold((0.0, 0.0), |(s, n), m| {
             (s + m[p].succeeded, n + m[p].requests)

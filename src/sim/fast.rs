@@ -852,7 +852,11 @@ fn month(
     np: usize,
 ) -> Item {
     let v = inst.volumes[m];
-    let mut cache = Vec::new();
+    let books = evals
+        .iter()
+        .flat_map(|e| e.deferred.iter().map(Vec::len))
+        .sum();
+    let mut cache = Vec::with_capacity(books);
     let mut reps = Vec::with_capacity(np);
     let mut cost_se = Vec::with_capacity(np);
     let mut quality_se = Vec::with_capacity(np);
@@ -1038,17 +1042,32 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     let samples_for: Vec<usize> = if setup.opts.adapt_samples {
         // Each replication resolved once for every workload's fingerprint;
         // a workload stops counting past 1,024 distinct ones.
+        // Replications are resolved in parallel, 64 at a time, and their
+        // fingerprints counted in replication order.
         let mut seen: Vec<std::collections::HashSet<Vec<u64>>> = vec![Default::default(); nw];
-        for r in 0..reps {
-            if seen.iter().all(|s| s.len() > 16 * 64) {
-                break;
-            }
-            let inst = setup.instance(r as u64);
-            for (w, s) in seen.iter_mut().enumerate() {
-                if s.len() <= 16 * 64 {
-                    s.insert(fingerprint(&inst, w));
+        let mut start = 0;
+        while start < reps && !seen.iter().all(|s| s.len() > 16 * 64) {
+            let end = (start + 64).min(reps);
+            let prints: Vec<Vec<Vec<u64>>> = setup.install(|| {
+                (start..end)
+                    .into_par_iter()
+                    .map(|r| {
+                        let inst = setup.instance(r as u64);
+                        (0..nw).map(|w| fingerprint(&inst, w)).collect()
+                    })
+                    .collect()
+            });
+            for one in prints {
+                if seen.iter().all(|s| s.len() > 16 * 64) {
+                    break;
+                }
+                for (s, print) in seen.iter_mut().zip(one) {
+                    if s.len() <= 16 * 64 {
+                        s.insert(print);
+                    }
                 }
             }
+            start = end;
         }
         seen.iter()
             .map(|s| {
@@ -1069,11 +1088,16 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     let mut start = 0u32;
     while start < reps {
         let end = (start + chunk).min(reps);
-        let insts: Vec<Instance> = (start..end).map(|r| setup.instance(r as u64)).collect();
-        let tables: Vec<Tables> = insts
-            .iter()
-            .map(|i| Tables::new(i, &scenario.catalog))
-            .collect();
+        let (insts, tables): (Vec<Instance>, Vec<Tables>) = setup.install(|| {
+            (start..end)
+                .into_par_iter()
+                .map(|r| {
+                    let inst = setup.instance(r as u64);
+                    let tables = Tables::new(&inst, &scenario.catalog);
+                    (inst, tables)
+                })
+                .unzip()
+        });
 
         // Evaluate each distinct (workload, fingerprint) once.
         let keys: Vec<Vec<(usize, Vec<u64>)>> = insts

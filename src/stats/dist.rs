@@ -297,11 +297,14 @@ impl DifficultyDist {
                     let d = SBeta::new(a, b).expect("validated");
                     d.inverse_cdf(p.clamp(0.0, 1.0)).clamp(0.0, 1.0)
                 };
-                let pdf = |x: f64| {
-                    let ln_b = statrs::function::beta::ln_beta(a, b);
-                    ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b).exp()
-                };
-                let table = table.get_or_init(|| shared_table((a, b), || build_table(exact, pdf)));
+                let table = table.get_or_init(|| {
+                    shared_table((a, b), || {
+                        let ln_b = statrs::function::beta::ln_beta(a, b);
+                        let pdf =
+                            |x: f64| ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b).exp();
+                        build_table(exact, pdf)
+                    })
+                });
                 tabulated(table, exact, p)
             }
         }
@@ -348,9 +351,15 @@ impl DifficultyDist {
 /// The table [`tabulated`] interpolates: at each cell edge
 /// `p = i / QUANTILE_TABLE`, the quantile `exact(p)` and its slope per cell
 /// (`1 / pdf`, the secant where the density is 0 or not finite).
-fn build_table(exact: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> Vec<[f64; 2]> {
+/// The exact quantiles are computed in parallel (each is a root-finding
+/// of the incomplete Beta function, and the table is built before the
+/// first draw), each the same whatever the thread.
+fn build_table(exact: impl Fn(f64) -> f64 + Sync, pdf: impl Fn(f64) -> f64) -> Vec<[f64; 2]> {
+    use rayon::prelude::*;
     const H: f64 = 1.0 / QUANTILE_TABLE as f64;
-    let q: Vec<f64> = (0..=QUANTILE_TABLE)
+    let q: Vec<f64> = (0..QUANTILE_TABLE + 1)
+        .into_par_iter()
+        .with_min_len(64)
         .map(|i| match i {
             0 | QUANTILE_TABLE => f64::NAN,
             i => exact(i as f64 * H),

@@ -31,15 +31,24 @@ impl Sum {
 
 /// The q-quantile of `xs` (linear interpolation between order statistics).
 pub fn quantile(xs: &[f64], q: f64) -> f64 {
+    quantiles(xs, &[q])[0]
+}
+
+/// The quantiles of `xs` at each of `qs` (as [`quantile`]), sorting once.
+pub fn quantiles(xs: &[f64], qs: &[f64]) -> Vec<f64> {
     if xs.is_empty() {
-        return f64::NAN;
+        return vec![f64::NAN; qs.len()];
     }
     let mut v: Vec<f64> = xs.to_vec();
     v.sort_by(f64::total_cmp);
-    let h = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+    qs.iter()
+        .map(|&q| {
+            let h = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+            let lo = h.floor() as usize;
+            let hi = h.ceil() as usize;
+            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+        })
+        .collect()
 }
 
 /// The smallest value whose cumulative weight reaches `q` of the total
