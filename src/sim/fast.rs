@@ -437,6 +437,17 @@ fn route_chunk(
         let d = base.difficulty;
         p_model.fill(f64::NAN);
         mains.clear();
+        // The request as common outcomes see it, its required capability
+        // set per interval (copied once per request, not once per route).
+        let mut common = Request {
+            common: true,
+            ..*base
+        };
+        // And as independent ones do, its known outcomes set per pattern.
+        let mut own = Request {
+            common: false,
+            ..*base
+        };
         for (p, policy) in inst.policies.iter().enumerate() {
             acc.clear();
             // Common outcomes (share rho): one evaluation per interval, or,
@@ -477,14 +488,11 @@ fn route_chunk(
                         let u = (0.5 * (cuts[i] + cuts[i + 1])).clamp(1e-15, 1.0 - 1e-15);
                         required_capability(d, u, inst.slope)
                     });
-                    let req = Request {
-                        required_capability: required,
-                        common: true,
-                        ..*base
-                    };
+                    common.required_capability = required;
+                    let req = &common;
                     dec.clear();
                     ctx.take_queried();
-                    policy.route(&req, &ctx, &mut dec);
+                    policy.route(req, &ctx, &mut dec);
                     let asked = ctx.take_queried();
                     // The run extends past the boundary at cuts[j+1] (the
                     // capability caps[j]) while no model asked about has
@@ -504,7 +512,7 @@ fn route_chunk(
                     // Acceptable where the outcome uniform is below the
                     // accepted model's success probability.
                     let ok = match dec.accepted() {
-                        Some(c) if !merge && ctx.succeeds(c.model, &req) => weight,
+                        Some(c) if !merge && ctx.succeeds(c.model, req) => weight,
                         Some(_) if !merge => 0.0,
                         Some(c) => {
                             let pa = p_of(&mut p_model, c.model.index(), inst, task, d);
@@ -522,14 +530,11 @@ fn route_chunk(
                 stack.clear();
                 stack.push((Outcomes::default(), share * (1.0 - rho)));
                 while let Some((known, weight)) = stack.pop() {
-                    let req = Request {
-                        common: false,
-                        outcomes: known,
-                        ..*base
-                    };
+                    own.outcomes = known;
+                    let req = &own;
                     dec.clear();
                     ctx.take_queried();
-                    policy.route(&req, &ctx, &mut dec);
+                    policy.route(req, &ctx, &mut dec);
                     let mut open = ctx.take_queried();
                     let accepted = dec.accepted().map(|c| c.model);
                     if let Some(m) = accepted
@@ -558,7 +563,7 @@ fn route_chunk(
                         continue;
                     }
                     ctx.take_queried();
-                    let ok = accepted.is_some_and(|m| ctx.succeeds(m, &req));
+                    let ok = accepted.is_some_and(|m| ctx.succeeds(m, req));
                     acc.add(&dec, weight, if ok { weight } else { 0.0 });
                 }
             }
