@@ -426,7 +426,7 @@ fn route_chunk(
     let mut acc = Distinct::default();
     let mut stack: Vec<(Outcomes, f64)> = Vec::new();
     let mut p_model = vec![f64::NAN; nm];
-    let mut mains = MainPrices::new(nm);
+    let mut mains = MainPrices::new(inst, tables);
     let merges: Vec<bool> = inst
         .policies
         .iter()
@@ -579,7 +579,7 @@ fn route_chunk(
                     e.weight,
                     e.succeeded,
                 );
-                let (a, x) = request_cost(inst, tables, &mut mains, &e.decision, base);
+                let (a, x) = request_cost(&mut mains, &e.decision, base);
                 let weight = e.weight;
                 let mo = &mut moments[p];
                 mo[0] += weight * a;
@@ -684,14 +684,18 @@ impl Distinct {
 /// One sample request's main-call prices by (model, service tier), shared
 /// by every policy routing it: (the call's price if its cacheable prefix
 /// hits, what a miss adds), or NaN until first asked.
-struct MainPrices {
+struct MainPrices<'a> {
+    inst: &'a Instance,
+    tables: &'a Tables,
     by_route: Vec<(f64, f64)>,
 }
 
-impl MainPrices {
-    fn new(nm: usize) -> MainPrices {
+impl<'a> MainPrices<'a> {
+    fn new(inst: &'a Instance, tables: &'a Tables) -> MainPrices<'a> {
         MainPrices {
-            by_route: vec![(f64::NAN, f64::NAN); nm * N_SERVICE_TIERS],
+            inst,
+            tables,
+            by_route: vec![(f64::NAN, f64::NAN); tables.nm * N_SERVICE_TIERS],
         }
     }
 
@@ -703,64 +707,43 @@ impl MainPrices {
     /// The main call's (all-hit price, miss extra) of `req` on model `m`
     /// at `service` (USD).
     #[inline]
-    fn get(
-        &mut self,
-        inst: &Instance,
-        t: &Tables,
-        m: usize,
-        service: ServiceTier,
-        req: &Request,
-    ) -> (f64, f64) {
-        let slot = &mut self.by_route[m * N_SERVICE_TIERS + service as usize];
-        if slot.0.is_nan() {
-            *slot = main_price(inst, t, m, service, req);
+    fn get(&mut self, m: usize, service: ServiceTier, req: &Request) -> (f64, f64) {
+        let i = m * N_SERVICE_TIERS + service as usize;
+        if self.by_route[i].0.is_nan() {
+            self.by_route[i] = self.price(m, service, req);
         }
-        *slot
+        self.by_route[i]
     }
-}
 
-/// The price of `req`'s main call on model `m` at `service` if its
-/// cacheable prefix hits, and what a miss adds (USD).
-fn main_price(
-    inst: &Instance,
-    t: &Tables,
-    m: usize,
-    service: ServiceTier,
-    req: &Request,
-) -> (f64, f64) {
-    let w = req.workload as usize;
-    let pricing = &inst.pricing[m];
-    let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
-    let cacheable = t.caching[w] && billing.cached;
-    let mut miss_extra = 0.0;
-    if cacheable {
-        let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
-        miss_extra = req.prefix_tokens as f64
-            * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
-            / 1e6;
+    fn price(&self, m: usize, service: ServiceTier, req: &Request) -> (f64, f64) {
+        let (w, t) = (req.workload as usize, self.tables);
+        let pricing = &self.inst.pricing[m];
+        let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
+        let cacheable = t.caching[w] && billing.cached;
+        let mut miss_extra = 0.0;
+        if cacheable {
+            let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
+            miss_extra = req.prefix_tokens as f64
+                * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
+                / 1e6;
+        }
+        let shape = CallShape {
+            input_tokens: req.input_tokens,
+            output_tokens: req.output_tokens,
+            prefix_tokens: req.prefix_tokens,
+            cache: cacheable.then_some(CacheOutcome::Hit),
+            ttl: Ttl::FiveMinutes,
+            batch: req.batch,
+            service,
+        };
+        (price_call(pricing, &shape).total(), miss_extra)
     }
-    let shape = CallShape {
-        input_tokens: req.input_tokens,
-        output_tokens: req.output_tokens,
-        prefix_tokens: req.prefix_tokens,
-        cache: cacheable.then_some(CacheOutcome::Hit),
-        ttl: Ttl::FiveMinutes,
-        batch: req.batch,
-        service,
-    };
-    (price_call(pricing, &shape).total(), miss_extra)
 }
 
 /// The cost of one decision in USD, split as (cost if every cacheable
 /// prefix hit the cache, extra cost if every one missed): used only for the
 /// per-request variance. Main calls' prices come from `mains`.
-fn request_cost(
-    inst: &Instance,
-    t: &Tables,
-    mains: &mut MainPrices,
-    dec: &Decision,
-    req: &Request,
-) -> (f64, f64) {
+fn request_cost(mains: &mut MainPrices<'_>, dec: &Decision, req: &Request) -> (f64, f64) {
     let mut all_hit = dec.fixed_overhead_usd();
     let mut miss_extra = 0.0;
     for call in dec.calls() {
@@ -768,7 +751,7 @@ fn request_cost(
         let service = call.model.service().unwrap_or(req.service);
         match call.kind {
             CallKind::Main => {
-                let (price, extra) = mains.get(inst, t, m, service, req);
+                let (price, extra) = mains.get(m, service, req);
                 miss_extra += extra;
                 all_hit += price;
             }
@@ -785,7 +768,7 @@ fn request_cost(
                     batch: req.batch,
                     service,
                 };
-                all_hit += price_call(&inst.pricing[m], &shape).total();
+                all_hit += price_call(&mains.inst.pricing[m], &shape).total();
             }
         }
     }
