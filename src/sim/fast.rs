@@ -1028,10 +1028,9 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     // over them (at least 2,048 requests each), unless the caller fixed the
     // sample size. The smaller samples' error is reported like any other.
     let samples_for: Vec<usize> = if setup.opts.adapt_samples {
-        // Each replication resolved once for every workload's fingerprint;
-        // a workload stops counting past 1,024 distinct ones.
-        // Replications are resolved in parallel, 64 at a time, and their
-        // fingerprints counted in replication order.
+        // Each replication resolved once for every workload's fingerprint
+        // (in parallel, 64 at a time, counted in replication order); a
+        // workload stops counting past 1,024 distinct ones.
         let mut seen: Vec<std::collections::HashSet<Vec<u64>>> = vec![Default::default(); nw];
         let mut start = 0;
         while start < reps && !seen.iter().all(|s| s.len() > 16 * 64) {

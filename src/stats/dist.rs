@@ -351,15 +351,15 @@ impl DifficultyDist {
 /// The table [`tabulated`] interpolates: at each cell edge
 /// `p = i / QUANTILE_TABLE`, the quantile `exact(p)` and its slope per cell
 /// (`1 / pdf`, the secant where the density is 0 or not finite).
-/// The exact quantiles are computed in parallel (each is a root-finding
-/// of the incomplete Beta function, and the table is built before the
-/// first draw), each the same whatever the thread.
-fn build_table(exact: impl Fn(f64) -> f64 + Sync, pdf: impl Fn(f64) -> f64) -> Vec<[f64; 2]> {
-    use rayon::prelude::*;
+///
+/// Built on the calling thread: the table is built inside a `OnceLock`
+/// initialisation, and a parallel loop there would let the thread take up,
+/// while it waits, another task that needs the same table (exact mode runs
+/// a replication's months in parallel), which would initialise the same
+/// lock again from inside itself.
+fn build_table(exact: impl Fn(f64) -> f64, pdf: impl Fn(f64) -> f64) -> Vec<[f64; 2]> {
     const H: f64 = 1.0 / QUANTILE_TABLE as f64;
-    let q: Vec<f64> = (0..QUANTILE_TABLE + 1)
-        .into_par_iter()
-        .with_min_len(64)
+    let q: Vec<f64> = (0..=QUANTILE_TABLE)
         .map(|i| match i {
             0 | QUANTILE_TABLE => f64::NAN,
             i => exact(i as f64 * H),
