@@ -116,6 +116,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn quantiles_interpolate_between_order_statistics() {
+        // Sorted: 1, 2, 3, 4, 5; position q * 4. At q = 0.9: 4 + 0.6 * (5 - 4).
+        let xs = [5.0, 1.0, 4.0, 2.0, 3.0];
+        let qs = [0.0, 0.25, 0.5, 0.9, 1.0];
+        let got = quantiles(&xs, &qs);
+        let want = [1.0, 2.0, 3.0, 4.6, 5.0];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        assert_eq!(got.len(), qs.len());
+        assert_eq!(quantile(&xs, 0.9), got[3]);
+        assert!(quantiles(&[], &qs).iter().all(|x| x.is_nan()));
+    }
+
+    #[test]
     fn compensated_sum_keeps_small_terms() {
         // 1e16 + 1 + ... loses the ones in naive summation.
         let mut s = Sum::default();
