@@ -31,13 +31,70 @@ impl Policy for Oracle {
     }
     #[inline(always)]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
+        let candidates = self
+            .models
+            .iter()
+            .filter(|&&m| ctx.can_serve(m, req))
+            .map(|&m| (m, ctx.list_cost(m, req)));
+        self.choose(candidates, req, ctx, out);
+    }
+
+    fn models(&self) -> Option<Vec<ModelId>> {
+        Some(self.models.clone())
+    }
+
+    fn outcomes_through_context(&self) -> bool {
+        true
+    }
+
+    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
+        Some(crate::policy::BuiltinRef::Oracle(self))
+    }
+}
+
+impl Oracle {
+    /// The models that can take `req`, in the oracle's order, with their
+    /// list costs: what [`Policy::route`] computes before judging any
+    /// outcome. Neither depends on the outcome, so the fast path computes
+    /// them once per request and judges each outcome interval with
+    /// [`Oracle::route_among`] (the same decisions, and the same models
+    /// asked about, as `route`).
+    pub fn candidates(&self, req: &Request, ctx: &Context<'_>, out: &mut Vec<(ModelId, f64)>) {
+        out.clear();
+        out.extend(
+            self.models
+                .iter()
+                .filter(|&&m| ctx.can_serve(m, req))
+                .map(|&m| (m, ctx.list_cost(m, req))),
+        );
+    }
+
+    /// [`Policy::route`] among `candidates` from [`Oracle::candidates`]
+    /// for the same request.
+    #[inline]
+    pub fn route_among(
+        &self,
+        candidates: &[(ModelId, f64)],
+        req: &Request,
+        ctx: &Context<'_>,
+        out: &mut Decision,
+    ) {
+        self.choose(candidates.iter().copied(), req, ctx, out);
+    }
+
+    /// The cheapest candidate that succeeds, else the cheapest; ties go
+    /// to the earlier candidate.
+    #[inline(always)]
+    fn choose(
+        &self,
+        candidates: impl Iterator<Item = (ModelId, f64)>,
+        req: &Request,
+        ctx: &Context<'_>,
+        out: &mut Decision,
+    ) {
         let mut best: Option<(f64, ModelId)> = None;
         let mut cheapest: Option<(f64, ModelId)> = None;
-        for &m in &self.models {
-            if !ctx.can_serve(m, req) {
-                continue;
-            }
-            let cost = ctx.list_cost(m, req);
+        for (m, cost) in candidates {
             if cheapest.is_none_or(|(c, _)| cost < c) {
                 cheapest = Some((cost, m));
             }
@@ -51,18 +108,6 @@ impl Policy for Oracle {
             let i = out.call(m);
             out.accept(i);
         }
-    }
-
-    fn models(&self) -> Option<Vec<ModelId>> {
-        Some(self.models.clone())
-    }
-
-    fn outcomes_through_context(&self) -> bool {
-        true
-    }
-
-    fn builtin(&self) -> Option<crate::policy::BuiltinRef<'_>> {
-        Some(crate::policy::BuiltinRef::Oracle(self))
     }
 }
 

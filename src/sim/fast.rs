@@ -57,12 +57,13 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::calendar::MONTH_SECONDS;
-use crate::catalog::Catalog;
 use crate::catalog::pricing::{
     CacheOutcome, CallShape, Component, Mode, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier, Ttl,
     price_call,
 };
-use crate::policy::{CallKind, Decision};
+use crate::catalog::{Catalog, ModelId};
+
+use crate::policy::{BuiltinRef, CallKind, Decision, Oracle};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
@@ -432,6 +433,17 @@ fn route_chunk(
         .iter()
         .map(|p| p.outcomes_through_context())
         .collect();
+    // The oracle prices its candidates once per request, not once per
+    // interval (a third of a default run's time was the oracle's).
+    let oracles: Vec<Option<&Oracle>> = inst
+        .policies
+        .iter()
+        .map(|p| match p.builtin() {
+            Some(BuiltinRef::Oracle(o)) => Some(o),
+            _ => None,
+        })
+        .collect();
+    let mut candidates: Vec<(ModelId, f64)> = Vec::new();
     for item in sample {
         let (base, b, share) = (&item.request, item.block, item.weight);
         let d = base.difficulty;
@@ -464,6 +476,10 @@ fn route_chunk(
                 );
                 cuts.push(1.0);
                 let merge = merges[p];
+                let oracle = oracles[p];
+                if let Some(o) = oracle {
+                    o.candidates(&common, &ctx, &mut candidates);
+                }
                 let intervals = cuts.len() - 1;
                 let mut i = 0;
                 while i < intervals {
@@ -492,7 +508,10 @@ fn route_chunk(
                     let req = &common;
                     dec.clear();
                     ctx.take_queried();
-                    policy.route(req, &ctx, &mut dec);
+                    match oracle {
+                        Some(o) => o.route_among(&candidates, req, &ctx, &mut dec),
+                        None => policy.route(req, &ctx, &mut dec),
+                    }
                     let asked = ctx.take_queried();
                     // The run extends past the boundary at cuts[j+1] (the
                     // capability caps[j]) while no model asked about has
