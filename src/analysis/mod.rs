@@ -7,6 +7,7 @@
 pub mod capacity;
 pub mod compare;
 pub mod credits;
+pub mod optimize;
 pub mod outcome;
 pub mod projection;
 pub mod provisioned;

@@ -8,7 +8,8 @@ use crate::cli::plan::{Output, RunPlan, Sim};
 use crate::cli::progress::Progress;
 use tiersim::analysis::projection::project_with;
 use tiersim::analysis::{cheapest_within, outcome};
-use tiersim::analysis::{compare as cmp, credits as cr, sensitivity as sens, sweep as sw};
+use tiersim::analysis::{compare as cmp, credits as cr, optimize as opt};
+use tiersim::analysis::{sensitivity as sens, sweep as sw};
 use tiersim::error::{Error, Result};
 use tiersim::input::{suggest, yaml};
 use tiersim::render::{json, terminal, whatif as report};
@@ -194,6 +195,50 @@ pub fn sweep(
         outputs::sweep(out, sim, path, &s, &result)?;
     }
     Ok(())
+}
+
+pub fn optimize(
+    path: &Path,
+    space: &opt::Space,
+    budget: f64,
+    write_scenario: Option<&Path>,
+    output: Output,
+    sim: &Sim,
+) -> Result<()> {
+    let src = yaml::read_source(path)?;
+    let mut sets = sim.sets.clone();
+    if let Some(seed) = sim.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let progress = Progress::new(sim.quiet, "design-space runs");
+    let result = opt::optimize(
+        &src,
+        &sets,
+        space,
+        budget,
+        |s| {
+            let reps = replications(sim, s);
+            options(sim, reps)
+        },
+        |d, t| progress.tick(d as u64, t as u64),
+    );
+    progress.done();
+    let result = result?;
+    if let Some(file) = write_scenario {
+        let text = format!(
+            "# {} with the design `tiersim optimize` chose (policy `optimized`),\n# within {} pp of {}'s quality. Written by tiersim {}; comments of the original are not kept.\n{}",
+            path.display(),
+            result.max_quality_loss_pp,
+            result.baseline,
+            env!("CARGO_PKG_VERSION"),
+            result.scenario_yaml
+        );
+        std::fs::write(file, text).map_err(|e| Error::write(file.display(), e))?;
+    }
+    match output {
+        Output::Json => emit(&json::to_pretty(&result)),
+        _ => emit(&tiersim::render::optimize::optimize(&result)),
+    }
 }
 
 pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim) -> Result<()> {

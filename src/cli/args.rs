@@ -45,6 +45,8 @@ pub enum Command {
     Pricing(PricingCommand),
     /// Re-run a scenario across values of one or two fields; find break-even points.
     Sweep(SweepArgs),
+    /// Search routing designs for the cheapest within a quality budget; print the frontier.
+    Optimize(OptimizeArgs),
     /// Rank uncertain inputs by how much they move a policy's total cost.
     Sensitivity(SensitivityArgs),
     /// How long credit pools last, and how much credit to ask for.
@@ -234,6 +236,40 @@ pub struct SweepArgs {
     pub max_quality_loss: f64,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    #[command(flatten)]
+    pub sim: SimFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Most quality the design may lose against the baseline, overall, in
+    /// percentage points.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "PP",
+        default_value_t = 2.0
+    )]
+    pub max_quality_loss: f64,
+    /// NAME=PP: most quality one workload may lose against the baseline on
+    /// that workload (repeatable).
+    #[arg(long, value_name = "NAME=PP")]
+    pub workload_limit: Vec<String>,
+    /// Candidate models, comma-separated (default: every model the
+    /// scenario's price profile offers).
+    #[arg(long, value_delimiter = ',', value_name = "MODEL,...")]
+    pub models: Option<Vec<String>>,
+    /// Longest cascade to search (1 to 3; 1: single models only).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 3)]
+    pub max_steps: i64,
+    /// Also write the scenario with the chosen design added as a policy
+    /// named `optimized` to this file (YAML; comments are not kept).
+    #[arg(long, value_name = "FILE")]
+    pub write_scenario: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     #[command(flatten)]
     pub sim: SimFlags,
 }

@@ -39,6 +39,21 @@ pub fn execute(plan: Plan) -> Result<()> {
             output,
             sim,
         } => analyses::sweep(&scenario, &varies, max_quality_loss_pp, output, &sim),
+        Plan::Optimize {
+            scenario,
+            space,
+            max_quality_loss_pp,
+            write_scenario,
+            output,
+            sim,
+        } => analyses::optimize(
+            &scenario,
+            &space,
+            max_quality_loss_pp,
+            write_scenario.as_deref(),
+            output,
+            &sim,
+        ),
         Plan::Sensitivity {
             scenario,
             policy,

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::cli::args::{self, CacheArg, Cli, Command, Format, SimFlags, TableFormat, TtlArg};
+use tiersim::analysis::optimize::{self, Space};
 use tiersim::analysis::sweep::{self, Vary};
 use tiersim::catalog::pricing::{CacheOutcome, ServiceTier, Ttl};
 use tiersim::error::{Error, Result};
@@ -106,6 +107,14 @@ pub enum Plan {
         scenario: PathBuf,
         varies: Vec<Vary>,
         max_quality_loss_pp: f64,
+        output: Output,
+        sim: Sim,
+    },
+    Optimize {
+        scenario: PathBuf,
+        space: Space,
+        max_quality_loss_pp: f64,
+        write_scenario: Option<PathBuf>,
         output: Output,
         sim: Sim,
     },
@@ -290,6 +299,36 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             output: a.format.into(),
             sim: sim(a.sim, a.format != TableFormat::Table)?,
         },
+        Command::Optimize(a) => {
+            if !(1..=optimize::MAX_STEPS as i64).contains(&a.max_steps) {
+                return Err(Error::input(format!(
+                    "--max-steps must be 1 to {} (1: single models only), got {}",
+                    optimize::MAX_STEPS,
+                    a.max_steps
+                )));
+            }
+            if a.sim.out.is_some() {
+                return Err(Error::input(
+                    "optimize does not write an output directory (--out) yet: use --format json, or --write-scenario FILE and `tiersim run FILE --out DIR`",
+                ));
+            }
+            Plan::Optimize {
+                scenario: a.scenario,
+                space: Space {
+                    models: a.models,
+                    max_steps: a.max_steps as usize,
+                    workload_limits: a
+                        .workload_limit
+                        .iter()
+                        .map(|raw| workload_limit(raw))
+                        .collect::<Result<_>>()?,
+                },
+                max_quality_loss_pp: quality_budget(a.max_quality_loss)?,
+                write_scenario: a.write_scenario,
+                output: a.format.into(),
+                sim: sim(a.sim, a.format == Format::Json)?,
+            }
+        }
         Command::Sensitivity(a) => Plan::Sensitivity {
             scenario: a.scenario,
             policy: a.policy,
@@ -372,6 +411,21 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             sim: sim(a.sim, a.format == Format::Json)?,
         },
     })
+}
+
+/// `--workload-limit NAME=PP`.
+fn workload_limit(raw: &str) -> Result<(String, f64)> {
+    let bad = || {
+        Error::input(format!(
+            "--workload-limit wants NAME=PP (a workload and the most quality it may lose, in percentage points, from 0 to 100), e.g. drafted-reply=1, got `{raw}`"
+        ))
+    };
+    let (name, pp) = raw.split_once('=').ok_or_else(bad)?;
+    let pp: f64 = pp.trim().parse().map_err(|_| bad())?;
+    if name.trim().is_empty() || !(pp.is_finite() && (0.0..=100.0).contains(&pp)) {
+        return Err(bad());
+    }
+    Ok((name.trim().to_string(), pp))
 }
 
 fn quality_budget(pp: f64) -> Result<f64> {

@@ -12,6 +12,7 @@
 //! | `agreement` | fast and exact mode agree at volume |
 //! | `properties` | invariants over random scenarios (proptest) |
 //! | `whatif` | sweeps, sensitivity, credits, compare, provisioned |
+//! | `optimize` | the design search: a known optimum, exhaustive search, `run` reproducing it |
 //! | `calibrate` | quality profiles from evaluation results |
 //! | `capacity` | service tiers, traffic shape, quotas, latency objectives by hand |
 //! | `replay` | invocation logs in, workloads and bills out |
@@ -36,6 +37,7 @@ mod fast;
 mod golden;
 mod invariants;
 mod mutations;
+mod optimize;
 mod pricing;
 mod pricing_import;
 mod properties;

@@ -1,0 +1,780 @@
+//! Optimize: the cheapest routing design within a quality budget, and the
+//! cost–quality frontier of whole designs.
+//!
+//! A design gives each workload one route: a single model, or a cascade of
+//! up to `max_steps` models from cheapest to dearest behind the scenario's
+//! gate. The method, in a paragraph (README, "Optimize"):
+//!
+//! 1. Every candidate route is written as a policy and run through the
+//!    engine over the whole scenario, in groups of at most 63 beside the
+//!    baseline, each group with the scenario's seed: every candidate sees
+//!    the same requests (common random numbers). Each workload's cost and
+//!    share of acceptable answers under each route are read from the
+//!    projection's per-workload lines.
+//! 2. A workload's cost and successes under a route do not depend on how
+//!    other workloads are routed (caches are kept per workload and model),
+//!    so a design's cost and successes are sums over workloads. Picking one
+//!    route per workload for the least cost within the quality budget is a
+//!    multiple-choice knapsack; it is solved exactly by combining the
+//!    workloads' cost–success frontiers one workload at a time and keeping
+//!    only undominated sums (the frontier of the sums is made of sums of
+//!    frontier points).
+//! 3. The cheapest design within the budget, and the next design on the
+//!    frontier, are written as `rules` policies and run again beside the
+//!    scenario's own policies: the figures reported for them (bands, the
+//!    probability that the choice is cheaper than the runner-up) are the
+//!    engine's, exactly what `tiersim run` prints for the emitted YAML.
+//!
+//! Not searched (yet): service tiers, batch as a choice (a workload's batch
+//! share is the scenario's), a difficulty router's thresholds, a p90
+//! objective, SLO and quota constraints.
+
+use serde::Serialize;
+use serde_yaml::{Mapping, Value};
+
+use crate::analysis::projection::{Projection, project};
+use crate::error::{Error, Result};
+use crate::input::suggest;
+use crate::input::yaml::{self, Source};
+use crate::scenario::{Scenario, overrides};
+use crate::sim::{self, RunOptions};
+
+/// Most candidates run beside the baseline in one engine run (a scenario
+/// holds at most 64 policies).
+const GROUP: usize = 63;
+
+/// Most steps a searched cascade may have.
+pub const MAX_STEPS: usize = 3;
+
+/// What to search.
+#[derive(Debug, Clone)]
+pub struct Space {
+    /// Candidate model keys; `None`: every model of the catalog the
+    /// scenario's price profile can use.
+    pub models: Option<Vec<String>>,
+    /// Longest cascade (1: single models only).
+    pub max_steps: usize,
+    /// Most quality one workload may lose against the baseline on that
+    /// workload, in percentage points, by workload name.
+    pub workload_limits: Vec<(String, f64)>,
+}
+
+/// One route a workload may take.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// `nova-pro`, or `nova-lite > nova-pro` for a cascade.
+    pub route: String,
+    /// Over the horizon, mean over replications.
+    pub cost_usd: f64,
+    /// Share of the workload's requests answered acceptably.
+    pub quality: f64,
+    /// Against the baseline on this workload, in percentage points.
+    pub quality_loss_pp: f64,
+    /// Within this workload's limit, if it has one.
+    pub allowed: bool,
+    /// On the workload's cost–quality frontier among allowed routes.
+    pub on_frontier: bool,
+    #[serde(skip)]
+    value: Value,
+}
+
+/// One workload's search.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadSearch {
+    pub workload: String,
+    /// Its requests over the horizon (sessions for a session workload).
+    pub requests: f64,
+    pub baseline_cost_usd: f64,
+    pub baseline_quality: f64,
+    pub limit_pp: Option<f64>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// A whole design: one route per workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Design {
+    /// Route per workload, in the scenario's order.
+    pub routes: Vec<String>,
+    /// The sum of the workloads' costs (the search's estimate).
+    pub total_cost_usd: f64,
+    pub quality: f64,
+    pub quality_loss_pp: f64,
+    #[serde(skip)]
+    choice: Vec<usize>,
+}
+
+/// A policy as the engine ran it in the verifying run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    pub name: String,
+    pub total_cost_usd: f64,
+    /// Quantiles of the total cost over replications (P10, P50, P90).
+    pub total_cost_bands_usd: Vec<f64>,
+    pub quality: f64,
+    pub quality_loss_pp: f64,
+    pub savings_vs_baseline_pct: f64,
+}
+
+/// The search's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Optimized {
+    pub scenario: String,
+    pub baseline: String,
+    pub max_quality_loss_pp: f64,
+    pub models: Vec<String>,
+    pub max_steps: usize,
+    /// Candidate routes, each run over every workload.
+    pub candidates: usize,
+    pub workloads: Vec<WorkloadSearch>,
+    /// Undominated whole designs, cheapest first.
+    pub frontier: Vec<Design>,
+    /// Index into `frontier` of the cheapest design within the budget.
+    pub chosen: usize,
+    /// The next design on the frontier (dearer, better), if any.
+    pub runner_up: Option<usize>,
+    /// The chosen design (`optimized`), the runner-up and the scenario's
+    /// own policies, from the verifying run.
+    pub verified: Vec<Verified>,
+    /// Over replications, on common random numbers: the share in which
+    /// the chosen design costs less than the runner-up.
+    pub probability_cheaper_than_runner_up: Option<f64>,
+    /// The chosen design as a policy, ready to paste under `policies:`.
+    pub policy_yaml: String,
+    /// The scenario with that policy added (comments are not kept).
+    pub scenario_yaml: String,
+    pub notes: Vec<String>,
+}
+
+/// Runs the search on the scenario `src` with overrides `sets` (a
+/// `seed=...` among them pins the seed). `options` turns each scenario run
+/// into run options as `run` would; `progress(done, total)` after each
+/// engine run.
+pub fn optimize(
+    src: &Source,
+    sets: &[String],
+    space: &Space,
+    max_quality_loss_pp: f64,
+    mut options: impl FnMut(&Scenario) -> RunOptions<'static>,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Optimized> {
+    if !(max_quality_loss_pp.is_finite() && (0.0..=100.0).contains(&max_quality_loss_pp)) {
+        return Err(Error::input(format!(
+            "the quality budget must be between 0 and 100 percentage points, got {max_quality_loss_pp}"
+        )));
+    }
+    if !(1..=MAX_STEPS).contains(&space.max_steps) {
+        return Err(Error::input(format!(
+            "the longest cascade searched must be 1 to {MAX_STEPS} steps, got {}",
+            space.max_steps
+        )));
+    }
+    let base = Scenario::from_source(src, sets)?;
+    let mut doc = yaml::parse_value(src)?;
+    for raw in sets {
+        overrides::apply(&mut doc, raw)?;
+    }
+    let limits = workload_limits(&base, &space.workload_limits)?;
+    let models = candidate_models(&base, space.models.as_deref())?;
+    let baseline_name = base.policies[base.baseline].name.clone();
+    let policies = doc
+        .get("policies")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    let baseline_value = policies
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(baseline_name.as_str()))
+        .cloned()
+        .ok_or_else(|| Error::failure("the baseline policy is not in the scenario's policies"))?;
+    let mut notes = Vec::new();
+    let gate = policies
+        .iter()
+        .find_map(|p| find_gate(p).map(|g| (p.get("name").and_then(Value::as_str), g)));
+    match &gate {
+        None if space.max_steps > 1 => notes.push(
+            "the scenario has no cascade gate to copy, so only single models were searched: add a cascade policy with a gate to search cascades".to_string(),
+        ),
+        Some((name, _)) if space.max_steps > 1 => notes.push(format!(
+            "every searched cascade uses the first gate in the scenario (policy `{}`), judge included, on every workload",
+            name.unwrap_or("?")
+        )),
+        _ => {}
+    }
+    let gate = gate.map(|(_, g)| g);
+    let routes = candidate_routes(&models, space.max_steps, gate.as_ref());
+
+    // 1. Every route over every workload, in groups beside the baseline.
+    let groups: Vec<&[(String, Value)]> = routes.chunks(GROUP).collect();
+    let total_runs = groups.len() + 1;
+    let nw = base.workloads.len();
+    let mut found: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(routes.len()); nw];
+    let mut baseline_lines: Option<Vec<(f64, f64, f64)>> = None;
+    for (g, group) in groups.iter().enumerate() {
+        let mut list = vec![baseline_value.clone()];
+        for (i, (_, route)) in group.iter().enumerate() {
+            list.push(route_policy(&format!("candidate-{}", g * GROUP + i), route));
+        }
+        let (s, p) = run_with(src, &doc, list, &baseline_name, &mut options)?;
+        if baseline_lines.is_none() {
+            baseline_lines = Some(
+                s.workloads
+                    .iter()
+                    .map(|w| {
+                        let l = &p.policies[0].by_workload[&w.name];
+                        (l.requests, l.cost_usd, l.quality)
+                    })
+                    .collect(),
+            );
+        }
+        for pol in &p.policies[1..] {
+            for (w, wl) in s.workloads.iter().enumerate() {
+                let l = &pol.by_workload[&wl.name];
+                found[w].push((l.cost_usd, l.quality));
+            }
+        }
+        progress(g + 1, total_runs);
+    }
+    let baseline_lines = baseline_lines.expect("at least one group");
+
+    // 2. Each workload's frontier, then the frontier of whole designs.
+    let mut workloads = Vec::with_capacity(nw);
+    for (w, wl) in base.workloads.iter().enumerate() {
+        let (requests, baseline_cost_usd, baseline_quality) = baseline_lines[w];
+        let limit_pp = limits[w];
+        let mut candidates: Vec<Candidate> = routes
+            .iter()
+            .zip(&found[w])
+            .map(|((label, value), &(cost_usd, quality))| {
+                let quality_loss_pp = (baseline_quality - quality) * 100.0;
+                Candidate {
+                    route: label.clone(),
+                    cost_usd,
+                    quality,
+                    quality_loss_pp,
+                    allowed: limit_pp.is_none_or(|l| quality_loss_pp <= l + 1e-9),
+                    on_frontier: false,
+                    value: value.clone(),
+                }
+            })
+            .collect();
+        let points: Vec<(usize, f64, f64)> = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.allowed)
+            .map(|(i, c)| (i, c.cost_usd, c.quality * requests))
+            .collect();
+        if points.is_empty() {
+            let best = candidates
+                .iter()
+                .map(|c| c.quality_loss_pp)
+                .fold(f64::INFINITY, f64::min);
+            return Err(Error::input(format!(
+                "no route for workload `{}` stays within its limit of {} pp of quality lost on it: the best of the {} candidate routes loses {:.2} pp",
+                wl.name,
+                limit_pp.unwrap_or(0.0),
+                candidates.len(),
+                best
+            )));
+        }
+        for i in pareto(points) {
+            candidates[i.0].on_frontier = true;
+        }
+        workloads.push(WorkloadSearch {
+            workload: wl.name.clone(),
+            requests,
+            baseline_cost_usd,
+            baseline_quality,
+            limit_pp,
+            candidates,
+        });
+    }
+    let total_requests: f64 = workloads.iter().map(|w| w.requests).sum();
+    let baseline_quality = if total_requests > 0.0 {
+        workloads
+            .iter()
+            .map(|w| w.baseline_quality * w.requests)
+            .sum::<f64>()
+            / total_requests
+    } else {
+        0.0
+    };
+    let frontier: Vec<Design> = combine(&workloads)
+        .into_iter()
+        .map(|(cost, successes, choice)| {
+            let quality = if total_requests > 0.0 {
+                successes / total_requests
+            } else {
+                0.0
+            };
+            Design {
+                routes: choice
+                    .iter()
+                    .zip(&workloads)
+                    .map(|(&c, w)| w.candidates[c].route.clone())
+                    .collect(),
+                total_cost_usd: cost,
+                quality,
+                quality_loss_pp: (baseline_quality - quality) * 100.0,
+                choice,
+            }
+        })
+        .collect();
+    let Some(chosen) = frontier
+        .iter()
+        .position(|d| d.quality_loss_pp <= max_quality_loss_pp + 1e-9)
+    else {
+        let best = frontier.last().map_or(f64::NAN, |d| d.quality_loss_pp);
+        return Err(Error::input(format!(
+            "no design loses at most {max_quality_loss_pp} pp of quality against `{baseline_name}`: the best design of the models searched ({}) loses {best:.2} pp; search more models or allow a larger loss",
+            models.join(", ")
+        )));
+    };
+    let runner_up = (chosen + 1 < frontier.len()).then_some(chosen + 1);
+
+    // 3. The chosen design and the runner-up through the engine again,
+    // beside the scenario's own policies.
+    let names: Vec<String> = base.policies.iter().map(|p| p.name.clone()).collect();
+    let chosen_name = unique_name("optimized", &names);
+    let runner_name = unique_name("runner-up", &names);
+    let chosen_policy = design_policy(&chosen_name, &frontier[chosen], &workloads, &base);
+    let mut list = policies.clone();
+    list.push(chosen_policy.clone());
+    if let Some(r) = runner_up {
+        list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
+    }
+    let (_, p) = run_with(src, &doc, list.clone(), &baseline_name, &mut options)?;
+    progress(total_runs, total_runs);
+    let verified: Vec<Verified> = p
+        .policies
+        .iter()
+        .map(|x| Verified {
+            name: x.name.clone(),
+            total_cost_usd: x.total_cost_usd,
+            total_cost_bands_usd: x.bands.total_cost_usd.clone(),
+            quality: x.quality,
+            quality_loss_pp: x.quality_loss_pp,
+            savings_vs_baseline_pct: x.savings_vs_baseline_pct,
+        })
+        .collect();
+    let probability_cheaper_than_runner_up = runner_up.and_then(|_| {
+        p.policies
+            .iter()
+            .find(|x| x.name == chosen_name)
+            .and_then(|x| x.bands.probability_cheaper_than.get(&runner_name).copied())
+    });
+    let policy_yaml = serde_yaml::to_string(&Value::Sequence(vec![chosen_policy.clone()]))
+        .map_err(|e| Error::failure(format!("writing the policy as YAML: {e}")))?;
+    let mut with_policy = doc.clone();
+    if let Some(Value::Sequence(seq)) = with_policy.get_mut("policies") {
+        seq.push(chosen_policy);
+    }
+    let scenario_yaml = serde_yaml::to_string(&with_policy)
+        .map_err(|e| Error::failure(format!("writing the scenario as YAML: {e}")))?;
+    Ok(Optimized {
+        scenario: base.name.clone(),
+        baseline: baseline_name,
+        max_quality_loss_pp,
+        models,
+        max_steps: space.max_steps,
+        candidates: routes.len(),
+        workloads,
+        frontier,
+        chosen,
+        runner_up,
+        verified,
+        probability_cheaper_than_runner_up,
+        policy_yaml,
+        scenario_yaml,
+        notes,
+    })
+}
+
+/// The scenario `doc` with `policies` and `baseline`, validated and run.
+fn run_with(
+    src: &Source,
+    doc: &Value,
+    policies: Vec<Value>,
+    baseline: &str,
+    options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
+) -> Result<(Scenario, Projection)> {
+    let mut doc = doc.clone();
+    let Value::Mapping(map) = &mut doc else {
+        return Err(Error::failure("the scenario is not a mapping"));
+    };
+    map.insert("policies".into(), Value::Sequence(policies));
+    map.insert("baseline".into(), Value::String(baseline.to_string()));
+    let text = serde_yaml::to_string(&doc)
+        .map_err(|e| Error::failure(format!("writing a candidate scenario: {e}")))?;
+    let candidate = Source {
+        origin: src.origin.clone(),
+        label: src.label.clone(),
+        text,
+    };
+    let s = Scenario::from_source(&candidate, &[])?;
+    let run = sim::run(&s, &options(&s))?;
+    let p = project(&s, &run);
+    Ok((s, p))
+}
+
+/// Per workload, its `--workload-limit`, checked against the scenario.
+fn workload_limits(s: &Scenario, given: &[(String, f64)]) -> Result<Vec<Option<f64>>> {
+    let mut out = vec![None; s.workloads.len()];
+    for (name, pp) in given {
+        let Some(w) = s.workload_index(name) else {
+            let names: Vec<&str> = s.workloads.iter().map(|w| w.name.as_str()).collect();
+            let hint = suggest(name, names.iter().copied())
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            return Err(Error::input(format!(
+                "no workload `{name}` in the scenario{hint}; its workloads: {}",
+                names.join(", ")
+            )));
+        };
+        if !(pp.is_finite() && (0.0..=100.0).contains(pp)) {
+            return Err(Error::input(format!(
+                "the quality limit for workload `{name}` must be between 0 and 100 percentage points, got {pp}"
+            )));
+        }
+        out[w] = Some(*pp);
+    }
+    Ok(out)
+}
+
+/// The candidate models' keys, cheapest first (by input plus output list
+/// price per token at the standard tier; ties in catalog order).
+fn candidate_models(s: &Scenario, asked: Option<&[String]>) -> Result<Vec<String>> {
+    let catalog = &s.catalog;
+    let usable = |i: usize| s.profile_used.get(i).is_some_and(Option::is_some);
+    let mut picked: Vec<usize> = match asked {
+        None => (0..catalog.models.len()).filter(|&i| usable(i)).collect(),
+        Some(keys) => {
+            if keys.is_empty() {
+                return Err(Error::input(
+                    "name at least one candidate model, e.g. --models nova-micro,nova-pro,claude-sonnet-4-5",
+                ));
+            }
+            let mut out = Vec::new();
+            for k in keys {
+                let Some(i) = catalog.models.iter().position(|m| m.key == *k) else {
+                    let hint = suggest(k, catalog.models.iter().map(|m| m.key.as_str()))
+                        .map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default();
+                    return Err(Error::input(format!(
+                        "no model `{k}` in catalog {}{hint}; `tiersim models` lists them",
+                        catalog.name
+                    )));
+                };
+                if !usable(i) {
+                    return Err(Error::input(format!(
+                        "model `{k}` is not offered in the scenario's price profile `{}`",
+                        s.profile
+                    )));
+                }
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+            out
+        }
+    };
+    if picked.is_empty() {
+        return Err(Error::input(format!(
+            "no model of catalog {} is offered in the scenario's price profile `{}`",
+            catalog.name, s.profile
+        )));
+    }
+    let price = |i: usize| catalog.models[i].rates.input + catalog.models[i].rates.output;
+    picked.sort_by(|&a, &b| price(a).total_cmp(&price(b)).then(a.cmp(&b)));
+    Ok(picked
+        .into_iter()
+        .map(|i| catalog.models[i].key.clone())
+        .collect())
+}
+
+/// The first cascade gate in a policy (in a `rules` entry too).
+fn find_gate(v: &Value) -> Option<Value> {
+    match v {
+        Value::Mapping(m) => {
+            if let Some(g) = m
+                .get("cascade")
+                .and_then(|c| c.get("gate"))
+                .filter(|g| g.is_mapping())
+            {
+                return Some(g.clone());
+            }
+            m.values().find_map(find_gate)
+        }
+        Value::Sequence(s) => s.iter().find_map(find_gate),
+        _ => None,
+    }
+}
+
+/// Every route: each model alone, then each cascade of 2 to `max_steps`
+/// models in price order, as (label, the route as a `rules` entry).
+fn candidate_routes(
+    models: &[String],
+    max_steps: usize,
+    gate: Option<&Value>,
+) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = models
+        .iter()
+        .map(|m| (m.clone(), Value::String(m.clone())))
+        .collect();
+    let Some(gate) = gate else {
+        return out;
+    };
+    for steps in 2..=max_steps.min(models.len()) {
+        let mut idx: Vec<usize> = (0..steps).collect();
+        loop {
+            let keys: Vec<&String> = idx.iter().map(|&i| &models[i]).collect();
+            let mut cascade = Mapping::new();
+            cascade.insert(
+                "steps".into(),
+                Value::Sequence(keys.iter().map(|k| Value::String((*k).clone())).collect()),
+            );
+            cascade.insert("gate".into(), gate.clone());
+            let mut route = Mapping::new();
+            route.insert("cascade".into(), Value::Mapping(cascade));
+            let label = keys
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(" > ");
+            out.push((label, Value::Mapping(route)));
+            // The next combination in lexicographic order.
+            let n = models.len();
+            let Some(i) = (0..steps).rev().find(|&i| idx[i] < n - steps + i) else {
+                break;
+            };
+            idx[i] += 1;
+            for j in i + 1..steps {
+                idx[j] = idx[j - 1] + 1;
+            }
+        }
+    }
+    out
+}
+
+/// A route as a policy over every workload.
+fn route_policy(name: &str, route: &Value) -> Value {
+    let mut p = Mapping::new();
+    p.insert("name".into(), Value::String(name.to_string()));
+    match route {
+        Value::String(model) => {
+            p.insert("single".into(), Value::String(model.clone()));
+        }
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                p.insert(k.clone(), v.clone());
+            }
+        }
+        _ => {}
+    }
+    Value::Mapping(p)
+}
+
+/// A design as a `rules` policy.
+fn design_policy(name: &str, d: &Design, workloads: &[WorkloadSearch], s: &Scenario) -> Value {
+    let mut rules = Mapping::new();
+    for ((&c, w), wl) in d.choice.iter().zip(workloads).zip(&s.workloads) {
+        rules.insert(
+            Value::String(wl.name.clone()),
+            w.candidates[c].value.clone(),
+        );
+    }
+    let mut p = Mapping::new();
+    p.insert("name".into(), Value::String(name.to_string()));
+    p.insert("rules".into(), Value::Mapping(rules));
+    Value::Mapping(p)
+}
+
+fn unique_name(want: &str, taken: &[String]) -> String {
+    let mut name = want.to_string();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{want}-{n}");
+        n += 1;
+    }
+    name
+}
+
+/// The undominated points among (index, cost, successes): cheapest first,
+/// each with more successes than every cheaper one (ties in cost go to the
+/// most successes, then the earlier index).
+fn pareto<T: Clone>(mut points: Vec<(T, f64, f64)>) -> Vec<(T, f64, f64)> {
+    points.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
+    let mut out: Vec<(T, f64, f64)> = Vec::new();
+    for p in points {
+        if out.last().is_none_or(|last| p.2 > last.2) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The frontier of whole designs: (cost, successes, route per workload),
+/// built one workload at a time from each workload's frontier (a stable
+/// sort keeps the order of equal points the same on every run).
+fn combine(workloads: &[WorkloadSearch]) -> Vec<(f64, f64, Vec<usize>)> {
+    let mut designs: Vec<(Vec<usize>, f64, f64)> = vec![(Vec::new(), 0.0, 0.0)];
+    for w in workloads {
+        let front: Vec<(usize, f64, f64)> = w
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.on_frontier)
+            .map(|(i, c)| (i, c.cost_usd, c.quality * w.requests))
+            .collect();
+        let mut next = Vec::with_capacity(designs.len() * front.len());
+        for (choice, cost, succ) in &designs {
+            for &(i, c, s) in &front {
+                let mut ch = choice.clone();
+                ch.push(i);
+                next.push((ch, cost + c, succ + s));
+            }
+        }
+        designs = pareto(next);
+    }
+    designs
+        .into_iter()
+        .map(|(choice, cost, succ)| (cost, succ, choice))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(name: &str, requests: f64, routes: &[(f64, f64)]) -> WorkloadSearch {
+        let mut w = WorkloadSearch {
+            workload: name.to_string(),
+            requests,
+            baseline_cost_usd: 0.0,
+            baseline_quality: 1.0,
+            limit_pp: None,
+            candidates: routes
+                .iter()
+                .enumerate()
+                .map(|(i, &(cost_usd, quality))| Candidate {
+                    route: format!("r{i}"),
+                    cost_usd,
+                    quality,
+                    quality_loss_pp: 0.0,
+                    allowed: true,
+                    on_frontier: false,
+                    value: Value::Null,
+                })
+                .collect(),
+        };
+        let points = w
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.cost_usd, c.quality * requests))
+            .collect();
+        for (i, _, _) in pareto(points) {
+            w.candidates[i].on_frontier = true;
+        }
+        w
+    }
+
+    /// The cheapest (cost, successes) with at least `min_successes`, by
+    /// trying every combination.
+    fn exhaustive(ws: &[WorkloadSearch], min_successes: f64) -> Option<f64> {
+        let mut best: Option<f64> = None;
+        let n: usize = ws.iter().map(|w| w.candidates.len()).product();
+        for mut k in 0..n {
+            let (mut cost, mut succ) = (0.0, 0.0);
+            for w in ws {
+                let c = &w.candidates[k % w.candidates.len()];
+                k /= w.candidates.len();
+                cost += c.cost_usd;
+                succ += c.quality * w.requests;
+            }
+            if succ >= min_successes - 1e-9 && best.is_none_or(|b| cost < b) {
+                best = Some(cost);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn combined_frontier_matches_exhaustive_search() {
+        // Three workloads with scattered routes (a Weyl sequence); for
+        // every success floor the cheapest design on the combined frontier
+        // equals the cheapest of all combinations.
+        let mut i = 0u32;
+        let mut next = || {
+            i += 1;
+            (f64::from(i) * 0.618_033_988_749_894_9).fract()
+        };
+        let ws: Vec<WorkloadSearch> = (0..3)
+            .map(|w| {
+                let routes: Vec<(f64, f64)> = (0..6)
+                    .map(|_| (100.0 * next(), 0.5 + 0.5 * next()))
+                    .collect();
+                search(&format!("w{w}"), 1000.0 * (w + 1) as f64, &routes)
+            })
+            .collect();
+        let designs = combine(&ws);
+        // Undominated: strictly more successes for strictly more cost.
+        for pair in designs.windows(2) {
+            assert!(pair[1].0 > pair[0].0 && pair[1].1 > pair[0].1);
+        }
+        let max_succ = designs.last().unwrap().1;
+        for step in 0..=40 {
+            let floor = max_succ * (0.5 + 0.5 * step as f64 / 40.0);
+            let from_frontier = designs.iter().find(|d| d.1 >= floor - 1e-9).map(|d| d.0);
+            let brute = exhaustive(&ws, floor);
+            assert_eq!(from_frontier.is_some(), brute.is_some(), "floor {floor}");
+            if let (Some(a), Some(b)) = (from_frontier, brute) {
+                assert!(
+                    (a - b).abs() < 1e-9,
+                    "floor {floor}: frontier {a}, exhaustive {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pareto_keeps_only_undominated_points() {
+        let pts = vec![
+            (0, 3.0, 10.0),
+            (1, 1.0, 5.0),
+            (2, 2.0, 5.0),
+            (3, 2.0, 8.0),
+            (4, 4.0, 9.0),
+        ];
+        let kept: Vec<usize> = pareto(pts).into_iter().map(|p| p.0).collect();
+        // (2, 5) is beaten by (1, 5); (4, 9) by (3, 10).
+        assert_eq!(kept, vec![1, 3, 0]);
+    }
+
+    #[test]
+    fn cascades_are_every_combination_in_price_order() {
+        let models: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let gate = Value::Mapping(Mapping::new());
+        let routes = candidate_routes(&models, 3, Some(&gate));
+        let labels: Vec<&str> = routes.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec![
+                "a",
+                "b",
+                "c",
+                "d",
+                "a > b",
+                "a > c",
+                "a > d",
+                "b > c",
+                "b > d",
+                "c > d",
+                "a > b > c",
+                "a > b > d",
+                "a > c > d",
+                "b > c > d"
+            ]
+        );
+        assert_eq!(candidate_routes(&models, 3, None).len(), 4);
+    }
+}

@@ -1,0 +1,132 @@
+//! The `optimize` report as a terminal table: the chosen design, its
+//! verification beside the scenario's policies, the frontier of whole
+//! designs, and the policy to paste.
+
+use std::fmt::Write;
+
+use crate::analysis::optimize::Optimized;
+use crate::render::format::{pct, usd};
+use crate::render::table::{Align, Table};
+
+/// Frontier rows shown (the JSON has every one).
+const FRONTIER_ROWS: usize = 15;
+
+pub fn optimize(o: &Optimized) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} - cheapest design within {} pp of {}'s quality; {} candidate routes per workload ({} models, cascades up to {} steps)",
+        o.scenario,
+        o.max_quality_loss_pp,
+        o.baseline,
+        o.candidates,
+        o.models.len(),
+        o.max_steps
+    );
+    let chosen = &o.frontier[o.chosen];
+    out.push_str("\nChosen design (route per workload):\n");
+    let mut t = Table::new(&[
+        ("workload", Align::Left),
+        ("route", Align::Left),
+        ("cost", Align::Right),
+        ("quality", Align::Right),
+        ("loss (pp)", Align::Right),
+    ]);
+    for (w, route) in o.workloads.iter().zip(&chosen.routes) {
+        let c = w
+            .candidates
+            .iter()
+            .find(|c| &c.route == route)
+            .expect("a chosen route is a candidate");
+        t.row(vec![
+            w.workload.clone(),
+            route.clone(),
+            usd(c.cost_usd),
+            pct(c.quality, 2),
+            format!("{:.2}", c.quality_loss_pp),
+        ]);
+    }
+    t.render(&mut out);
+
+    let q = o
+        .verified
+        .first()
+        .map(|v| v.total_cost_bands_usd.len())
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\nVerified through the engine beside the scenario's policies (total cost over the horizon{}):",
+        if q == 3 {
+            "; P10 / P50 / P90 over replications"
+        } else {
+            ""
+        }
+    );
+    let mut t = Table::new(&[
+        ("policy", Align::Left),
+        ("total cost", Align::Right),
+        ("P10 / P50 / P90", Align::Right),
+        ("quality", Align::Right),
+        ("loss (pp)", Align::Right),
+        ("savings", Align::Right),
+    ]);
+    for v in &o.verified {
+        t.row(vec![
+            v.name.clone(),
+            usd(v.total_cost_usd),
+            v.total_cost_bands_usd
+                .iter()
+                .map(|x| usd(*x))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            pct(v.quality, 2),
+            format!("{:.2}", v.quality_loss_pp),
+            format!("{:.1}%", v.savings_vs_baseline_pct),
+        ]);
+    }
+    t.render(&mut out);
+    if let Some(p) = o.probability_cheaper_than_runner_up {
+        let _ = writeln!(
+            out,
+            "The chosen design costs less than the runner-up in {:.0}% of replications (common random numbers).",
+            100.0 * p
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\nFrontier of whole designs ({} undominated; the search's sums of per-workload figures):",
+        o.frontier.len()
+    );
+    let mut t = Table::new(&[
+        ("", Align::Left),
+        ("total cost", Align::Right),
+        ("quality", Align::Right),
+        ("loss (pp)", Align::Right),
+        ("routes", Align::Left),
+    ]);
+    let from = o.chosen.saturating_sub(FRONTIER_ROWS / 2);
+    for (i, d) in o.frontier.iter().enumerate().skip(from).take(FRONTIER_ROWS) {
+        let mark = if i == o.chosen {
+            "chosen"
+        } else if Some(i) == o.runner_up {
+            "runner-up"
+        } else {
+            ""
+        };
+        t.row(vec![
+            mark.to_string(),
+            usd(d.total_cost_usd),
+            pct(d.quality, 2),
+            format!("{:.2}", d.quality_loss_pp),
+            d.routes.join(" | "),
+        ]);
+    }
+    t.render(&mut out);
+    for n in &o.notes {
+        let _ = writeln!(out, "Note: {n}");
+    }
+    out.push_str("\nThe chosen design as a policy (paste under `policies:`):\n");
+    out.push_str(&o.policy_yaml);
+    out
+}

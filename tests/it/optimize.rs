@@ -1,0 +1,242 @@
+//! `tiersim optimize`: a known optimum found exactly, the search against
+//! exhaustive enumeration, the emitted design reproduced by `run`, and bad
+//! input refused with its exact message.
+
+use serde_json::Value;
+
+use crate::common::{stderr, stdout, temp_path, tiersim};
+
+const KNOWN: &str = "tests/fixtures/optimize-known.yaml";
+
+fn json(args: &[&str]) -> Value {
+    let o = tiersim(args);
+    assert!(
+        o.status.success(),
+        "tiersim {args:?} failed: {}",
+        stderr(&o)
+    );
+    serde_json::from_str(&stdout(&o)).expect("JSON output")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn chosen(o: &Value) -> &Value {
+    &o["frontier"][o["chosen"].as_u64().expect("chosen") as usize]
+}
+
+fn verified<'a>(o: &'a Value, name: &str) -> &'a Value {
+    o["verified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("no verified policy {name}"))
+}
+
+#[test]
+fn known_optimum_is_found_at_every_budget() {
+    // By hand: 500,000 requests a workload, 1,000 input and 100 output
+    // tokens each, at the us profile. nova-micro: 1000 x $0.035/M + 100 x
+    // $0.14/M = $0.000049 a request, $24.50 a workload. Sonnet 4.5 (us
+    // profile, the global rates x 1.1): 1000 x $3.30/M + 100 x $16.50/M =
+    // $0.00495, $2,475.00 a workload. Quality: nova-micro 0.5 on labels and
+    // 0.9 on digests, Sonnet 0.99 on both (the fixture's capabilities), so
+    // the four designs are (quality loss against all-sonnet's 0.99):
+    //   Sonnet, Sonnet   $4,950.00   0 pp
+    //   Sonnet, micro    $2,499.50   (0.99 - (0.99 + 0.9) / 2) = 4.5 pp
+    //   micro, Sonnet    $2,499.50   24.5 pp (dominated by the one above)
+    //   micro, micro        $49.00   29 pp
+    for (budget, cost, loss, routes) in [
+        ("1", 4950.0, 0.0, ["claude-sonnet-4-5", "claude-sonnet-4-5"]),
+        ("5", 2499.5, 4.5, ["claude-sonnet-4-5", "nova-micro"]),
+        ("29.5", 49.0, 29.0, ["nova-micro", "nova-micro"]),
+    ] {
+        let o = json(&[
+            "optimize",
+            KNOWN,
+            "--models",
+            "nova-micro,claude-sonnet-4-5",
+            "--max-steps",
+            "1",
+            "--max-quality-loss",
+            budget,
+            "--format",
+            "json",
+        ]);
+        let d = chosen(&o);
+        assert!(
+            (f(&d["total_cost_usd"]) - cost).abs() < 1e-6,
+            "budget {budget}: {d}"
+        );
+        assert!(
+            (f(&d["quality_loss_pp"]) - loss).abs() < 1e-6,
+            "budget {budget}: {d}"
+        );
+        assert_eq!(d["routes"], serde_json::json!(routes), "budget {budget}");
+        // Three undominated designs; (micro, Sonnet) is not one.
+        assert_eq!(o["frontier"].as_array().unwrap().len(), 3);
+        // The engine's re-run of the chosen design agrees with the sum.
+        let v = verified(&o, "optimized");
+        assert!((f(&v["total_cost_usd"]) - cost).abs() < 1e-6, "{v}");
+    }
+}
+
+#[test]
+fn search_equals_exhaustive_enumeration_on_a_small_space() {
+    // Three models, cascades of two: six routes for each of four workloads,
+    // 1,296 designs. Enumerate them all from the per-workload figures the
+    // search reports and check it picked the cheapest within 1 pp.
+    let o = json(&[
+        "optimize",
+        "scenarios/support-platform.yaml",
+        "--models",
+        "nova-micro,nova-pro,claude-sonnet-4-5",
+        "--max-steps",
+        "2",
+        "--max-quality-loss",
+        "1",
+        "--replications",
+        "20",
+        "--format",
+        "json",
+    ]);
+    let ws = o["workloads"].as_array().unwrap();
+    assert_eq!(ws.len(), 4);
+    let requests: Vec<f64> = ws.iter().map(|w| f(&w["requests"])).collect();
+    let total: f64 = requests.iter().sum();
+    let base_q: f64 = ws
+        .iter()
+        .zip(&requests)
+        .map(|(w, r)| f(&w["baseline_quality"]) * r)
+        .sum::<f64>()
+        / total;
+    let cands: Vec<&Vec<Value>> = ws
+        .iter()
+        .map(|w| w["candidates"].as_array().unwrap())
+        .collect();
+    assert!(cands.iter().all(|c| c.len() == 6));
+    let mut best: Option<(f64, Vec<String>)> = None;
+    for k in 0..6usize.pow(4) {
+        let mut rest = k;
+        let (mut cost, mut succ, mut routes) = (0.0, 0.0, Vec::new());
+        for (w, c) in cands.iter().enumerate() {
+            let x = &c[rest % 6];
+            rest /= 6;
+            cost += f(&x["cost_usd"]);
+            succ += f(&x["quality"]) * requests[w];
+            routes.push(x["route"].as_str().unwrap().to_string());
+        }
+        let loss = (base_q - succ / total) * 100.0;
+        if loss <= 1.0 + 1e-9 && best.as_ref().is_none_or(|b| cost < b.0) {
+            best = Some((cost, routes));
+        }
+    }
+    let (cost, routes) = best.expect("some design within 1 pp");
+    let d = chosen(&o);
+    assert!(
+        (f(&d["total_cost_usd"]) - cost).abs() <= 1e-9 * cost,
+        "search {} vs exhaustive {cost}",
+        d["total_cost_usd"]
+    );
+    assert_eq!(d["routes"], serde_json::json!(routes));
+}
+
+#[test]
+fn emitted_design_reproduces_under_run_and_beats_the_shipped_routing() {
+    // Budget: the shipped `routed` policy's own quality loss. The optimizer
+    // must find a design at least as cheap within it, and `tiersim run` on
+    // the scenario it writes must print the same figures for it.
+    let routed = json(&[
+        "run",
+        "scenarios/support-platform.yaml",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let routed = routed["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "routed")
+        .unwrap();
+    let (routed_cost, routed_loss) = (f(&routed["total_cost_usd"]), f(&routed["quality_loss_pp"]));
+    let file = temp_path("optimize-emitted.yaml");
+    let budget = format!("{routed_loss}");
+    let o = json(&[
+        "optimize",
+        "scenarios/support-platform.yaml",
+        "--models",
+        "nova-micro,nova-lite,nova-pro,claude-sonnet-4-5,claude-opus-4-5",
+        "--max-quality-loss",
+        &budget,
+        "--write-scenario",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v = verified(&o, "optimized");
+    assert!(
+        f(&v["total_cost_usd"]) <= routed_cost,
+        "optimized {} vs routed {routed_cost}",
+        v["total_cost_usd"]
+    );
+    assert!(f(&v["quality_loss_pp"]) <= routed_loss + 1e-9);
+    // The search's sum of per-workload figures is the engine's figure.
+    let d = chosen(&o);
+    assert!((f(&d["total_cost_usd"]) - f(&v["total_cost_usd"])).abs() < 1e-6 * routed_cost);
+    // The same figures from `tiersim run` on the written scenario.
+    let again = json(&["run", file.to_str().unwrap(), "--format", "json", "-q"]);
+    let _ = std::fs::remove_file(&file);
+    let p = again["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "optimized")
+        .expect("the written scenario has the optimized policy");
+    assert_eq!(p["total_cost_usd"], v["total_cost_usd"]);
+    assert_eq!(p["quality_loss_pp"], v["quality_loss_pp"]);
+    assert_eq!(p["bands"]["total_cost_usd"], v["total_cost_bands_usd"]);
+}
+
+#[test]
+fn bad_input_is_refused_with_exact_messages() {
+    for (args, want) in [
+        (
+            vec!["--max-quality-loss", "-1"],
+            "error: --max-quality-loss must be between 0 and 100 percentage points, got -1\n",
+        ),
+        (
+            vec!["--models", "nova-mikro"],
+            "error: no model `nova-mikro` in catalog bedrock-2026-11 (did you mean `nova-micro`?); `tiersim models` lists them\n",
+        ),
+        (
+            vec!["--max-steps", "4"],
+            "error: --max-steps must be 1 to 3 (1: single models only), got 4\n",
+        ),
+        (
+            vec!["--workload-limit", "labelz=1"],
+            "error: no workload `labelz` in the scenario (did you mean `labels`?); its workloads: labels, digests\n",
+        ),
+        (
+            vec!["--workload-limit", "labels"],
+            "error: --workload-limit wants NAME=PP (a workload and the most quality it may lose, in percentage points, from 0 to 100), e.g. drafted-reply=1, got `labels`\n",
+        ),
+        // An impossible budget says what binds.
+        (
+            vec!["--models", "nova-micro", "--max-quality-loss", "0"],
+            "error: no design loses at most 0 pp of quality against `all-sonnet`: the best design of the models searched (nova-micro) loses 29.00 pp; search more models or allow a larger loss\n",
+        ),
+        (
+            vec!["--models", "nova-micro", "--workload-limit", "labels=1"],
+            "error: no route for workload `labels` stays within its limit of 1 pp of quality lost on it: the best of the 1 candidate routes loses 49.00 pp\n",
+        ),
+    ] {
+        let mut all = vec!["optimize", KNOWN];
+        all.extend(&args);
+        let o = tiersim(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), want, "{args:?}");
+    }
+}
