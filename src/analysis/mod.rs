@@ -11,6 +11,7 @@ pub mod optimize;
 pub mod outcome;
 pub mod projection;
 pub mod provisioned;
+pub mod router_curve;
 pub mod sensitivity;
 pub mod sweep;
 

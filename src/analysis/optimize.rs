@@ -25,14 +25,18 @@
 //!    probability that the choice is cheaper than the runner-up) are the
 //!    engine's, exactly what `tiersim run` prints for the emitted YAML.
 //!
+//! Beside the search, each two-model classifier's curve as its threshold
+//! moves (`router_curve`).
+//!
 //! Not searched (yet): service tiers, batch as a choice (a workload's batch
-//! share is the scenario's), a difficulty router's thresholds, a p90
-//! objective, SLO and quota constraints.
+//! share is the scenario's), a difficulty router's thresholds as a route,
+//! a p90 objective, SLO and quota constraints.
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
 use crate::analysis::projection::{Projection, project};
+use crate::analysis::router_curve::{self, RouterCurve};
 use crate::error::{Error, Result};
 use crate::input::suggest;
 use crate::input::yaml::{self, Source};
@@ -142,6 +146,9 @@ pub struct Optimized {
     pub policy_yaml: String,
     /// The scenario with that policy added (comments are not kept).
     pub scenario_yaml: String,
+    /// Each two-model classifier's curve as its threshold moves, beside a
+    /// random router's.
+    pub router_curves: Vec<RouterCurve>,
     pub notes: Vec<String>,
 }
 
@@ -343,6 +350,7 @@ pub fn optimize(
         list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
     }
     let (_, p) = run_with(src, &doc, list.clone(), &baseline_name, &mut options)?;
+    let router_curves = router_curve::router_curves(src, &doc, &mut options)?;
     progress(total_runs, total_runs);
     let verified: Vec<Verified> = p
         .policies
@@ -385,6 +393,7 @@ pub fn optimize(
         probability_cheaper_than_runner_up,
         policy_yaml,
         scenario_yaml,
+        router_curves,
         notes,
     })
 }

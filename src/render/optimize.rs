@@ -123,6 +123,40 @@ pub fn optimize(o: &Optimized) -> String {
         ]);
     }
     t.render(&mut out);
+    for c in &o.router_curves {
+        let _ = writeln!(
+            out,
+            "\nRouter curve of {} ({} or {}) as its max_quality_drop moves (RouteLLM's metrics):",
+            c.policy, c.weak, c.strong
+        );
+        let mut t = Table::new(&[
+            ("max_quality_drop", Align::Right),
+            ("strong calls", Align::Right),
+            ("quality", Align::Right),
+            ("PGR", Align::Right),
+            ("total cost", Align::Right),
+        ]);
+        for p in &c.router.points {
+            t.row(vec![
+                format!("{}", p.setting),
+                pct(p.strong_share, 1),
+                pct(p.quality, 2),
+                format!("{:.3}", p.pgr),
+                usd(p.total_cost_usd),
+            ]);
+        }
+        t.render(&mut out);
+        let share = |x: Option<f64>| x.map_or("never".to_string(), |v| pct(v, 1));
+        for (who, k) in [("router", &c.router), ("random router", &c.random)] {
+            let _ = writeln!(
+                out,
+                "  {who:<13} APGR {:.3}  CPT(50%) {}  CPT(80%) {}",
+                k.apgr,
+                share(k.cpt50),
+                share(k.cpt80)
+            );
+        }
+    }
     for n in &o.notes {
         let _ = writeln!(out, "Note: {n}");
     }

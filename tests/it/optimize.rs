@@ -201,6 +201,74 @@ fn emitted_design_reproduces_under_run_and_beats_the_shipped_routing() {
 }
 
 #[test]
+fn router_curves_follow_the_routellm_definitions() {
+    let o = json(&[
+        "optimize",
+        "scenarios/support-platform.yaml",
+        "--models",
+        "nova-pro,claude-sonnet-4-5",
+        "--max-steps",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let curves = o["router_curves"].as_array().unwrap();
+    assert_eq!(
+        curves.len(),
+        1,
+        "support-platform has one two-model classifier"
+    );
+    let c = &curves[0];
+    assert_eq!(c["policy"], "prompt-router");
+    // A random router recovers the share of the gap it sends to the strong
+    // model: APGR 1/2, CPT(x%) = x%. Tolerance: the PGR of one point has a
+    // standard error of at most 0.5 / sqrt(gap x N) = 0.011 here (a quality
+    // gap of 3.1 pp, N = 65,536 sample requests), so 0.03 is three of them.
+    let random = &c["random"];
+    assert!((f(&random["apgr"]) - 0.5).abs() < 0.03, "{random}");
+    assert!((f(&random["cpt50"]) - 0.5).abs() < 0.03, "{random}");
+    assert!((f(&random["cpt80"]) - 0.8).abs() < 0.03, "{random}");
+    // The classifier's curve: never strong at max_quality_drop 1, always at
+    // 0; PGR between 0 and 1 and rising as the threshold falls.
+    let pts = c["router"]["points"].as_array().unwrap();
+    let first = pts.iter().find(|p| f(&p["setting"]) == 1.0).unwrap();
+    let last = pts.iter().find(|p| f(&p["setting"]) == 0.0).unwrap();
+    assert_eq!(f(&first["strong_share"]), 0.0);
+    assert_eq!(f(&first["pgr"]), 0.0);
+    assert_eq!(f(&last["strong_share"]), 1.0);
+    assert!((f(&last["pgr"]) - 1.0).abs() < 1e-12);
+    for w in pts.windows(2) {
+        assert!(
+            f(&w[1]["pgr"]) >= f(&w[0]["pgr"]) - 1e-12,
+            "{} then {}",
+            w[0],
+            w[1]
+        );
+    }
+    // A learned router beats a random one.
+    assert!(f(&c["router"]["apgr"]) > 0.6);
+    // At the scenario's own threshold (0.03) the curve's point is the
+    // prompt-router policy as `run` reports it (the same requests).
+    let run = json(&[
+        "run",
+        "scenarios/support-platform.yaml",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let pr = run["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "prompt-router")
+        .unwrap();
+    let at = pts.iter().find(|p| f(&p["setting"]) == 0.03).unwrap();
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    assert!(rel(f(&at["total_cost_usd"]), f(&pr["total_cost_usd"])) < 1e-12);
+    assert!(rel(f(&at["quality"]), f(&pr["quality"])) < 1e-12);
+}
+
+#[test]
 fn bad_input_is_refused_with_exact_messages() {
     for (args, want) in [
         (
