@@ -136,6 +136,11 @@ pub struct Optimized {
     pub chosen: usize,
     /// The next design on the frontier (dearer, better), if any.
     pub runner_up: Option<usize>,
+    /// The names the chosen design and the runner-up run under in the
+    /// verifying run (`optimized`, `runner-up`, unless the scenario has
+    /// policies of those names).
+    pub chosen_policy: String,
+    pub runner_up_policy: Option<String>,
     /// The chosen design (`optimized`), the runner-up and the scenario's
     /// own policies, from the verifying run.
     pub verified: Vec<Verified>,
@@ -389,6 +394,8 @@ pub fn optimize(
         frontier,
         chosen,
         runner_up,
+        chosen_policy: chosen_name,
+        runner_up_policy: runner_up.map(|_| runner_name),
         verified,
         probability_cheaper_than_runner_up,
         policy_yaml,

@@ -238,7 +238,13 @@ pub fn optimize(
     match output {
         Output::Json => emit(&json::to_pretty(&result)),
         _ => emit(&tiersim::render::optimize::optimize(&result)),
+    }?;
+    if let Some(out) = &sim.out {
+        let s = load(path, sim)?;
+        let reps = replications(sim, &s);
+        outputs::optimize(out, sim, path, &s, reps, &result)?;
     }
+    Ok(())
 }
 
 pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim) -> Result<()> {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::plan::{OutPlan, Sim};
 use tiersim::analysis::compare::Comparison;
 use tiersim::analysis::credits::CreditReport;
+use tiersim::analysis::optimize::Optimized;
 use tiersim::analysis::projection::Projection;
 use tiersim::analysis::sensitivity::Sensitivity;
 use tiersim::analysis::sweep::Sweep;
@@ -15,7 +16,7 @@ use tiersim::error::Result;
 use tiersim::render::chart;
 use tiersim::render::export::provenance::{self, InputFile, Provenance};
 use tiersim::render::export::{OutDir, frames, summary};
-use tiersim::render::{html, json, whatif};
+use tiersim::render::{html, json, optimize, whatif};
 use tiersim::scenario::Scenario;
 use tiersim::sim::Run;
 
@@ -124,6 +125,33 @@ pub fn sweep(out: &OutPlan, sim: &Sim, path: &Path, s: &Scenario, result: &Sweep
         s,
         inputs(s, path)?,
         result.replications,
+        sim.mode,
+        &sim.quantiles,
+    );
+    finish(dir, prov, sim.quiet)
+}
+
+/// `optimize --out`: the search as JSON, the frontier as CSV and a chart,
+/// the chosen policy and the scenario with it added.
+pub fn optimize(
+    out: &OutPlan,
+    sim: &Sim,
+    path: &Path,
+    s: &Scenario,
+    replications: u32,
+    result: &Optimized,
+) -> Result<()> {
+    let mut dir = OutDir::claim(&out.dir, out.force)?;
+    dir.write("optimize.json", json::to_pretty(result).as_bytes())?;
+    dir.write("frontier.csv", optimize::frontier_csv(result).as_bytes())?;
+    dir.write("optimized-policy.yaml", result.policy_yaml.as_bytes())?;
+    dir.write("optimized-scenario.yaml", result.scenario_yaml.as_bytes())?;
+    write_figures(&mut dir, &chart::whatif::frontier(result)?)?;
+    let prov = provenance::of(
+        "optimize",
+        s,
+        inputs(s, path)?,
+        replications,
         sim.mode,
         &sim.quantiles,
     );

@@ -307,11 +307,6 @@ pub fn plan(cli: Cli) -> Result<Plan> {
                     a.max_steps
                 )));
             }
-            if a.sim.out.is_some() {
-                return Err(Error::input(
-                    "optimize does not write an output directory (--out) yet: use --format json, or --write-scenario FILE and `tiersim run FILE --out DIR`",
-                ));
-            }
             Plan::Optimize {
                 scenario: a.scenario,
                 space: Space {

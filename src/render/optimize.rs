@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::analysis::optimize::Optimized;
+use crate::render::csv::Rows;
 use crate::render::format::{pct, usd};
 use crate::render::table::{Align, Table};
 
@@ -163,4 +164,33 @@ pub fn optimize(o: &Optimized) -> String {
     out.push_str("\nThe chosen design as a policy (paste under `policies:`):\n");
     out.push_str(&o.policy_yaml);
     out
+}
+
+/// The frontier of whole designs, one row per design: figures, whether it
+/// is the chosen one, and the route per workload.
+pub fn frontier_csv(o: &Optimized) -> String {
+    let mut rows = Rows::new();
+    let mut header: Vec<String> = [
+        "total_cost_usd",
+        "quality",
+        "quality_loss_pp",
+        "chosen",
+        "runner_up",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(o.workloads.iter().map(|w| w.workload.clone()));
+    rows.row(&header);
+    for (i, d) in o.frontier.iter().enumerate() {
+        let mut row = vec![
+            format!("{:.2}", d.total_cost_usd),
+            format!("{:.6}", d.quality),
+            format!("{:.4}", d.quality_loss_pp),
+            (i == o.chosen).to_string(),
+            (Some(i) == o.runner_up).to_string(),
+        ];
+        row.extend(d.routes.iter().cloned());
+        rows.row(&row);
+    }
+    rows.finish()
 }

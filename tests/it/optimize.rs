@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::common::{stderr, stdout, temp_path, tiersim};
+use crate::common::{absent_dir, stderr, stdout, temp_path, tiersim};
 
 const KNOWN: &str = "tests/fixtures/optimize-known.yaml";
 
@@ -81,6 +81,49 @@ fn known_optimum_is_found_at_every_budget() {
         let v = verified(&o, "optimized");
         assert!((f(&v["total_cost_usd"]) - cost).abs() < 1e-6, "{v}");
     }
+}
+
+#[test]
+fn out_directory_holds_the_frontier_and_the_design() {
+    let dir = absent_dir("optimize-out");
+    let o = tiersim(&[
+        "optimize",
+        KNOWN,
+        "--models",
+        "nova-micro,claude-sonnet-4-5",
+        "--max-steps",
+        "1",
+        "--max-quality-loss",
+        "5",
+        "-q",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read =
+        |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    // The three undominated designs of the known-optimum case, by hand.
+    assert_eq!(
+        read("frontier.csv"),
+        "total_cost_usd,quality,quality_loss_pp,chosen,runner_up,labels,digests\n\
+         49.00,0.700000,29.0000,false,false,nova-micro,nova-micro\n\
+         2499.50,0.945000,4.5000,true,false,claude-sonnet-4-5,nova-micro\n\
+         4950.00,0.990000,0.0000,false,true,claude-sonnet-4-5,claude-sonnet-4-5\n"
+    );
+    assert_eq!(
+        read("optimized-policy.yaml"),
+        "- name: optimized\n  rules:\n    labels: claude-sonnet-4-5\n    digests: nova-micro\n"
+    );
+    for f in [
+        "optimize.json",
+        "optimized-scenario.yaml",
+        "design_frontier.svg",
+        "design_frontier.png",
+        "run.json",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Chart, Figure, font, padded, policy_colour, render, usd_axis};
+use crate::analysis::optimize::Optimized;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::sweep::Sweep;
 use crate::error::Result;
@@ -437,4 +438,118 @@ mod tests {
         assert_eq!(tick_number(12.5), "12.5");
         assert_eq!(tick_number(0.0), "0");
     }
+}
+
+/// The design search's frontier: cost against quality loss for every
+/// undominated design, the chosen one marked, the scenario's own policies
+/// as labelled points, the budget as a vertical line.
+struct FrontierChart<'a> {
+    o: &'a Optimized,
+}
+
+impl Chart for FrontierChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let o = self.o;
+        let front: Vec<(f64, f64)> = o
+            .frontier
+            .iter()
+            .map(|d| (d.quality_loss_pp, d.total_cost_usd))
+            .collect();
+        // The runner-up sits on the frontier next to the chosen design.
+        let own: Vec<(f64, f64, &str)> = o
+            .verified
+            .iter()
+            .filter(|v| Some(&v.name) != o.runner_up_policy.as_ref())
+            .map(|v| (v.quality_loss_pp, v.total_cost_usd, v.name.as_str()))
+            .collect();
+        let xs = front.iter().map(|p| p.0).chain(own.iter().map(|p| p.0));
+        let ys = front.iter().map(|p| p.1).chain(own.iter().map(|p| p.1));
+        let (xlo, xhi) = xs.fold((0.0f64, o.max_quality_loss_pp), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (ylo, yhi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+        let (ylo, yhi) = if ylo.is_finite() {
+            (ylo, yhi)
+        } else {
+            (0.0, 1.0)
+        };
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!("Designs for {}: cost against quality loss", o.scenario),
+                font(20),
+            )
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(84)
+            .build_cartesian_2d(padded(xlo, xhi, false), padded(ylo, yhi, true))?;
+        chart
+            .configure_mesh()
+            .x_desc(format!(
+                "Quality loss vs {} (percentage points)",
+                o.baseline
+            ))
+            .y_desc("Total cost over the horizon (USD)")
+            .x_label_formatter(&|v| format!("{v:.1}"))
+            .y_label_formatter(&|v| usd_axis(*v))
+            .label_style(font(13))
+            .axis_desc_style(font(15))
+            .light_line_style(BLACK.mix(0.04))
+            .draw()?;
+        let (_, y_top) = (ylo, yhi);
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(o.max_quality_loss_pp, 0.0), (o.max_quality_loss_pp, y_top)],
+                10,
+                6,
+                RED.mix(0.6).stroke_width(2),
+            ))?
+            .label(format!("quality budget ({} pp)", o.max_quality_loss_pp))
+            .legend(|(a, b)| {
+                PathElement::new(vec![(a, b), (a + 18, b)], RED.mix(0.6).stroke_width(2))
+            });
+        let colour = policy_colour(0);
+        chart
+            .draw_series(LineSeries::new(front.clone(), colour.stroke_width(2)))?
+            .label(format!("frontier of searched designs ({})", front.len()))
+            .legend(move |(a, b)| {
+                PathElement::new(vec![(a, b), (a + 18, b)], colour.stroke_width(3))
+            });
+        chart.draw_series(front.iter().map(|&p| Circle::new(p, 2, colour.filled())))?;
+        let chosen = front[o.chosen];
+        chart
+            .draw_series(std::iter::once(Circle::new(chosen, 7, RED.stroke_width(2))))?
+            .label("chosen design")
+            .legend(|(a, b)| Circle::new((a + 9, b), 5, RED.stroke_width(2)));
+        for (i, (x, y, name)) in own.iter().enumerate() {
+            let c = policy_colour(i + 1);
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((*x, *y))
+                    + Circle::new((0, 0), 4, c.filled())
+                    + Text::new(
+                        name.to_string(),
+                        (7, -7),
+                        font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+                    ),
+            ))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font(font(13))
+            .draw()
+    }
+}
+
+/// The design search's chart.
+pub fn frontier(o: &Optimized) -> Result<Vec<Figure>> {
+    Ok(vec![render(
+        "design_frontier",
+        format!("Designs for {}: cost against quality loss", o.scenario),
+        "Every undominated design the search found (the line), the chosen one (circled), the scenario's own policies and the chosen design as the engine ran them (points); the red line is the quality budget.".into(),
+        &FrontierChart { o },
+    )?])
 }
