@@ -426,20 +426,6 @@ pub fn tornado(s: &Sensitivity) -> Result<Figure> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::tick_number;
-
-    #[test]
-    fn ticks_without_float_noise() {
-        assert_eq!(tick_number(0.8499999999999999), "0.85");
-        assert_eq!(tick_number(3_000_000.0), "3.00e6");
-        assert_eq!(tick_number(250_000.0), "250000");
-        assert_eq!(tick_number(12.5), "12.5");
-        assert_eq!(tick_number(0.0), "0");
-    }
-}
-
 /// The design search's frontier: cost against quality loss for every
 /// undominated design, the chosen one marked, the scenario's own policies
 /// as labelled points, the budget as a vertical line.
@@ -552,4 +538,18 @@ pub fn frontier(o: &Optimized) -> Result<Vec<Figure>> {
         "Every undominated design the search found (the line), the chosen one (circled), the scenario's own policies and the chosen design as the engine ran them (points); the red line is the quality budget.".into(),
         &FrontierChart { o },
     )?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_number;
+
+    #[test]
+    fn ticks_without_float_noise() {
+        assert_eq!(tick_number(0.8499999999999999), "0.85");
+        assert_eq!(tick_number(3_000_000.0), "3.00e6");
+        assert_eq!(tick_number(250_000.0), "250000");
+        assert_eq!(tick_number(12.5), "12.5");
+        assert_eq!(tick_number(0.0), "0");
+    }
 }
