@@ -28,13 +28,20 @@
 //! Beside the search, each two-model classifier's curve as its threshold
 //! moves (`router_curve`).
 //!
+//! A workload's latency objective (`slo`) is a constraint of the search: a
+//! route that misses it on that workload is not a candidate there (latency
+//! depends only on the workload's own route). Quotas are shared by the
+//! workloads routed to a model, so the chosen design is checked against
+//! them afterwards, and a note says when it would be short.
+//!
 //! Not searched (yet): service tiers, batch as a choice (a workload's batch
 //! share is the scenario's), a difficulty router's thresholds as a route,
-//! a p90 objective, SLO and quota constraints.
+//! a p90 objective.
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
+use crate::analysis::capacity::{Capacity, capacity};
 use crate::analysis::projection::{Projection, project};
 use crate::analysis::router_curve::{self, RouterCurve};
 use crate::error::{Error, Result};
@@ -42,6 +49,10 @@ use crate::input::suggest;
 use crate::input::yaml::{self, Source};
 use crate::scenario::{Scenario, overrides};
 use crate::sim::{self, RunOptions};
+
+/// A candidate's figures on one workload: cost, quality, and (met, p50,
+/// p95) of the workload's latency objective when it states one.
+type Found = (f64, f64, Option<(bool, Option<f64>, Option<f64>)>);
 
 /// Most candidates run beside the baseline in one engine run (a scenario
 /// holds at most 64 policies).
@@ -74,7 +85,14 @@ pub struct Candidate {
     pub quality: f64,
     /// Against the baseline on this workload, in percentage points.
     pub quality_loss_pp: f64,
-    /// Within this workload's limit, if it has one.
+    /// Latency of the workload's requests under this route, when the
+    /// workload states an objective (`slo`).
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    /// Whether the route meets the workload's latency objective, if any.
+    pub meets_slo: Option<bool>,
+    /// Within this workload's quality limit, if it has one, and its
+    /// latency objective, if it has one.
     pub allowed: bool,
     /// On the workload's cost–quality frontier among allowed routes.
     pub on_frontier: bool,
@@ -219,14 +237,14 @@ pub fn optimize(
     let groups: Vec<&[(String, Value)]> = routes.chunks(GROUP).collect();
     let total_runs = groups.len() + 1;
     let nw = base.workloads.len();
-    let mut found: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(routes.len()); nw];
+    let mut found: Vec<Vec<Found>> = vec![Vec::with_capacity(routes.len()); nw];
     let mut baseline_lines: Option<Vec<(f64, f64, f64)>> = None;
     for (g, group) in groups.iter().enumerate() {
         let mut list = vec![baseline_value.clone()];
         for (i, (_, route)) in group.iter().enumerate() {
             list.push(route_policy(&format!("candidate-{}", g * GROUP + i), route));
         }
-        let (s, p) = run_with(src, &doc, list, &baseline_name, &mut options)?;
+        let (s, p, cap) = run_with(src, &doc, list, &baseline_name, &mut options)?;
         if baseline_lines.is_none() {
             baseline_lines = Some(
                 s.workloads
@@ -241,7 +259,13 @@ pub fn optimize(
         for pol in &p.policies[1..] {
             for (w, wl) in s.workloads.iter().enumerate() {
                 let l = &pol.by_workload[&wl.name];
-                found[w].push((l.cost_usd, l.quality));
+                // A workload's latency depends only on its own route.
+                let slo = cap
+                    .slo
+                    .iter()
+                    .find(|v| v.policy == pol.name && v.workload == wl.name)
+                    .map(|v| (v.met, v.p50_ms, v.p95_ms));
+                found[w].push((l.cost_usd, l.quality, slo));
             }
         }
         progress(g + 1, total_runs);
@@ -256,14 +280,19 @@ pub fn optimize(
         let mut candidates: Vec<Candidate> = routes
             .iter()
             .zip(&found[w])
-            .map(|((label, value), &(cost_usd, quality))| {
+            .map(|((label, value), &(cost_usd, quality, slo))| {
                 let quality_loss_pp = (baseline_quality - quality) * 100.0;
+                let meets_slo = slo.map(|x| x.0);
                 Candidate {
                     route: label.clone(),
                     cost_usd,
                     quality,
                     quality_loss_pp,
-                    allowed: limit_pp.is_none_or(|l| quality_loss_pp <= l + 1e-9),
+                    latency_p50_ms: slo.and_then(|x| x.1),
+                    latency_p95_ms: slo.and_then(|x| x.2),
+                    meets_slo,
+                    allowed: limit_pp.is_none_or(|l| quality_loss_pp <= l + 1e-9)
+                        && meets_slo != Some(false),
                     on_frontier: false,
                     value: value.clone(),
                 }
@@ -275,9 +304,22 @@ pub fn optimize(
             .filter(|(_, c)| c.allowed)
             .map(|(i, c)| (i, c.cost_usd, c.quality * requests))
             .collect();
+        if points.is_empty() && candidates.iter().all(|c| c.meets_slo == Some(false)) {
+            let best = candidates
+                .iter()
+                .filter_map(|c| c.latency_p95_ms)
+                .fold(f64::INFINITY, f64::min);
+            return Err(Error::input(format!(
+                "no route for workload `{}` meets its latency objective (slo): the fastest of the {} candidate routes has a p95 of {:.0} ms",
+                wl.name,
+                candidates.len(),
+                best
+            )));
+        }
         if points.is_empty() {
             let best = candidates
                 .iter()
+                .filter(|c| c.meets_slo != Some(false))
                 .map(|c| c.quality_loss_pp)
                 .fold(f64::INFINITY, f64::min);
             return Err(Error::input(format!(
@@ -354,7 +396,20 @@ pub fn optimize(
     if let Some(r) = runner_up {
         list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
     }
-    let (_, p) = run_with(src, &doc, list.clone(), &baseline_name, &mut options)?;
+    let (_, p, cap) = run_with(src, &doc, list.clone(), &baseline_name, &mut options)?;
+    // Quotas are shared by every workload routed to a model, so they are
+    // not a constraint of the per-workload search: the chosen design is
+    // checked against them here.
+    for q in cap.quotas.iter().filter(|q| q.policy == chosen_name) {
+        if let (Some(quota), Some(headroom)) = (q.quota_tpm, q.headroom_tpm)
+            && headroom < 0.0
+        {
+            notes.push(format!(
+                "the chosen design needs {:.0} tokens a minute of {}'s quota at the busiest minute (month {}), above the {:.0} it has: ask for {:.0}, or search without that model",
+                q.peak_demand_tpm, q.model, q.month, quota, q.quota_to_request_tpm
+            ));
+        }
+    }
     let router_curves = router_curve::router_curves(src, &doc, &mut options)?;
     progress(total_runs, total_runs);
     let verified: Vec<Verified> = p
@@ -412,7 +467,7 @@ fn run_with(
     policies: Vec<Value>,
     baseline: &str,
     options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
-) -> Result<(Scenario, Projection)> {
+) -> Result<(Scenario, Projection, Capacity)> {
     let mut doc = doc.clone();
     let Value::Mapping(map) = &mut doc else {
         return Err(Error::failure("the scenario is not a mapping"));
@@ -429,7 +484,8 @@ fn run_with(
     let s = Scenario::from_source(&candidate, &[])?;
     let run = sim::run(&s, &options(&s))?;
     let p = project(&s, &run);
-    Ok((s, p))
+    let c = capacity(&s, &run);
+    Ok((s, p, c))
 }
 
 /// Per workload, its `--workload-limit`, checked against the scenario.
@@ -676,6 +732,9 @@ mod tests {
                     cost_usd,
                     quality,
                     quality_loss_pp: 0.0,
+                    latency_p50_ms: None,
+                    latency_p95_ms: None,
+                    meets_slo: None,
                     allowed: true,
                     on_frontier: false,
                     value: Value::Null,

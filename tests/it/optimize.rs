@@ -312,6 +312,58 @@ fn router_curves_follow_the_routellm_definitions() {
 }
 
 #[test]
+fn latency_objectives_constrain_each_workload() {
+    // support-platform-10x asks rag-answer for a p95 of 8 s: Opus's p95
+    // misses it there (slower output), Sonnet's meets it, so only Sonnet
+    // is a candidate route for rag-answer; other workloads state none.
+    let o = json(&[
+        "optimize",
+        "scenarios/support-platform-10x.yaml",
+        "--models",
+        "claude-sonnet-4-5,claude-opus-4-5",
+        "--max-steps",
+        "1",
+        "--max-quality-loss",
+        "0",
+        "--format",
+        "json",
+    ]);
+    for w in o["workloads"].as_array().unwrap() {
+        for c in w["candidates"].as_array().unwrap() {
+            if w["workload"] == "rag-answer" {
+                let p95 = f(&c["latency_p95_ms"]);
+                let meets = c["meets_slo"].as_bool().unwrap();
+                assert_eq!(meets, p95 <= 8000.0, "{c}");
+                assert_eq!(c["allowed"], c["meets_slo"], "{c}");
+                assert_eq!(meets, c["route"] == "claude-sonnet-4-5", "{c}");
+            } else {
+                assert!(c["meets_slo"].is_null() && c["latency_p95_ms"].is_null());
+            }
+        }
+    }
+    let rag = o["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|w| w["workload"] == "rag-answer")
+        .unwrap();
+    assert_eq!(chosen(&o)["routes"][rag], "claude-sonnet-4-5");
+    // With Opus alone nothing meets it: refused, saying so.
+    let o = tiersim(&[
+        "optimize",
+        "scenarios/support-platform-10x.yaml",
+        "--models",
+        "claude-opus-4-5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: no route for workload `rag-answer` meets its latency objective (slo): the fastest of the 1 candidate routes has a p95 of "),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_input_is_refused_with_exact_messages() {
     for (args, want) in [
         (
