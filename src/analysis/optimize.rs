@@ -41,14 +41,12 @@
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
-use crate::analysis::capacity::{Capacity, capacity};
-use crate::analysis::projection::{Projection, project};
-use crate::analysis::router_curve::{self, RouterCurve};
+use crate::analysis::router_curve::{self, RouterCurve, run_variant};
 use crate::error::{Error, Result};
 use crate::input::suggest;
 use crate::input::yaml::{self, Source};
 use crate::scenario::{Scenario, overrides};
-use crate::sim::{self, RunOptions};
+use crate::sim::RunOptions;
 
 /// A candidate's figures on one workload: cost, quality, and (met, p50,
 /// p95) of the workload's latency objective when it states one.
@@ -244,7 +242,7 @@ pub fn optimize(
         for (i, (_, route)) in group.iter().enumerate() {
             list.push(route_policy(&format!("candidate-{}", g * GROUP + i), route));
         }
-        let (s, p, cap) = run_with(src, &doc, list, &baseline_name, &mut options)?;
+        let (s, p, cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
         if baseline_lines.is_none() {
             baseline_lines = Some(
                 s.workloads
@@ -396,7 +394,7 @@ pub fn optimize(
     if let Some(r) = runner_up {
         list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
     }
-    let (_, p, cap) = run_with(src, &doc, list.clone(), &baseline_name, &mut options)?;
+    let (_, p, cap) = run_variant(src, &doc, list.clone(), &baseline_name, &mut options)?;
     // Quotas are shared by every workload routed to a model, so they are
     // not a constraint of the per-workload search: the chosen design is
     // checked against them here.
@@ -458,34 +456,6 @@ pub fn optimize(
         router_curves,
         notes,
     })
-}
-
-/// The scenario `doc` with `policies` and `baseline`, validated and run.
-fn run_with(
-    src: &Source,
-    doc: &Value,
-    policies: Vec<Value>,
-    baseline: &str,
-    options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
-) -> Result<(Scenario, Projection, Capacity)> {
-    let mut doc = doc.clone();
-    let Value::Mapping(map) = &mut doc else {
-        return Err(Error::failure("the scenario is not a mapping"));
-    };
-    map.insert("policies".into(), Value::Sequence(policies));
-    map.insert("baseline".into(), Value::String(baseline.to_string()));
-    let text = serde_yaml::to_string(&doc)
-        .map_err(|e| Error::failure(format!("writing a candidate scenario: {e}")))?;
-    let candidate = Source {
-        origin: src.origin.clone(),
-        label: src.label.clone(),
-        text,
-    };
-    let s = Scenario::from_source(&candidate, &[])?;
-    let run = sim::run(&s, &options(&s))?;
-    let p = project(&s, &run);
-    let c = capacity(&s, &run);
-    Ok((s, p, c))
 }
 
 /// Per workload, its `--workload-limit`, checked against the scenario.

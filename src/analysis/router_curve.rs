@@ -18,7 +18,8 @@
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
-use crate::analysis::projection::project;
+use crate::analysis::capacity::{Capacity, capacity};
+use crate::analysis::projection::{Projection, project};
 use crate::error::{Error, Result};
 use crate::input::yaml::Source;
 use crate::scenario::Scenario;
@@ -136,24 +137,7 @@ fn curve(
         m.insert(Value::String(strong.into()), Value::from(pct));
         list.push(policy(format!("random-{i}"), "split", Value::Mapping(m)));
     }
-    let mut doc = doc.clone();
-    let Value::Mapping(map) = &mut doc else {
-        return Err(Error::failure("the scenario is not a mapping"));
-    };
-    map.insert("policies".into(), Value::Sequence(list));
-    map.insert("baseline".into(), Value::String("strong".into()));
-    let text = serde_yaml::to_string(&doc)
-        .map_err(|e| Error::failure(format!("writing the router-curve scenario: {e}")))?;
-    let s = Scenario::from_source(
-        &Source {
-            origin: src.origin.clone(),
-            label: src.label.clone(),
-            text,
-        },
-        &[],
-    )?;
-    let run = sim::run(&s, &options(&s))?;
-    let p = project(&s, &run);
+    let (_, p, _) = run_variant(src, doc, list, "strong", options)?;
     let (qw, qs) = (p.policies[0].quality, p.policies[1].quality);
     let gap = qs - qw;
     let point = |i: usize, setting: f64| {
@@ -191,6 +175,37 @@ fn curve(
         router: summarise(router),
         random: summarise(random),
     })
+}
+
+/// The scenario `doc` (a scenario's text `src` with its overrides
+/// applied) with `policies` and `baseline` instead of its own, validated
+/// and run: the projection and the capacity figures. Optimize's candidate
+/// runs and a router curve's run are such variants.
+pub(crate) fn run_variant(
+    src: &Source,
+    doc: &Value,
+    policies: Vec<Value>,
+    baseline: &str,
+    options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
+) -> Result<(Scenario, Projection, Capacity)> {
+    let mut doc = doc.clone();
+    let Value::Mapping(map) = &mut doc else {
+        return Err(Error::failure("the scenario is not a mapping"));
+    };
+    map.insert("policies".into(), Value::Sequence(policies));
+    map.insert("baseline".into(), Value::String(baseline.to_string()));
+    let text = serde_yaml::to_string(&doc)
+        .map_err(|e| Error::failure(format!("writing a variant of the scenario: {e}")))?;
+    let candidate = Source {
+        origin: src.origin.clone(),
+        label: src.label.clone(),
+        text,
+    };
+    let s = Scenario::from_source(&candidate, &[])?;
+    let run = sim::run(&s, &options(&s))?;
+    let p = project(&s, &run);
+    let c = capacity(&s, &run);
+    Ok((s, p, c))
 }
 
 /// APGR and CPT of a curve's points, closed by all-weak (0, 0) and

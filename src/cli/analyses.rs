@@ -41,6 +41,18 @@ fn options(sim: &Sim, reps: u32) -> RunOptions<'static> {
     }
 }
 
+/// A scenario's text and the overrides a command re-running it applies
+/// (`--set`, and `--seed` as `seed=N`), for commands that run variants of
+/// the scenario rather than the scenario itself.
+fn source_and_sets(path: &Path, sim: &Sim) -> Result<(yaml::Source, Vec<String>)> {
+    let src = yaml::read_source(path)?;
+    let mut sets = sim.sets.clone();
+    if let Some(seed) = sim.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    Ok((src, sets))
+}
+
 fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
     let reps = replications(sim, s);
     let progress = Progress::new(sim.quiet, label);
@@ -166,21 +178,14 @@ pub fn sweep(
     output: Output,
     sim: &Sim,
 ) -> Result<()> {
-    let src = yaml::read_source(path)?;
-    let mut sets = sim.sets.clone();
-    if let Some(seed) = sim.seed {
-        sets.push(format!("seed={seed}"));
-    }
+    let (src, sets) = source_and_sets(path, sim)?;
     let progress = Progress::new(sim.quiet, "sweep points");
     let result = sw::sweep(
         &src,
         &sets,
         varies,
         budget,
-        |s| {
-            let reps = replications(sim, s);
-            options(sim, reps)
-        },
+        |s| options(sim, replications(sim, s)),
         |d, t| progress.tick(d as u64, t as u64),
     );
     progress.done();
@@ -205,21 +210,14 @@ pub fn optimize(
     output: Output,
     sim: &Sim,
 ) -> Result<()> {
-    let src = yaml::read_source(path)?;
-    let mut sets = sim.sets.clone();
-    if let Some(seed) = sim.seed {
-        sets.push(format!("seed={seed}"));
-    }
+    let (src, sets) = source_and_sets(path, sim)?;
     let progress = Progress::new(sim.quiet, "design-space runs");
     let result = opt::optimize(
         &src,
         &sets,
         space,
         budget,
-        |s| {
-            let reps = replications(sim, s);
-            options(sim, reps)
-        },
+        |s| options(sim, replications(sim, s)),
         |d, t| progress.tick(d as u64, t as u64),
     );
     progress.done();

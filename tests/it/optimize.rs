@@ -26,13 +26,18 @@ fn chosen(o: &Value) -> &Value {
     &o["frontier"][o["chosen"].as_u64().expect("chosen") as usize]
 }
 
-fn verified<'a>(o: &'a Value, name: &str) -> &'a Value {
-    o["verified"]
+/// The element of the list `o[list]` named `name`.
+fn named<'a>(o: &'a Value, list: &str, name: &str) -> &'a Value {
+    o[list]
         .as_array()
         .unwrap()
         .iter()
         .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("no verified policy {name}"))
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+fn verified<'a>(o: &'a Value, name: &str) -> &'a Value {
+    named(o, "verified", name)
 }
 
 #[test]
@@ -198,12 +203,7 @@ fn emitted_design_reproduces_under_run_and_beats_the_shipped_routing() {
         "json",
         "-q",
     ]);
-    let routed = routed["policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "routed")
-        .unwrap();
+    let routed = named(&routed, "policies", "routed");
     let (routed_cost, routed_loss) = (f(&routed["total_cost_usd"]), f(&routed["quality_loss_pp"]));
     let file = temp_path("optimize-emitted.yaml");
     let budget = format!("{routed_loss}");
@@ -232,12 +232,7 @@ fn emitted_design_reproduces_under_run_and_beats_the_shipped_routing() {
     // The same figures from `tiersim run` on the written scenario.
     let again = json(&["run", file.to_str().unwrap(), "--format", "json", "-q"]);
     let _ = std::fs::remove_file(&file);
-    let p = again["policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "optimized")
-        .expect("the written scenario has the optimized policy");
+    let p = named(&again, "policies", "optimized");
     assert_eq!(p["total_cost_usd"], v["total_cost_usd"]);
     assert_eq!(p["quality_loss_pp"], v["quality_loss_pp"]);
     assert_eq!(p["bands"]["total_cost_usd"], v["total_cost_bands_usd"]);
@@ -299,12 +294,7 @@ fn router_curves_follow_the_routellm_definitions() {
         "json",
         "-q",
     ]);
-    let pr = run["policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "prompt-router")
-        .unwrap();
+    let pr = named(&run, "policies", "prompt-router");
     let at = pts.iter().find(|p| f(&p["setting"]) == 0.03).unwrap();
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
     assert!(rel(f(&at["total_cost_usd"]), f(&pr["total_cost_usd"])) < 1e-12);
