@@ -20,6 +20,11 @@
 //!   default (fast path, its default replications, every core): the
 //!   engine's share of the command's time (loading the scenario and
 //!   writing the report are outside it).
+//! - `optimize_six_models` and `optimize_whole_catalog`: `tiersim optimize`
+//!   on `support-platform` within 1 pp (cascades up to three steps, the
+//!   scenario's default replications, every core), over its six models (41
+//!   routes) and over the whole catalog (22 models, 1,793 routes; issue 16
+//!   asks 10 s for this one).
 //! - after the benchmarks, the numpy peer (`benches/peer/support_numpy.py`,
 //!   a vectorised numpy implementation of exact mode on
 //!   `support-platform`, copied from the team's shared bench): 3M requests
@@ -246,4 +251,50 @@ fn large_run(b: Bencher, name: &str) {
         )
         .unwrap()
     });
+}
+
+/// `tiersim optimize` on support-platform within 1 pp: every route of
+/// `models` (every model of the catalog when `None`) up to three steps.
+fn optimize_search(b: Bencher, models: Option<&[&str]>) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/support-platform.yaml");
+    let src = tiersim::input::yaml::read_source(&path).unwrap();
+    let space = tiersim::analysis::optimize::Space {
+        models: models.map(|m| m.iter().map(|k| k.to_string()).collect()),
+        max_steps: 3,
+        workload_limits: Vec::new(),
+    };
+    b.bench(|| {
+        tiersim::analysis::optimize::optimize(
+            &src,
+            &[],
+            &space,
+            1.0,
+            |s| RunOptions {
+                replications: tiersim::sim::instance::default_replications(s),
+                ..RunOptions::default()
+            },
+            |_, _| {},
+        )
+        .unwrap()
+    });
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn optimize_six_models(b: Bencher) {
+    optimize_search(
+        b,
+        Some(&[
+            "nova-micro",
+            "nova-lite",
+            "nova-pro",
+            "claude-haiku-4-5",
+            "claude-sonnet-4-5",
+            "claude-opus-4-5",
+        ]),
+    );
+}
+
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn optimize_whole_catalog(b: Bencher) {
+    optimize_search(b, None);
 }
