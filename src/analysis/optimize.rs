@@ -389,12 +389,12 @@ pub fn optimize(
     let chosen_name = unique_name("optimized", &names);
     let runner_name = unique_name("runner-up", &names);
     let chosen_policy = design_policy(&chosen_name, &frontier[chosen], &workloads, &base);
-    let mut list = policies.clone();
+    let mut list = policies;
     list.push(chosen_policy.clone());
     if let Some(r) = runner_up {
         list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
     }
-    let (_, p, cap) = run_variant(src, &doc, list.clone(), &baseline_name, &mut options)?;
+    let (_, p, cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
     // Quotas are shared by every workload routed to a model, so they are
     // not a constraint of the per-workload search: the chosen design is
     // checked against them here.

@@ -31,12 +31,7 @@ impl Policy for Oracle {
     }
     #[inline(always)]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
-        let candidates = self
-            .models
-            .iter()
-            .filter(|&&m| ctx.can_serve(m, req))
-            .map(|&m| (m, ctx.list_cost(m, req)));
-        self.choose(candidates, req, ctx, out);
+        self.choose(self.priced(req, ctx), req, ctx, out);
     }
 
     fn models(&self) -> Option<Vec<ModelId>> {
@@ -61,12 +56,20 @@ impl Oracle {
     /// asked about, as `route`).
     pub fn candidates(&self, req: &Request, ctx: &Context<'_>, out: &mut Vec<(ModelId, f64)>) {
         out.clear();
-        out.extend(
-            self.models
-                .iter()
-                .filter(|&&m| ctx.can_serve(m, req))
-                .map(|&m| (m, ctx.list_cost(m, req))),
-        );
+        out.extend(self.priced(req, ctx));
+    }
+
+    /// The models that can take `req`, with their list costs, lazily.
+    #[inline(always)]
+    fn priced<'a>(
+        &'a self,
+        req: &'a Request,
+        ctx: &'a Context<'_>,
+    ) -> impl Iterator<Item = (ModelId, f64)> + 'a {
+        self.models
+            .iter()
+            .filter(|&&m| ctx.can_serve(m, req))
+            .map(|&m| (m, ctx.list_cost(m, req)))
     }
 
     /// [`Policy::route`] among `candidates` from [`Oracle::candidates`]

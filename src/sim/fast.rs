@@ -62,7 +62,6 @@ use crate::catalog::pricing::{
     price_call,
 };
 use crate::catalog::{Catalog, ModelId};
-
 use crate::policy::{BuiltinRef, CallKind, Decision, Oracle};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
