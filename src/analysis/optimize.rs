@@ -34,15 +34,27 @@
 //! workloads routed to a model, so the chosen design is checked against
 //! them afterwards, and a note says when it would be short.
 //!
-//! Not searched (yet): service tiers, batch as a choice (a workload's batch
-//! share is the scenario's), a difficulty router's thresholds as a route,
-//! a p90 objective.
+//! Each model is also a candidate at each service tier it offers (Flex,
+//! Priority) on its own; cascade steps are at the request's tier. Batch is
+//! not a choice: a workload's `batch_share` says what can wait, and every
+//! route bills that share at the batch rate where the model offers one.
+//!
+//! The objective is the mean total cost over the horizon, or its P90 over
+//! replications (`Objective::P90`). A P90 is not a sum over workloads, so
+//! the knapsack cannot combine it exactly: the P90 objective picks, among
+//! the designs on the mean frontier within the budget (the 63 cheapest),
+//! the one whose P90 the engine reports lowest, all run in one engine run on
+//! common random numbers.
+//!
+//! Not searched (yet): a difficulty router's thresholds as a route.
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
+use crate::analysis::projection::Bands;
 use crate::analysis::router_curve::{self, RouterCurve, run_variant};
-use crate::error::{Error, Result};
+use crate::catalog::pricing::ServiceTier;
+use crate::error::{Diagnostic, Error, Result};
 use crate::input::suggest;
 use crate::input::yaml::{self, Source};
 use crate::scenario::{Scenario, overrides};
@@ -59,8 +71,20 @@ const GROUP: usize = 63;
 /// Most steps a searched cascade may have.
 pub const MAX_STEPS: usize = 3;
 
+/// What a design minimises, within the quality budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// The mean total cost over the horizon.
+    #[default]
+    Mean,
+    /// The 90th percentile over replications of the total cost over the
+    /// horizon (the cost a budget should be ready for).
+    P90,
+}
+
 /// What to search.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Space {
     /// Candidate model keys; `None`: every model of the catalog the
     /// scenario's price profile can use.
@@ -70,6 +94,10 @@ pub struct Space {
     /// Most quality one workload may lose against the baseline on that
     /// workload, in percentage points, by workload name.
     pub workload_limits: Vec<(String, f64)>,
+    /// The gate every searched cascade uses (a cascade's `gate:` mapping);
+    /// `None`: the scenario's first.
+    pub gate: Option<Value>,
+    pub objective: Objective,
 }
 
 /// One route a workload may take.
@@ -119,6 +147,9 @@ pub struct Design {
     pub total_cost_usd: f64,
     pub quality: f64,
     pub quality_loss_pp: f64,
+    /// With the P90 objective, for the designs within the budget that were
+    /// run to compare it: the P90 over replications of the total cost.
+    pub total_cost_p90_usd: Option<f64>,
     #[serde(skip)]
     choice: Vec<usize>,
 }
@@ -141,6 +172,7 @@ pub struct Optimized {
     pub scenario: String,
     pub baseline: String,
     pub max_quality_loss_pp: f64,
+    pub objective: Objective,
     pub models: Vec<String>,
     pub max_steps: usize,
     /// Candidate routes, each run over every workload.
@@ -215,25 +247,57 @@ pub fn optimize(
         .cloned()
         .ok_or_else(|| Error::failure("the baseline policy is not in the scenario's policies"))?;
     let mut notes = Vec::new();
-    let gate = policies
-        .iter()
-        .find_map(|p| find_gate(p).map(|g| (p.get("name").and_then(Value::as_str), g)));
+    let gate = match &space.gate {
+        Some(given) => Some((
+            None,
+            checked_gate(src, &doc, &baseline_value, &models, given)?,
+        )),
+        None => policies
+            .iter()
+            .find_map(|p| find_gate(p).map(|g| (p.get("name").and_then(Value::as_str), g))),
+    };
     match &gate {
         None if space.max_steps > 1 => notes.push(
-            "the scenario has no cascade gate to copy, so only single models were searched: add a cascade policy with a gate to search cascades".to_string(),
+            "the scenario has no cascade gate to copy, so only single models were searched: add a cascade policy with a gate to search cascades, or give one".to_string(),
         ),
-        Some((name, _)) if space.max_steps > 1 => notes.push(format!(
-            "every searched cascade uses the first gate in the scenario (policy `{}`), judge included, on every workload",
-            name.unwrap_or("?")
+        Some((Some(name), _)) if space.max_steps > 1 => notes.push(format!(
+            "every searched cascade uses the first gate in the scenario (policy `{name}`), judge included, on every workload"
         )),
+        Some((None, _)) if space.max_steps > 1 => notes.push(
+            "every searched cascade uses the gate given, judge included, on every workload"
+                .to_string(),
+        ),
         _ => {}
     }
     let gate = gate.map(|(_, g)| g);
-    let routes = candidate_routes(&models, space.max_steps, gate.as_ref());
+    let mut routes = candidate_routes(&models, space.max_steps, gate.as_ref());
+    // Each model at the other service tiers it offers, alone.
+    let tiered: Vec<(String, Value)> = models
+        .iter()
+        .flat_map(|key| {
+            let offered = base
+                .catalog
+                .models
+                .iter()
+                .find(|m| m.key == *key)
+                .map(|m| {
+                    [ServiceTier::Flex, ServiceTier::Priority]
+                        .into_iter()
+                        .filter(|t| m.offers(*t))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            offered.into_iter().map(move |t| {
+                let label = format!("{key}:{}", t.as_str());
+                (label.clone(), Value::String(label))
+            })
+        })
+        .collect();
+    routes.splice(models.len()..models.len(), tiered);
 
     // 1. Every route over every workload, in groups beside the baseline.
     let groups: Vec<&[(String, Value)]> = routes.chunks(GROUP).collect();
-    let total_runs = groups.len() + 1;
+    let total_runs = groups.len() + 1 + usize::from(space.objective == Objective::P90);
     let nw = base.workloads.len();
     let mut found: Vec<Vec<Found>> = vec![Vec::with_capacity(routes.len()); nw];
     let mut baseline_lines: Option<Vec<(f64, f64, f64)>> = None;
@@ -367,11 +431,12 @@ pub fn optimize(
                 total_cost_usd: cost,
                 quality,
                 quality_loss_pp: (baseline_quality - quality) * 100.0,
+                total_cost_p90_usd: None,
                 choice,
             }
         })
         .collect();
-    let Some(chosen) = frontier
+    let Some(cheapest) = frontier
         .iter()
         .position(|d| d.quality_loss_pp <= max_quality_loss_pp + 1e-9)
     else {
@@ -381,7 +446,37 @@ pub fn optimize(
             models.join(", ")
         )));
     };
-    let runner_up = (chosen + 1 < frontier.len()).then_some(chosen + 1);
+    let mut frontier = frontier;
+    let (chosen, runner_up) = match space.objective {
+        Objective::Mean => (
+            cheapest,
+            (cheapest + 1 < frontier.len()).then_some(cheapest + 1),
+        ),
+        Objective::P90 => {
+            // The designs within the budget, cheapest (by mean) first, run
+            // together beside the baseline.
+            let pool: Vec<usize> = (cheapest..frontier.len()).take(GROUP).collect();
+            let mut list = vec![baseline_value.clone()];
+            for &i in &pool {
+                list.push(design_policy(
+                    &format!("design-{i}"),
+                    &frontier[i],
+                    &workloads,
+                    &base,
+                ));
+            }
+            let (_, p, _) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
+            for (&i, x) in pool.iter().zip(&p.policies[1..]) {
+                frontier[i].total_cost_p90_usd = Some(p90(&x.bands));
+            }
+            let mut ranked = pool.clone();
+            ranked.sort_by(|&a, &b| {
+                let key = |i: usize| frontier[i].total_cost_p90_usd.unwrap_or(f64::INFINITY);
+                key(a).total_cmp(&key(b)).then(a.cmp(&b))
+            });
+            (ranked[0], ranked.get(1).copied())
+        }
+    };
 
     // 3. The chosen design and the runner-up through the engine again,
     // beside the scenario's own policies.
@@ -440,6 +535,7 @@ pub fn optimize(
         scenario: base.name.clone(),
         baseline: baseline_name,
         max_quality_loss_pp,
+        objective: space.objective,
         models,
         max_steps: space.max_steps,
         candidates: routes.len(),
@@ -458,7 +554,16 @@ pub fn optimize(
     })
 }
 
-/// Per workload, its `--workload-limit`, checked against the scenario.
+/// The P90 of a policy's total cost over replications: the band at 0.9
+/// (the verifying runs use the default quantiles, which include it).
+fn p90(b: &Bands) -> f64 {
+    b.quantiles
+        .iter()
+        .position(|q| (q - 0.9).abs() < 1e-12)
+        .map_or(f64::NAN, |i| b.total_cost_usd[i])
+}
+
+/// Per workload, its quality limit, checked against the scenario.
 fn workload_limits(s: &Scenario, given: &[(String, f64)]) -> Result<Vec<Option<f64>>> {
     let mut out = vec![None; s.workloads.len()];
     for (name, pp) in given {
@@ -531,6 +636,69 @@ fn candidate_models(s: &Scenario, asked: Option<&[String]>) -> Result<Vec<String
         .into_iter()
         .map(|i| catalog.models[i].key.clone())
         .collect())
+}
+
+/// A gate given for the search, checked as the scenario would check it: a
+/// one-variant run is not needed, only the scenario's validation of a
+/// cascade with that gate.
+fn checked_gate(
+    src: &Source,
+    doc: &Value,
+    baseline: &Value,
+    models: &[String],
+    given: &Value,
+) -> Result<Value> {
+    if !given.is_mapping() {
+        return Err(Error::input(
+            "the gate must be a mapping like { recall: 0.9, false_alarm: 0.1 }, with an optional judge: { model, input_tokens, output_tokens } or cost_usd",
+        ));
+    }
+    let mut cascade = Mapping::new();
+    let steps: Vec<Value> = models.iter().take(2).cloned().map(Value::String).collect();
+    cascade.insert("steps".into(), Value::Sequence(steps));
+    cascade.insert("gate".into(), given.clone());
+    let mut policy = Mapping::new();
+    policy.insert("name".into(), Value::String("gate-check".into()));
+    policy.insert("cascade".into(), Value::Mapping(cascade));
+    let mut doc = doc.clone();
+    let Value::Mapping(map) = &mut doc else {
+        return Err(Error::failure("the scenario is not a mapping"));
+    };
+    map.insert(
+        "policies".into(),
+        Value::Sequence(vec![baseline.clone(), Value::Mapping(policy)]),
+    );
+    let text = serde_yaml::to_string(&doc)
+        .map_err(|e| Error::failure(format!("writing a variant of the scenario: {e}")))?;
+    let variant = Source {
+        origin: src.origin.clone(),
+        label: src.label.clone(),
+        text,
+    };
+    match Scenario::from_source(&variant, &[]) {
+        Ok(_) => Ok(given.clone()),
+        // Positions in the variant would point into the user's file at
+        // the wrong place: each problem is named by its field in the gate.
+        Err(e) => {
+            let mut err = Error::input("the gate given is not valid");
+            err.diagnostics = e
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let field = d
+                        .path
+                        .as_deref()
+                        .and_then(|p| p.strip_prefix("policies[1].cascade.gate"))
+                        .map(|f| f.trim_start_matches('.'))
+                        .filter(|f| !f.is_empty())
+                        .map(|f| format!("{f}: "))
+                        .unwrap_or_default();
+                    Diagnostic::new(format!("the gate given: {field}{}", d.message))
+                })
+                .collect();
+            Err(err)
+        }
+    }
 }
 
 /// The first cascade gate in a policy (in a `rules` entry too).

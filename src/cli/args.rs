@@ -264,6 +264,15 @@ pub struct OptimizeArgs {
     /// Longest cascade to search (1 to 3; 1: single models only).
     #[arg(long, allow_negative_numbers = true, default_value_t = 3)]
     pub max_steps: i64,
+    /// What the design minimises: the mean total cost over the horizon, or
+    /// its 90th percentile over replications.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Mean)]
+    pub objective: ObjectiveArg,
+    /// The gate every searched cascade uses, as YAML, e.g. '{ recall: 0.9,
+    /// false_alarm: 0.1, cost_usd: 0.0001 }' (default: the scenario's first
+    /// cascade gate).
+    #[arg(long, value_name = "YAML")]
+    pub gate: Option<String>,
     /// Also write the scenario with the chosen design added as a policy
     /// named `optimized` to this file (YAML; comments are not kept).
     #[arg(long, value_name = "FILE")]
@@ -272,6 +281,12 @@ pub struct OptimizeArgs {
     pub format: Format,
     #[command(flatten)]
     pub sim: SimFlags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    Mean,
+    P90,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::args::{self, CacheArg, Cli, Command, Format, SimFlags, TableFormat, TtlArg};
-use tiersim::analysis::optimize::{self, Space};
+use crate::cli::args::{
+    self, CacheArg, Cli, Command, Format, ObjectiveArg, SimFlags, TableFormat, TtlArg,
+};
+use tiersim::analysis::optimize::{self, Objective, Space};
 use tiersim::analysis::sweep::{self, Vary};
 use tiersim::catalog::pricing::{CacheOutcome, ServiceTier, Ttl};
 use tiersim::error::{Error, Result};
@@ -317,6 +319,11 @@ pub fn plan(cli: Cli) -> Result<Plan> {
                         .iter()
                         .map(|raw| workload_limit(raw))
                         .collect::<Result<_>>()?,
+                    gate: a.gate.as_deref().map(gate).transpose()?,
+                    objective: match a.objective {
+                        ObjectiveArg::Mean => Objective::Mean,
+                        ObjectiveArg::P90 => Objective::P90,
+                    },
                 },
                 max_quality_loss_pp: quality_budget(a.max_quality_loss)?,
                 write_scenario: a.write_scenario,
@@ -409,6 +416,20 @@ pub fn plan(cli: Cli) -> Result<Plan> {
 }
 
 /// `--workload-limit NAME=PP`.
+/// `--gate YAML`: a cascade's gate mapping (checked against the scenario
+/// by the search).
+fn gate(raw: &str) -> Result<serde_yaml::Value> {
+    match serde_yaml::from_str::<serde_yaml::Value>(raw) {
+        Ok(v) if v.is_mapping() => Ok(v),
+        Ok(_) => Err(Error::input(format!(
+            "--gate wants a YAML mapping like '{{ recall: 0.9, false_alarm: 0.1 }}', got `{raw}`"
+        ))),
+        Err(e) => Err(Error::input(format!(
+            "--gate is not valid YAML ({e}); it wants a mapping like '{{ recall: 0.9, false_alarm: 0.1 }}'"
+        ))),
+    }
+}
+
 fn workload_limit(raw: &str) -> Result<(String, f64)> {
     let bad = || {
         Error::input(format!(

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::analysis::optimize::Optimized;
+use crate::analysis::optimize::{Objective, Optimized};
 use crate::render::csv::Rows;
 use crate::render::format::{pct, usd};
 use crate::render::table::{Align, Table};
@@ -16,8 +16,12 @@ pub fn optimize(o: &Optimized) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} - cheapest design within {} pp of {}'s quality; {} candidate routes per workload ({} models, cascades up to {} steps)",
+        "{} - {} within {} pp of {}'s quality; {} candidate routes per workload ({} models, cascades up to {} steps)",
         o.scenario,
+        match o.objective {
+            Objective::Mean => "cheapest design (mean total cost)",
+            Objective::P90 => "design with the lowest P90 of total cost",
+        },
         o.max_quality_loss_pp,
         o.baseline,
         o.candidates,
@@ -99,13 +103,17 @@ pub fn optimize(o: &Optimized) -> String {
         "\nFrontier of whole designs ({} undominated; the search's sums of per-workload figures):",
         o.frontier.len()
     );
-    let mut t = Table::new(&[
-        ("", Align::Left),
-        ("total cost", Align::Right),
+    let p90 = o.objective == Objective::P90;
+    let mut columns = vec![("", Align::Left), ("total cost", Align::Right)];
+    if p90 {
+        columns.push(("P90", Align::Right));
+    }
+    columns.extend([
         ("quality", Align::Right),
         ("loss (pp)", Align::Right),
         ("routes", Align::Left),
     ]);
+    let mut t = Table::new(&columns);
     let from = o.chosen.saturating_sub(FRONTIER_ROWS / 2);
     for (i, d) in o.frontier.iter().enumerate().skip(from).take(FRONTIER_ROWS) {
         let mark = if i == o.chosen {
@@ -115,13 +123,16 @@ pub fn optimize(o: &Optimized) -> String {
         } else {
             ""
         };
-        t.row(vec![
-            mark.to_string(),
-            usd(d.total_cost_usd),
+        let mut row = vec![mark.to_string(), usd(d.total_cost_usd)];
+        if p90 {
+            row.push(d.total_cost_p90_usd.map_or_else(|| "-".to_string(), usd));
+        }
+        row.extend([
             pct(d.quality, 2),
             format!("{:.2}", d.quality_loss_pp),
             d.routes.join(" | "),
         ]);
+        t.row(row);
     }
     t.render(&mut out);
     for c in &o.router_curves {
@@ -176,6 +187,7 @@ pub fn frontier_csv(o: &Optimized) -> String {
         "quality_loss_pp",
         "chosen",
         "runner_up",
+        "total_cost_p90_usd",
     ]
     .map(String::from)
     .to_vec();
@@ -188,6 +200,8 @@ pub fn frontier_csv(o: &Optimized) -> String {
             format!("{:.4}", d.quality_loss_pp),
             (i == o.chosen).to_string(),
             (Some(i) == o.runner_up).to_string(),
+            d.total_cost_p90_usd
+                .map_or_else(String::new, |x| format!("{x:.2}")),
         ];
         row.extend(d.routes.iter().cloned());
         rows.row(&row);

@@ -110,10 +110,10 @@ fn out_directory_holds_the_frontier_and_the_design() {
     // The three undominated designs of the known-optimum case, by hand.
     assert_eq!(
         read("frontier.csv"),
-        "total_cost_usd,quality,quality_loss_pp,chosen,runner_up,labels,digests\n\
-         49.00,0.700000,29.0000,false,false,nova-micro,nova-micro\n\
-         2499.50,0.945000,4.5000,true,false,claude-sonnet-4-5,nova-micro\n\
-         4950.00,0.990000,0.0000,false,true,claude-sonnet-4-5,claude-sonnet-4-5\n"
+        "total_cost_usd,quality,quality_loss_pp,chosen,runner_up,total_cost_p90_usd,labels,digests\n\
+         49.00,0.700000,29.0000,false,false,,nova-micro,nova-micro\n\
+         2499.50,0.945000,4.5000,true,false,,claude-sonnet-4-5,nova-micro\n\
+         4950.00,0.990000,0.0000,false,true,,claude-sonnet-4-5,claude-sonnet-4-5\n"
     );
     assert_eq!(
         read("optimized-policy.yaml"),
@@ -133,9 +133,10 @@ fn out_directory_holds_the_frontier_and_the_design() {
 
 #[test]
 fn search_equals_exhaustive_enumeration_on_a_small_space() {
-    // Three models, cascades of two: six routes for each of four workloads,
-    // 1,296 designs. Enumerate them all from the per-workload figures the
-    // search reports and check it picked the cheapest within 1 pp.
+    // Three models, cascades of two, and nova-pro at Flex and Priority:
+    // eight routes for each of four workloads, 4,096 designs. Enumerate
+    // them all from the per-workload figures the search reports and check
+    // it picked the cheapest within 1 pp.
     let o = json(&[
         "optimize",
         "scenarios/support-platform.yaml",
@@ -164,14 +165,31 @@ fn search_equals_exhaustive_enumeration_on_a_small_space() {
         .iter()
         .map(|w| w["candidates"].as_array().unwrap())
         .collect();
-    assert!(cands.iter().all(|c| c.len() == 6));
+    let labels: Vec<&str> = cands[0]
+        .iter()
+        .map(|c| c["route"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "nova-micro",
+            "nova-pro",
+            "claude-sonnet-4-5",
+            "nova-pro:flex",
+            "nova-pro:priority",
+            "nova-micro > nova-pro",
+            "nova-micro > claude-sonnet-4-5",
+            "nova-pro > claude-sonnet-4-5"
+        ]
+    );
+    assert!(cands.iter().all(|c| c.len() == 8));
     let mut best: Option<(f64, Vec<String>)> = None;
-    for k in 0..6usize.pow(4) {
+    for k in 0..8usize.pow(4) {
         let mut rest = k;
         let (mut cost, mut succ, mut routes) = (0.0, 0.0, Vec::new());
         for (w, c) in cands.iter().enumerate() {
-            let x = &c[rest % 6];
-            rest /= 6;
+            let x = &c[rest % 8];
+            rest /= 8;
             cost += f(&x["cost_usd"]);
             succ += f(&x["quality"]) * requests[w];
             routes.push(x["route"].as_str().unwrap().to_string());
@@ -351,6 +369,139 @@ fn latency_objectives_constrain_each_workload() {
         err.starts_with("error: no route for workload `rag-answer` meets its latency objective (slo): the fastest of the 1 candidate routes has a p95 of "),
         "{err}"
     );
+}
+
+#[test]
+fn p90_objective_trades_a_cheaper_mean_for_a_safer_tail() {
+    // The known case with Sonnet at half price and nova-micro's price
+    // multiplied by an uncertain factor m ~ Uniform(1, 90) (mean 45.5, P90
+    // 81.1). Within 29.5 pp every design is allowed; by hand, from the
+    // per-workload figures of known_optimum_is_found_at_every_budget:
+    //   micro, micro            49 m: mean $2,229.50, P90 $3,973.90
+    //   Sonnet, micro  1,237.5 + 24.5 m: mean $2,352.25, P90 $3,224.45
+    //   Sonnet, Sonnet         $2,475.00, P90 $2,475.00 (nothing uncertain)
+    // The mean objective takes the first, the P90 objective the last.
+    let args = |objective: &str| {
+        json(&[
+            "optimize",
+            KNOWN,
+            "--models",
+            "nova-micro,claude-sonnet-4-5",
+            "--set",
+            "prices.nova-micro.multiplier={ uniform: { min: 1, max: 90 } }",
+            "--set",
+            "prices.claude-sonnet-4-5.multiplier=0.5",
+            "--max-quality-loss",
+            "29.5",
+            "--objective",
+            objective,
+            "--format",
+            "json",
+        ])
+    };
+    let mean = args("mean");
+    assert_eq!(mean["objective"], "mean");
+    assert_eq!(
+        chosen(&mean)["routes"],
+        serde_json::json!(["nova-micro", "nova-micro"])
+    );
+    // The replications' mean of m: 200 uniform draws, standard error
+    // 25.7 / sqrt(200) = 1.8; 4 SE is 7.3 on m, $356 on 49 m.
+    let micro = f(&chosen(&mean)["total_cost_usd"]);
+    assert!((micro - 2229.5).abs() < 356.0, "{micro}");
+
+    let p90 = args("p90");
+    assert_eq!(p90["objective"], "p90");
+    let d = chosen(&p90);
+    assert_eq!(
+        d["routes"],
+        serde_json::json!(["claude-sonnet-4-5", "claude-sonnet-4-5"])
+    );
+    assert!((f(&d["total_cost_p90_usd"]) - 2475.0).abs() < 0.005);
+    // Every design within the budget was run for its P90, and the chosen
+    // one has the least. The sample P90 of 200 uniform draws has a
+    // standard error of about sqrt(0.9 x 0.1 / 200) x 89 = 1.9 on m; 4 SE
+    // is $370 on 49 m and $185 on 24.5 m.
+    let frontier = p90["frontier"].as_array().unwrap();
+    assert_eq!(frontier.len(), 3);
+    let tails: Vec<f64> = frontier
+        .iter()
+        .map(|x| f(&x["total_cost_p90_usd"]))
+        .collect();
+    assert!((tails[0] - 3973.9).abs() < 370.0, "{tails:?}");
+    assert!((tails[1] - 3224.45).abs() < 185.0, "{tails:?}");
+    assert!((tails[2] - 2475.0).abs() < 0.005, "{tails:?}");
+    // The verifying run agrees with the P90 the choice was made on.
+    let v = verified(&p90, "optimized");
+    assert!((f(&v["total_cost_bands_usd"][2]) - 2475.0).abs() < 0.005);
+}
+
+#[test]
+fn a_gate_given_replaces_the_scenarios_and_is_checked() {
+    let args = |gate: &str| {
+        let all = [
+            "optimize",
+            "scenarios/support-platform.yaml",
+            "--models",
+            "nova-micro,nova-lite,claude-sonnet-4-5",
+            "--max-steps",
+            "2",
+            "--replications",
+            "2",
+            "--gate",
+            gate,
+            "--format",
+            "json",
+        ];
+        tiersim(&all)
+    };
+    // A perfect free gate: a cascade's quality is then its best step's
+    // (success is nested across models under common outcomes), so
+    // nova-micro > claude-sonnet-4-5 loses exactly what Sonnet alone loses.
+    let o = args("{ recall: 1, false_alarm: 0, cost_usd: 0 }");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        o["notes"].as_array().unwrap().iter().any(|n| n
+            == "every searched cascade uses the gate given, judge included, on every workload"),
+        "{}",
+        o["notes"]
+    );
+    for w in o["workloads"].as_array().unwrap() {
+        let c = |route: &str| {
+            w["candidates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["route"] == route)
+                .map(|c| f(&c["quality"]))
+                .unwrap()
+        };
+        let (alone, cascade) = (c("claude-sonnet-4-5"), c("nova-micro > claude-sonnet-4-5"));
+        assert!(
+            (alone - cascade).abs() < 1e-12,
+            "{}: {alone} vs {cascade}",
+            w["workload"]
+        );
+    }
+    for (gate, want) in [
+        (
+            "{ recall: 2, false_alarm: 0.1 }",
+            "error: the gate given: recall: must be between 0 and 1, got 2\n",
+        ),
+        (
+            "[1",
+            "error: --gate is not valid YAML (did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence); it wants a mapping like '{ recall: 0.9, false_alarm: 0.1 }'\n",
+        ),
+        (
+            "0.9",
+            "error: --gate wants a YAML mapping like '{ recall: 0.9, false_alarm: 0.1 }', got `0.9`\n",
+        ),
+    ] {
+        let o = args(gate);
+        assert_eq!(o.status.code(), Some(2), "{gate}: {}", stderr(&o));
+        assert_eq!(stderr(&o), want, "{gate}");
+    }
 }
 
 #[test]
