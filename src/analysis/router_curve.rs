@@ -12,6 +12,16 @@
 //! recovers t of the gap: APGR 0.5, CPT(x%) = x%. It is drawn beside every
 //! router as the reference (a `split` policy at each share).
 //!
+//! A two-model cascade's threshold is its gate's: a stricter gate flags
+//! more answers, bad (recall) and good (false alarms) alike. The scenario
+//! states one operating point; the curve moves along the equal-variance
+//! binormal ROC through it (an assumption, the usual model of a
+//! detector): with `d' = Φ⁻¹(recall) − Φ⁻¹(false_alarm)`, a false-alarm
+//! rate `f` comes with recall `Φ(d' + Φ⁻¹(f))`, from never flagging (0, 0)
+//! to always (1, 1). Its strong share is the strong model's calls per
+//! request (every request calls the weak one first). A cascade inside a
+//! `rules` entry is drawn on that workload's requests alone.
+//!
 //! Each curve is one engine run with the scenario's seed: every threshold
 //! and every random share sees the same requests.
 
@@ -24,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::input::yaml::Source;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunOptions};
+use crate::stats::dist::std_normal_quantile;
 
 /// Thresholds (`max_quality_drop`) a classifier is run at, from never
 /// strong to nearly always.
@@ -32,15 +43,26 @@ const THRESHOLDS: [f64; 20] = [
     0.005, 0.002, 0.001, 0.0,
 ];
 
+/// False-alarm rates a cascade's gate is run at, from never flagging to
+/// always.
+const FALSE_ALARMS: [f64; 20] = [
+    0.0, 0.001, 0.003, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+    0.9, 0.97, 1.0,
+];
+
 /// Shares of strong calls the random router is run at.
 const RANDOM_SHARES: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 /// One point of a curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct CurvePoint {
-    /// The classifier's `max_quality_drop`, or the random router's share.
+    /// The classifier's `max_quality_drop`, the cascade gate's false-alarm
+    /// rate, or the random router's share.
     pub setting: f64,
-    /// Share of answer calls sent to the strong model.
+    /// A cascade's gate: its recall at that false-alarm rate.
+    pub gate_recall: Option<f64>,
+    /// Share of answer calls sent to the strong model (for a cascade, the
+    /// strong model's calls per request).
     pub strong_share: f64,
     pub quality: f64,
     pub total_cost_usd: f64,
@@ -57,10 +79,16 @@ pub struct Curve {
     pub cpt80: Option<f64>,
 }
 
-/// A two-model classifier of the scenario, and the random router beside it.
+/// A two-model router of the scenario (a classifier or a cascade), and the
+/// random router beside it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouterCurve {
     pub policy: String,
+    /// `classifier` or `cascade`.
+    pub kind: &'static str,
+    /// A cascade of a `rules` entry: the workload it routes (the curve is
+    /// on that workload's requests); `None`: every workload.
+    pub workload: Option<String>,
     pub weak: String,
     pub strong: String,
     pub weak_quality: f64,
@@ -69,8 +97,8 @@ pub struct RouterCurve {
     pub random: Curve,
 }
 
-/// The curve of every two-model classifier in the scenario `doc` (the
-/// scenario's text `src` with its overrides applied).
+/// The curve of every two-model classifier and two-step cascade in the
+/// scenario `doc` (the scenario's text `src` with its overrides applied).
 pub fn router_curves(
     src: &Source,
     doc: &Value,
@@ -83,52 +111,164 @@ pub fn router_curves(
         .unwrap_or_default();
     let mut out = Vec::new();
     for p in &policies {
-        let Some(c) = p.get("classifier").and_then(Value::as_mapping) else {
-            continue;
-        };
-        let (Some(weak), Some(strong)) = (
-            c.get("weak").and_then(Value::as_str),
-            c.get("strong").and_then(Value::as_str),
-        ) else {
-            continue;
-        };
-        let name = p
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("classifier");
-        out.push(curve(src, doc, name, c, weak, strong, options)?);
+        let name = p.get("name").and_then(Value::as_str).unwrap_or("router");
+        if let Some(c) = p.get("classifier").and_then(Value::as_mapping)
+            && let Some((weak, strong)) = pair(c.get("weak"), c.get("strong"))
+        {
+            let router = Router::Classifier(c);
+            out.push(curve(src, doc, name, &router, None, weak, strong, options)?);
+        }
+        if let Some(c) = p.get("cascade").and_then(Value::as_mapping)
+            && let Some((weak, strong, d)) = two_step(c)
+        {
+            let router = Router::Cascade(c, d);
+            out.push(curve(src, doc, name, &router, None, weak, strong, options)?);
+        }
+        if let Some(rules) = p.get("rules").and_then(Value::as_mapping) {
+            for (w, entry) in rules {
+                let (Some(w), Some(c)) =
+                    (w.as_str(), entry.get("cascade").and_then(Value::as_mapping))
+                else {
+                    continue;
+                };
+                if w == "default" {
+                    continue;
+                }
+                if let Some((weak, strong, d)) = two_step(c) {
+                    let router = Router::Cascade(c, d);
+                    out.push(curve(
+                        src,
+                        doc,
+                        name,
+                        &router,
+                        Some(w),
+                        weak,
+                        strong,
+                        options,
+                    )?);
+                }
+            }
+        }
     }
     Ok(out)
 }
 
+fn pair<'a>(weak: Option<&'a Value>, strong: Option<&'a Value>) -> Option<(&'a str, &'a str)> {
+    Some((weak?.as_str()?, strong?.as_str()?))
+}
+
+/// A two-step cascade's models and its gate's d' (both rates plain
+/// numbers; an uncertain gate has no single operating point to draw from).
+fn two_step(c: &Mapping) -> Option<(&str, &str, f64)> {
+    let steps = c.get("steps")?.as_sequence()?;
+    let [weak, strong] = steps.as_slice() else {
+        return None;
+    };
+    let gate = c.get("gate")?;
+    let rate = |k: &str| {
+        gate.get(k)
+            .and_then(Value::as_f64)
+            .map(|x| x.clamp(1e-6, 1.0 - 1e-6))
+    };
+    let d = std_normal_quantile(rate("recall")?) - std_normal_quantile(rate("false_alarm")?);
+    Some((weak.as_str()?, strong.as_str()?, d))
+}
+
+/// The router a curve moves the threshold of.
+enum Router<'a> {
+    Classifier(&'a Mapping),
+    /// The cascade and its gate's d'.
+    Cascade(&'a Mapping, f64),
+}
+
+/// The gate's recall at false-alarm rate `f` on the binormal ROC of
+/// separation `d` (0 and 1 at the ends).
+fn recall_at(d: f64, f: f64) -> f64 {
+    if f <= 0.0 {
+        0.0
+    } else if f >= 1.0 {
+        1.0
+    } else {
+        std_normal_cdf(d + std_normal_quantile(f))
+    }
+}
+
+fn std_normal_cdf(x: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn curve(
     src: &Source,
     doc: &Value,
     name: &str,
-    classifier: &Mapping,
+    router: &Router<'_>,
+    workload: Option<&str>,
     weak: &str,
     strong: &str,
     options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
 ) -> Result<RouterCurve> {
+    // A route on every workload, or on `workload` with the rest on the weak
+    // model (so the strong model's calls are that workload's).
     let policy = |name: String, kind: &str, body: Value| {
+        let mut route = Mapping::new();
+        route.insert(kind.into(), body);
         let mut m = Mapping::new();
         m.insert("name".into(), Value::String(name));
-        m.insert(kind.into(), body);
+        match workload {
+            None => {
+                for (k, v) in route {
+                    m.insert(k, v);
+                }
+            }
+            Some(w) => {
+                let mut rules = Mapping::new();
+                rules.insert(w.into(), Value::Mapping(route));
+                rules.insert("default".into(), Value::String(weak.into()));
+                m.insert("rules".into(), Value::Mapping(rules));
+            }
+        }
         Value::Mapping(m)
     };
-    let mut list = vec![
-        policy("weak".into(), "single", Value::String(weak.into())),
-        policy("strong".into(), "single", Value::String(strong.into())),
-    ];
-    for (i, t) in THRESHOLDS.iter().enumerate() {
-        let mut c = classifier.clone();
-        c.insert("max_quality_drop".into(), Value::from(*t));
-        list.push(policy(
-            format!("router-{i}"),
-            "classifier",
-            Value::Mapping(c),
-        ));
-    }
+    let single = |name: &str, model: &str| {
+        let mut m = Mapping::new();
+        m.insert("name".into(), Value::String(name.into()));
+        m.insert("single".into(), Value::String(model.into()));
+        Value::Mapping(m)
+    };
+    let mut list = vec![single("weak", weak), single("strong", strong)];
+    let settings: Vec<(f64, Option<f64>)> = match router {
+        Router::Classifier(c) => {
+            for (i, t) in THRESHOLDS.iter().enumerate() {
+                let mut c = (*c).clone();
+                c.insert("max_quality_drop".into(), Value::from(*t));
+                list.push(policy(
+                    format!("router-{i}"),
+                    "classifier",
+                    Value::Mapping(c),
+                ));
+            }
+            THRESHOLDS.iter().map(|t| (*t, None)).collect()
+        }
+        Router::Cascade(c, d) => FALSE_ALARMS
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| {
+                let recall = recall_at(*d, f);
+                let mut c = (*c).clone();
+                let mut gate = c
+                    .get("gate")
+                    .and_then(Value::as_mapping)
+                    .cloned()
+                    .unwrap_or_default();
+                gate.insert("recall".into(), Value::from(recall));
+                gate.insert("false_alarm".into(), Value::from(f));
+                c.insert("gate".into(), Value::Mapping(gate));
+                list.push(policy(format!("router-{i}"), "cascade", Value::Mapping(c)));
+                (f, Some(recall))
+            })
+            .collect(),
+    };
     for (i, t) in RANDOM_SHARES.iter().enumerate() {
         let mut m = Mapping::new();
         // Percentages, whole: 10 to 90.
@@ -138,41 +278,69 @@ fn curve(
         list.push(policy(format!("random-{i}"), "split", Value::Mapping(m)));
     }
     let (_, p, _) = run_variant(src, doc, list, "strong", options)?;
-    let (qw, qs) = (p.policies[0].quality, p.policies[1].quality);
+    // Quality, requests and cost on the curve's traffic: one workload's,
+    // or all.
+    let on = |i: usize| {
+        let x = &p.policies[i];
+        match workload.and_then(|w| x.by_workload.get(w)) {
+            Some(l) => (l.quality, l.requests, l.cost_usd),
+            None => (
+                x.quality,
+                x.by_workload.values().map(|l| l.requests).sum(),
+                x.total_cost_usd,
+            ),
+        }
+    };
+    let (qw, qs) = (on(0).0, on(1).0);
     let gap = qs - qw;
-    let point = |i: usize, setting: f64| {
+    let cascade = matches!(router, Router::Cascade(..));
+    let point = |i: usize, setting: f64, gate_recall: Option<f64>, routed: bool| {
         let x = &p.policies[i];
         let calls = |k: &str| x.by_model.get(k).map_or(0.0, |m| m.calls);
+        let (quality, requests, total_cost_usd) = on(i);
         let (w, st) = (calls(weak), calls(strong));
+        let strong_share = if cascade && routed {
+            if requests > 0.0 { st / requests } else { 0.0 }
+        } else if workload.is_some() {
+            // The other workloads' calls are all weak.
+            if requests > 0.0 { st / requests } else { 0.0 }
+        } else if w + st > 0.0 {
+            st / (w + st)
+        } else {
+            0.0
+        };
         CurvePoint {
             setting,
-            strong_share: if w + st > 0.0 { st / (w + st) } else { 0.0 },
-            quality: x.quality,
-            total_cost_usd: x.total_cost_usd,
+            gate_recall,
+            strong_share,
+            quality,
+            total_cost_usd,
             pgr: if gap != 0.0 {
-                (x.quality - qw) / gap
+                (quality - qw) / gap
             } else {
                 0.0
             },
         }
     };
-    let router: Vec<CurvePoint> = THRESHOLDS
+    let router_points: Vec<CurvePoint> = settings
         .iter()
         .enumerate()
-        .map(|(i, t)| point(2 + i, *t))
+        .map(|(i, &(t, r))| point(2 + i, t, r, true))
         .collect();
     let random: Vec<CurvePoint> = RANDOM_SHARES
         .iter()
         .enumerate()
-        .map(|(i, t)| point(2 + THRESHOLDS.len() + i, *t))
+        .map(|(i, t)| point(2 + settings.len() + i, *t, None, false))
         .collect();
     Ok(RouterCurve {
         policy: name.to_string(),
+        kind: if cascade { "cascade" } else { "classifier" },
+        workload: workload.map(str::to_string),
         weak: weak.to_string(),
         strong: strong.to_string(),
         weak_quality: qw,
         strong_quality: qs,
-        router: summarise(router),
+        router: summarise(router_points),
         random: summarise(random),
     })
 }
@@ -246,6 +414,7 @@ mod tests {
     fn pt(share: f64, pgr: f64) -> CurvePoint {
         CurvePoint {
             setting: 0.0,
+            gate_recall: None,
             strong_share: share,
             quality: 0.0,
             total_cost_usd: 0.0,

@@ -136,13 +136,34 @@ pub fn optimize(o: &Optimized) -> String {
     }
     t.render(&mut out);
     for c in &o.router_curves {
+        let on = c
+            .workload
+            .as_ref()
+            .map(|w| format!(" on {w}"))
+            .unwrap_or_default();
+        let cascade = c.kind == "cascade";
         let _ = writeln!(
             out,
-            "\nRouter curve of {} ({} or {}) as its max_quality_drop moves (RouteLLM's metrics):",
-            c.policy, c.weak, c.strong
+            "\nRouter curve of {} ({} {} {}{on}) as its {} moves (RouteLLM's metrics):",
+            c.policy,
+            c.weak,
+            if cascade { ">" } else { "or" },
+            c.strong,
+            if cascade {
+                "gate's false-alarm rate (recall on the binormal ROC through the scenario's gate)"
+            } else {
+                "max_quality_drop"
+            }
         );
         let mut t = Table::new(&[
-            ("max_quality_drop", Align::Right),
+            (
+                if cascade {
+                    "false alarm / recall"
+                } else {
+                    "max_quality_drop"
+                },
+                Align::Right,
+            ),
             ("strong calls", Align::Right),
             ("quality", Align::Right),
             ("PGR", Align::Right),
@@ -150,7 +171,10 @@ pub fn optimize(o: &Optimized) -> String {
         ]);
         for p in &c.router.points {
             t.row(vec![
-                format!("{}", p.setting),
+                match p.gate_recall {
+                    Some(r) => format!("{} / {:.3}", p.setting, r),
+                    None => format!("{}", p.setting),
+                },
                 pct(p.strong_share, 1),
                 pct(p.quality, 2),
                 format!("{:.3}", p.pgr),

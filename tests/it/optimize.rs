@@ -271,11 +271,12 @@ fn router_curves_follow_the_routellm_definitions() {
     let curves = o["router_curves"].as_array().unwrap();
     assert_eq!(
         curves.len(),
-        1,
-        "support-platform has one two-model classifier"
+        2,
+        "support-platform has one two-step cascade (routed, on rag-answer) and one two-model classifier"
     );
-    let c = &curves[0];
+    let c = &curves[1];
     assert_eq!(c["policy"], "prompt-router");
+    assert_eq!(c["kind"], "classifier");
     // A random router recovers the share of the gap it sends to the strong
     // model: APGR 1/2, CPT(x%) = x%. Tolerance: the PGR of one point has a
     // standard error of at most 0.5 / sqrt(gap x N) = 0.011 here (a quality
@@ -317,6 +318,41 @@ fn router_curves_follow_the_routellm_definitions() {
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
     assert!(rel(f(&at["total_cost_usd"]), f(&pr["total_cost_usd"])) < 1e-12);
     assert!(rel(f(&at["quality"]), f(&pr["quality"])) < 1e-12);
+
+    // routed's cascade on rag-answer (nova-lite > nova-pro, gate recall 0.8
+    // at false alarm 0.05): its gate moves along the binormal ROC through
+    // that point, d' = z(0.8) - z(0.05) = 0.8416 + 1.6449 = 2.4865.
+    let c = &curves[0];
+    assert_eq!(c["policy"], "routed");
+    assert_eq!(c["kind"], "cascade");
+    assert_eq!(c["workload"], "rag-answer");
+    assert_eq!(
+        (c["weak"].as_str(), c["strong"].as_str()),
+        (Some("nova-lite"), Some("nova-pro"))
+    );
+    let pts = c["router"]["points"].as_array().unwrap();
+    // Recall at false alarm 0.01 by hand: Phi(2.4865 - 2.3263) = Phi(0.1601)
+    // = 0.5636.
+    let p01 = pts.iter().find(|p| f(&p["setting"]) == 0.01).unwrap();
+    assert!((f(&p01["gate_recall"]) - 0.5636).abs() < 5e-4, "{p01}");
+    // Never flagging is the weak model's quality, always flagging the
+    // strong model's, with every request escalated.
+    let (first, last) = (&pts[0], &pts[pts.len() - 1]);
+    assert_eq!(f(&first["setting"]), 0.0);
+    assert_eq!(f(&first["strong_share"]), 0.0);
+    assert!(f(&first["pgr"]).abs() < 1e-9, "{first}");
+    assert!((f(&last["strong_share"]) - 1.0).abs() < 1e-9, "{last}");
+    assert!((f(&last["pgr"]) - 1.0).abs() < 1e-9, "{last}");
+    let random = &c["random"];
+    assert!((f(&random["apgr"]) - 0.5).abs() < 0.03, "{random}");
+    // At the scenario's own operating point the curve is `run`'s routed
+    // policy on rag-answer.
+    let at = pts.iter().find(|p| f(&p["setting"]) == 0.05).unwrap();
+    // (z is tiersim's normal quantile, accurate to about 1e-10.)
+    assert!((f(&at["gate_recall"]) - 0.8).abs() < 1e-9, "{at}");
+    let line = &named(&run, "policies", "routed")["by_workload"]["rag-answer"];
+    assert!(rel(f(&at["total_cost_usd"]), f(&line["cost_usd"])) < 1e-9);
+    assert!(rel(f(&at["quality"]), f(&line["quality"])) < 1e-9);
 }
 
 #[test]
