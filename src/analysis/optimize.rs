@@ -46,7 +46,8 @@
 //! the one whose P90 the engine reports lowest, all run in one engine run on
 //! common random numbers.
 //!
-//! Not searched (yet): a difficulty router's thresholds as a route.
+//! Each two-model classifier of the scenario whose models are both
+//! candidates is a route too, at each threshold of its router curve.
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
@@ -294,6 +295,34 @@ pub fn optimize(
         })
         .collect();
     routes.splice(models.len()..models.len(), tiered);
+    // Each two-model classifier of the scenario whose models are both
+    // candidates, at every threshold of its router curve.
+    let mut seen: Vec<Mapping> = Vec::new();
+    for c in policies.iter().flat_map(find_classifiers) {
+        let (Some(weak), Some(strong)) = (
+            c.get("weak").and_then(Value::as_str),
+            c.get("strong").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if seen.contains(&c)
+            || !models.iter().any(|m| m == weak)
+            || !models.iter().any(|m| m == strong)
+        {
+            continue;
+        }
+        for t in router_curve::THRESHOLDS {
+            let mut at = c.clone();
+            at.insert("max_quality_drop".into(), Value::from(t));
+            let mut route = Mapping::new();
+            route.insert("classifier".into(), Value::Mapping(at));
+            routes.push((
+                format!("{weak} or {strong} (max drop {t})"),
+                Value::Mapping(route),
+            ));
+        }
+        seen.push(c);
+    }
 
     // 1. Every route over every workload, in groups beside the baseline.
     let groups: Vec<&[(String, Value)]> = routes.chunks(GROUP).collect();
@@ -698,6 +727,28 @@ fn checked_gate(
                 .collect();
             Err(err)
         }
+    }
+}
+
+/// Every classifier in a policy (in `rules` entries too).
+fn find_classifiers(v: &Value) -> Vec<Mapping> {
+    match v {
+        Value::Mapping(m) => {
+            let mut out: Vec<Mapping> = m
+                .get("classifier")
+                .and_then(Value::as_mapping)
+                .cloned()
+                .into_iter()
+                .collect();
+            for (k, x) in m {
+                if k.as_str() != Some("classifier") {
+                    out.extend(find_classifiers(x));
+                }
+            }
+            out
+        }
+        Value::Sequence(s) => s.iter().flat_map(find_classifiers).collect(),
+        _ => Vec::new(),
     }
 }
 

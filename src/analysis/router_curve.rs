@@ -38,7 +38,7 @@ use crate::stats::dist::std_normal_quantile;
 
 /// Thresholds (`max_quality_drop`) a classifier is run at, from never
 /// strong to nearly always.
-const THRESHOLDS: [f64; 20] = [
+pub(crate) const THRESHOLDS: [f64; 20] = [
     1.0, 0.5, 0.4, 0.3, 0.25, 0.2, 0.16, 0.13, 0.1, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02, 0.01,
     0.005, 0.002, 0.001, 0.0,
 ];
