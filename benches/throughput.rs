@@ -261,7 +261,7 @@ fn optimize_search(b: Bencher, models: Option<&[&str]>) {
     let space = tiersim::analysis::optimize::Space {
         models: models.map(|m| m.iter().map(|k| k.to_string()).collect()),
         max_steps: 3,
-        workload_limits: Vec::new(),
+        ..Default::default()
     };
     b.bench(|| {
         tiersim::analysis::optimize::optimize(
@@ -294,7 +294,7 @@ fn optimize_six_models(b: Bencher) {
     );
 }
 
-#[divan::bench(sample_count = 1, sample_size = 1)]
+#[divan::bench(sample_count = 3, sample_size = 1)]
 fn optimize_whole_catalog(b: Bencher) {
     optimize_search(b, None);
 }

@@ -49,6 +49,8 @@
 //! Each two-model classifier of the scenario whose models are both
 //! candidates is a route too, at each threshold of its router curve.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
@@ -92,6 +94,8 @@ pub struct Space {
     pub models: Option<Vec<String>>,
     /// Longest cascade (1: single models only).
     pub max_steps: usize,
+    /// Run every candidate route on every workload, with no pruning.
+    pub exhaustive: bool,
     /// Most quality one workload may lose against the baseline on that
     /// workload, in percentage points, by workload name.
     pub workload_limits: Vec<(String, f64)>,
@@ -136,7 +140,10 @@ pub struct WorkloadSearch {
     pub baseline_cost_usd: f64,
     pub baseline_quality: f64,
     pub limit_pp: Option<f64>,
+    /// The routes run on this workload.
     pub candidates: Vec<Candidate>,
+    /// Routes not run on it: bounds proved each dominated.
+    pub skipped_routes: usize,
 }
 
 /// A whole design: one route per workload.
@@ -324,44 +331,103 @@ pub fn optimize(
         seen.push(c);
     }
 
-    // 1. Every route over every workload, in groups beside the baseline.
-    let groups: Vec<&[(String, Value)]> = routes.chunks(GROUP).collect();
-    let total_runs = groups.len() + 1 + usize::from(space.objective == Objective::P90);
+    // 1. Candidates run in phases: single-model routes and classifiers on
+    // every workload, then two-step cascades, then three-step ones, each
+    // (workload, route) pair skipped when bounds from the routes already
+    // run prove it dominated (`Bounds`). Pairs are packed 63 policies to
+    // an engine run beside the baseline, one route per workload in each.
     let nw = base.workloads.len();
-    let mut found: Vec<Vec<Found>> = vec![Vec::with_capacity(routes.len()); nw];
-    let mut baseline_lines: Option<Vec<(f64, f64, f64)>> = None;
-    for (g, group) in groups.iter().enumerate() {
-        let mut list = vec![baseline_value.clone()];
-        for (i, (_, route)) in group.iter().enumerate() {
-            list.push(route_policy(&format!("candidate-{}", g * GROUP + i), route));
-        }
-        let (s, p, cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
-        if baseline_lines.is_none() {
-            baseline_lines = Some(
-                s.workloads
-                    .iter()
-                    .map(|w| {
-                        let l = &p.policies[0].by_workload[&w.name];
-                        (l.requests, l.cost_usd, l.quality)
-                    })
-                    .collect(),
-            );
-        }
-        for pol in &p.policies[1..] {
-            for (w, wl) in s.workloads.iter().enumerate() {
-                let l = &pol.by_workload[&wl.name];
-                // A workload's latency depends only on its own route.
-                let slo = cap
-                    .slo
-                    .iter()
-                    .find(|v| v.policy == pol.name && v.workload == wl.name)
-                    .map(|v| (v.met, v.p50_ms, v.p95_ms));
-                found[w].push((l.cost_usd, l.quality, slo));
-            }
-        }
-        progress(g + 1, total_runs);
+    let steps: Vec<Option<Vec<usize>>> = routes
+        .iter()
+        .map(|(_, v)| cascade_steps(v, &models))
+        .collect();
+    // Plain single models come first among the routes, in model order.
+    let by_steps: HashMap<Vec<usize>, usize> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(r, st)| st.clone().map(|st| (st, r)))
+        .chain((0..models.len()).map(|m| (vec![m], m)))
+        .collect();
+    let mut search = Search {
+        found: vec![vec![None; routes.len()]; nw],
+        baseline: None,
+        runs: 0,
+        complete: vec![false; routes.len()],
+    };
+    let mut phases: Vec<Vec<usize>> = vec![Vec::new(); MAX_STEPS + 1];
+    for (r, st) in steps.iter().enumerate() {
+        phases[st.as_ref().map_or(1, Vec::len)].push(r);
     }
-    let baseline_lines = baseline_lines.expect("at least one group");
+    let first: Vec<Vec<usize>> = vec![phases[1].clone(); nw];
+    let estimate = |pending: usize| pending.div_ceil(GROUP);
+    let later: usize = phases[2..].iter().map(|p| estimate(p.len())).sum();
+    let tail = 1 + usize::from(space.objective == Objective::P90);
+    let mut ctx = Packing {
+        src,
+        doc: &doc,
+        baseline_value: &baseline_value,
+        baseline_name: &baseline_name,
+        workloads: base.workloads.iter().map(|w| w.name.clone()).collect(),
+        routes: &routes,
+        filler: Value::String(models[0].clone()),
+    };
+    search.run(&mut ctx, &first, &mut options, |done| {
+        progress(done, done + later + tail)
+    })?;
+    // Bounds hold under common outcomes (a fixed outcome correlation of 1),
+    // for cascades whose every model took every request on its own.
+    let prune = !space.exhaustive && base.outcome_correlation.q.fixed() == Some(1.0);
+    let mut skipped = vec![0usize; nw];
+    for k in 2..=space.max_steps.min(MAX_STEPS) {
+        let mut pending: Vec<Vec<usize>> = vec![phases[k].clone(); nw];
+        loop {
+            if prune {
+                for (w, list) in pending.iter_mut().enumerate() {
+                    let bounds = Bounds::of(&search, w, &limits, &by_steps);
+                    let mut kept: Vec<(f64, usize)> = list
+                        .iter()
+                        .filter_map(|&r| {
+                            let st = steps[r].as_deref().unwrap_or(&[]);
+                            (!bounds.dominated(&search, w, st))
+                                .then(|| (bounds.lower_cost(&search, w, st), r))
+                        })
+                        .collect();
+                    skipped[w] += list.len() - kept.len();
+                    // The cheapest lower bounds first: they are likeliest
+                    // to be on the frontier and to prune the rest.
+                    kept.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+                    *list = kept.into_iter().map(|(_, r)| r).collect();
+                }
+            }
+            if pending.iter().all(Vec::is_empty) {
+                break;
+            }
+            // One engine run at a time while pruning (each run's results
+            // prune the rest), every pair at once otherwise.
+            let take = if prune { GROUP } else { usize::MAX };
+            let batch: Vec<Vec<usize>> = pending
+                .iter_mut()
+                .map(|l| l.drain(..take.min(l.len())).collect())
+                .collect();
+            let left: usize = phases[k + 1..=MAX_STEPS.min(space.max_steps)]
+                .iter()
+                .map(|p| estimate(p.len()))
+                .sum::<usize>()
+                + estimate(pending.iter().map(Vec::len).max().unwrap_or(0));
+            search.run(&mut ctx, &batch, &mut options, |done| {
+                progress(done, done + left + tail)
+            })?;
+        }
+    }
+    let total_runs = search.runs + tail;
+    let baseline_lines = search.baseline.clone().expect("at least one run");
+    let skipped_total: usize = skipped.iter().sum();
+    if skipped_total > 0 {
+        notes.push(format!(
+            "{skipped_total} of the {} (workload, route) pairs were not run: bounds from shorter routes prove each dominated (a cascade costs at least its first steps, and under common outcomes succeeds at most as often as its best model alone)",
+            nw * routes.len()
+        ));
+    }
 
     // 2. Each workload's frontier, then the frontier of whole designs.
     let mut workloads = Vec::with_capacity(nw);
@@ -370,8 +436,9 @@ pub fn optimize(
         let limit_pp = limits[w];
         let mut candidates: Vec<Candidate> = routes
             .iter()
-            .zip(&found[w])
-            .map(|((label, value), &(cost_usd, quality, slo))| {
+            .zip(&search.found[w])
+            .filter_map(|(route, found)| found.map(|f| (route, f)))
+            .map(|((label, value), (cost_usd, quality, slo))| {
                 let quality_loss_pp = (baseline_quality - quality) * 100.0;
                 let meets_slo = slo.map(|x| x.0);
                 Candidate {
@@ -431,6 +498,7 @@ pub fn optimize(
             baseline_quality,
             limit_pp,
             candidates,
+            skipped_routes: skipped[w],
         });
     }
     let total_requests: f64 = workloads.iter().map(|w| w.requests).sum();
@@ -581,6 +649,219 @@ pub fn optimize(
         router_curves,
         notes,
     })
+}
+
+/// A workload's figures under each route run so far.
+struct Search {
+    /// Per workload, per route: the figures, once run.
+    found: Vec<Vec<Option<Found>>>,
+    /// Per workload: requests, cost and quality under the baseline.
+    baseline: Option<Vec<(f64, f64, f64)>>,
+    runs: usize,
+    /// Per route run on every workload: it took every request (none
+    /// unserved, no model passed over).
+    complete: Vec<bool>,
+}
+
+/// What an engine run of packed candidates needs.
+struct Packing<'a> {
+    src: &'a Source,
+    doc: &'a Value,
+    baseline_value: &'a Value,
+    baseline_name: &'a str,
+    workloads: Vec<String>,
+    routes: &'a [(String, Value)],
+    /// The route of a workload with nothing left to run in a policy.
+    filler: Value,
+}
+
+impl Search {
+    /// Runs `pending[w]` (route indices) on each workload `w`: the j-th
+    /// policy of a run takes the j-th pending route of every workload (a
+    /// `rules` policy, or the route itself when every workload runs it).
+    fn run(
+        &mut self,
+        ctx: &mut Packing<'_>,
+        pending: &[Vec<usize>],
+        options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
+        mut progress: impl FnMut(usize),
+    ) -> Result<()> {
+        let slots = pending.iter().map(Vec::len).max().unwrap_or(0);
+        let mut start = 0;
+        while start < slots {
+            let end = (start + GROUP).min(slots);
+            let mut list = vec![ctx.baseline_value.clone()];
+            let mut same: Vec<bool> = Vec::new();
+            for j in start..end {
+                let name = format!("candidate-{}", j - start);
+                let at: Vec<Option<usize>> = pending.iter().map(|l| l.get(j).copied()).collect();
+                if let Some(r) = at[0].filter(|r| at.iter().all(|x| *x == Some(*r))) {
+                    list.push(route_policy(&name, &ctx.routes[r].1));
+                    same.push(true);
+                    continue;
+                }
+                let mut rules = Mapping::new();
+                for (w, r) in at.iter().enumerate() {
+                    if let Some(r) = r {
+                        rules.insert(
+                            Value::String(ctx.workloads[w].clone()),
+                            ctx.routes[*r].1.clone(),
+                        );
+                    }
+                }
+                rules.insert("default".into(), ctx.filler.clone());
+                let mut p = Mapping::new();
+                p.insert("name".into(), Value::String(name));
+                p.insert("rules".into(), Value::Mapping(rules));
+                list.push(Value::Mapping(p));
+                same.push(false);
+            }
+            let (s, p, cap) = run_variant(ctx.src, ctx.doc, list, ctx.baseline_name, options)?;
+            if self.baseline.is_none() {
+                self.baseline = Some(
+                    s.workloads
+                        .iter()
+                        .map(|w| {
+                            let l = &p.policies[0].by_workload[&w.name];
+                            (l.requests, l.cost_usd, l.quality)
+                        })
+                        .collect(),
+                );
+            }
+            for (j, pol) in (start..end).zip(&p.policies[1..]) {
+                let i = j - start;
+                if same[i] {
+                    self.complete[pending[0][j]] =
+                        pol.unserved_rate == 0.0 && pol.skips_per_request == 0.0;
+                }
+                for (w, wl) in s.workloads.iter().enumerate() {
+                    let Some(r) = pending[w].get(j) else { continue };
+                    let l = &pol.by_workload[&wl.name];
+                    // A workload's latency depends only on its own route.
+                    let slo = cap
+                        .slo
+                        .iter()
+                        .find(|v| v.policy == pol.name && v.workload == wl.name)
+                        .map(|v| (v.met, v.p50_ms, v.p95_ms));
+                    self.found[w][*r] = Some((l.cost_usd, l.quality, slo));
+                }
+            }
+            self.runs += 1;
+            progress(self.runs);
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Bounds that prove a cascade dominated on a workload before it is run.
+///
+/// Quality: under common outcomes a model succeeds on a request exactly
+/// when the outcome uniform is below its success probability, and the
+/// more capable model's probability is the higher on every request. So
+/// whichever step a cascade accepts, it succeeds at most where its most
+/// capable model does: its quality is at most the best of its models'
+/// alone. And adding a last step changes only the requests that reach the
+/// step before it and are escalated there, from that step's outcome to the
+/// new one's: the quality is at most that of the cascade without its last
+/// step plus the gap between the last model and the one before it alone.
+///
+/// Cost: a cascade calls its first steps exactly as the shorter cascade of
+/// those steps does (the same gate draws, the same traffic to each model,
+/// so the same cache), and more: it costs at least that shorter route.
+///
+/// A cascade is skipped when each of its models took every request alone
+/// (so none is ever passed over) and a route already run on the workload,
+/// within its limit and latency objective, costs no more than the lower
+/// bound and succeeds at least as often as the upper bound.
+struct Bounds<'a> {
+    /// Allowed routes run so far: (cost, quality), cheapest first, each
+    /// better than every cheaper one.
+    frontier: Vec<(f64, f64)>,
+    /// The route of each single model and cascade, by its steps (indices
+    /// into the models).
+    by_steps: &'a HashMap<Vec<usize>, usize>,
+}
+
+impl<'a> Bounds<'a> {
+    fn of(
+        search: &Search,
+        w: usize,
+        limits: &[Option<f64>],
+        by_steps: &'a HashMap<Vec<usize>, usize>,
+    ) -> Bounds<'a> {
+        let base_q = search.baseline.as_ref().map_or(0.0, |b| b[w].2);
+        let points: Vec<((), f64, f64)> = search.found[w]
+            .iter()
+            .flatten()
+            .filter(|(_, q, slo)| {
+                limits[w].is_none_or(|l| (base_q - q) * 100.0 <= l + 1e-9)
+                    && slo.is_none_or(|x| x.0)
+            })
+            .map(|&(c, q, _)| ((), c, q))
+            .collect();
+        Bounds {
+            frontier: pareto(points).into_iter().map(|(_, c, q)| (c, q)).collect(),
+            by_steps,
+        }
+    }
+
+    /// The cost the cascade of `steps` is known to reach: that of its
+    /// longest prefix already run (0 when none is).
+    fn lower_cost(&self, search: &Search, w: usize, steps: &[usize]) -> f64 {
+        (1..steps.len())
+            .rev()
+            .find_map(|n| {
+                let r = self.by_steps.get(&steps[..n])?;
+                search.found[w][*r].map(|f| f.0)
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Whether a route already run (and allowed) costs no more than the
+    /// cascade's lower bound and succeeds at least as often as its upper
+    /// bound.
+    fn dominated(&self, search: &Search, w: usize, steps: &[usize]) -> bool {
+        let mut alone = Vec::with_capacity(steps.len());
+        for &m in steps {
+            let Some(&r) = self.by_steps.get(&[m][..]) else {
+                return false;
+            };
+            match search.found[w][r] {
+                Some(f) if search.complete[r] => alone.push(f.1),
+                _ => return false,
+            }
+        }
+        let mut best = alone.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // Adding a last step changes only the requests that reach the one
+        // before it and are escalated: from its outcome to the new step's,
+        // a gain of at most (p_last − p_before)⁺ on each, whose mean is the
+        // gap between the two models alone.
+        if let [.., before, last] = alone[..]
+            && let Some(&r) = self.by_steps.get(&steps[..steps.len() - 1])
+            && let Some(prefix) = search.found[w][r]
+        {
+            best = best.min(prefix.1 + (last - before).max(0.0));
+        }
+        let lower = self.lower_cost(search, w, steps);
+        // A margin of a billionth keeps rounding from deciding.
+        self.frontier
+            .iter()
+            .take_while(|(c, _)| *c <= lower - 1e-9 * lower.abs())
+            .any(|(_, q)| *q >= best + 1e-12)
+    }
+}
+
+/// A cascade route's steps as indices into `models`; `None` for any other
+/// route.
+fn cascade_steps(route: &Value, models: &[String]) -> Option<Vec<usize>> {
+    route
+        .get("cascade")?
+        .get("steps")?
+        .as_sequence()?
+        .iter()
+        .map(|k| models.iter().position(|m| Some(m.as_str()) == k.as_str()))
+        .collect()
 }
 
 /// The P90 of a policy's total cost over replications: the band at 0.9
@@ -913,6 +1194,7 @@ mod tests {
             baseline_cost_usd: 0.0,
             baseline_quality: 1.0,
             limit_pp: None,
+            skipped_routes: 0,
             candidates: routes
                 .iter()
                 .enumerate()

@@ -264,6 +264,10 @@ pub struct OptimizeArgs {
     /// Longest cascade to search (1 to 3; 1: single models only).
     #[arg(long, allow_negative_numbers = true, default_value_t = 3)]
     pub max_steps: i64,
+    /// Run every candidate route on every workload (by default a cascade
+    /// that bounds from shorter routes prove dominated is not run).
+    #[arg(long)]
+    pub exhaustive: bool,
     /// What the design minimises: the mean total cost over the horizon, or
     /// its 90th percentile over replications.
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Mean)]

@@ -314,6 +314,7 @@ pub fn plan(cli: Cli) -> Result<Plan> {
                 space: Space {
                     models: a.models,
                     max_steps: a.max_steps as usize,
+                    exhaustive: a.exhaustive,
                     workload_limits: a
                         .workload_limit
                         .iter()

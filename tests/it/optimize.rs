@@ -149,6 +149,7 @@ fn search_equals_exhaustive_enumeration_on_a_small_space() {
         "1",
         "--replications",
         "20",
+        "--exhaustive",
         "--format",
         "json",
     ]);
@@ -212,6 +213,72 @@ fn search_equals_exhaustive_enumeration_on_a_small_space() {
         d["total_cost_usd"]
     );
     assert_eq!(d["routes"], serde_json::json!(routes));
+}
+
+#[test]
+fn pruning_skips_only_dominated_routes() {
+    // Ten models, some of them dominated (Claude 3 Haiku, Opus 4.1, Nova
+    // Premier), cascades up to three steps: the default search skips the
+    // (workload, route) pairs its bounds prove dominated, and must find the
+    // very frontier the exhaustive search finds, design for design.
+    let models = "nova-micro,nova-lite,claude-haiku-5-5,claude-3-haiku,nova-2-lite,claude-sonnet-4,claude-sonnet-5-5,nova-premier,claude-opus-5-5,claude-opus-4-1";
+    let search = |extra: &[&str]| {
+        let mut args = vec![
+            "optimize",
+            "scenarios/support-platform.yaml",
+            "--models",
+            models,
+            "--max-quality-loss",
+            "1",
+            "--replications",
+            "20",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        json(&args)
+    };
+    let (pruned, full) = (search(&[]), search(&["--exhaustive"]));
+    let skipped: u64 = pruned["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["skipped_routes"].as_u64().unwrap())
+        .sum();
+    let routes = f(&full["candidates"]) as u64 * 4;
+    assert!(
+        skipped * 5 > routes,
+        "a fifth of the pairs or more are skipped here (176 of 712 on 2026-12-04): {skipped} of {routes}"
+    );
+    assert!(
+        full["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["skipped_routes"] == 0)
+    );
+    let designs = |o: &Value| -> Vec<(f64, f64, Value)> {
+        o["frontier"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    f(&d["total_cost_usd"]),
+                    f(&d["quality"]),
+                    d["routes"].clone(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (designs(&pruned), designs(&full));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x.0 - y.0).abs() <= 1e-9 * y.0, "{x:?} vs {y:?}");
+        assert!((x.1 - y.1).abs() <= 1e-12, "{x:?} vs {y:?}");
+        assert_eq!(x.2, y.2);
+    }
+    assert_eq!(pruned["chosen"], full["chosen"]);
 }
 
 #[test]
