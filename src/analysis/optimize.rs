@@ -352,7 +352,7 @@ pub fn optimize(
         found: vec![vec![None; routes.len()]; nw],
         baseline: None,
         runs: 0,
-        complete: vec![false; routes.len()],
+        complete: vec![vec![false; routes.len()]; nw],
     };
     let mut phases: Vec<Vec<usize>> = vec![Vec::new(); MAX_STEPS + 1];
     for (r, st) in steps.iter().enumerate() {
@@ -381,7 +381,10 @@ pub fn optimize(
     for k in 2..=space.max_steps.min(MAX_STEPS) {
         let mut pending: Vec<Vec<usize>> = vec![phases[k].clone(); nw];
         loop {
-            if prune {
+            // Every shorter cascade is run when longer ones follow: each is
+            // the prefix whose figures bound theirs.
+            let bounding = k < space.max_steps.min(MAX_STEPS);
+            if prune && !bounding {
                 for (w, list) in pending.iter_mut().enumerate() {
                     let bounds = Bounds::of(&search, w, &limits, &by_steps);
                     let mut kept: Vec<(f64, usize)> = list
@@ -404,7 +407,7 @@ pub fn optimize(
             }
             // One engine run at a time while pruning (each run's results
             // prune the rest), every pair at once otherwise.
-            let take = if prune { GROUP } else { usize::MAX };
+            let take = if prune && !bounding { GROUP } else { usize::MAX };
             let batch: Vec<Vec<usize>> = pending
                 .iter_mut()
                 .map(|l| l.drain(..take.min(l.len())).collect())
@@ -658,9 +661,9 @@ struct Search {
     /// Per workload: requests, cost and quality under the baseline.
     baseline: Option<Vec<(f64, f64, f64)>>,
     runs: usize,
-    /// Per route run on every workload: it took every request (none
-    /// unserved, no model passed over).
-    complete: Vec<bool>,
+    /// Per workload, per route run: it took every request (none unserved,
+    /// no model passed over).
+    complete: Vec<Vec<bool>>,
 }
 
 /// What an engine run of packed candidates needs.
@@ -691,13 +694,11 @@ impl Search {
         while start < slots {
             let end = (start + GROUP).min(slots);
             let mut list = vec![ctx.baseline_value.clone()];
-            let mut same: Vec<bool> = Vec::new();
             for j in start..end {
                 let name = format!("candidate-{}", j - start);
                 let at: Vec<Option<usize>> = pending.iter().map(|l| l.get(j).copied()).collect();
                 if let Some(r) = at[0].filter(|r| at.iter().all(|x| *x == Some(*r))) {
                     list.push(route_policy(&name, &ctx.routes[r].1));
-                    same.push(true);
                     continue;
                 }
                 let mut rules = Mapping::new();
@@ -714,7 +715,6 @@ impl Search {
                 p.insert("name".into(), Value::String(name));
                 p.insert("rules".into(), Value::Mapping(rules));
                 list.push(Value::Mapping(p));
-                same.push(false);
             }
             let (s, p, cap) = run_variant(ctx.src, ctx.doc, list, ctx.baseline_name, options)?;
             if self.baseline.is_none() {
@@ -729,14 +729,11 @@ impl Search {
                 );
             }
             for (j, pol) in (start..end).zip(&p.policies[1..]) {
-                let i = j - start;
-                if same[i] {
-                    self.complete[pending[0][j]] =
-                        pol.unserved_rate == 0.0 && pol.skips_per_request == 0.0;
-                }
+
                 for (w, wl) in s.workloads.iter().enumerate() {
                     let Some(r) = pending[w].get(j) else { continue };
                     let l = &pol.by_workload[&wl.name];
+                    self.complete[w][*r] = l.unserved_rate == 0.0 && l.skips_per_request == 0.0;
                     // A workload's latency depends only on its own route.
                     let slo = cap
                         .slo
@@ -770,8 +767,8 @@ impl Search {
 /// those steps does (the same gate draws, the same traffic to each model,
 /// so the same cache), and more: it costs at least that shorter route.
 ///
-/// A cascade is skipped when each of its models took every request alone
-/// (so none is ever passed over) and a route already run on the workload,
+/// A cascade is skipped when each of its models took every request of the
+/// workload alone (so none is ever passed over) and a route already run on the workload,
 /// within its limit and latency objective, costs no more than the lower
 /// bound and succeeds at least as often as the upper bound.
 struct Bounds<'a> {
@@ -828,7 +825,7 @@ impl<'a> Bounds<'a> {
                 return false;
             };
             match search.found[w][r] {
-                Some(f) if search.complete[r] => alone.push(f.1),
+                Some(f) if search.complete[w][r] => alone.push(f.1),
                 _ => return false,
             }
         }

@@ -40,6 +40,12 @@ pub struct WorkloadLine {
     /// A session workload's sessions (absent for single requests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sessions: Option<SessionLine>,
+    /// Units no model could take, and models passed over, per unit (kept
+    /// for analyses; the policy's line reports them).
+    #[serde(skip)]
+    pub unserved_rate: f64,
+    #[serde(skip)]
+    pub skips_per_request: f64,
 }
 
 /// What a session workload's sessions cost and did under one policy, over
@@ -458,6 +464,8 @@ pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
                         cost_per_1k_requests: ratio(by_workload_cost[w], c.requests) * 1000.0,
                         cache_hit_rate: (h + mi > 0.0).then(|| h / (h + mi)),
                         sessions: session_line(&total.sessions[w], c, by_workload_cost[w]),
+                        unserved_rate: ratio(c.unserved, c.requests),
+                        skips_per_request: ratio(c.skips, c.requests),
                     },
                 )
             })

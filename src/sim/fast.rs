@@ -62,7 +62,7 @@ use crate::catalog::pricing::{
     price_call,
 };
 use crate::catalog::{Catalog, ModelId};
-use crate::policy::{BuiltinRef, CallKind, Decision, Oracle};
+use crate::policy::{BuiltinRef, CallKind, Decision, Oracle, Policy};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book};
@@ -273,11 +273,25 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
     // outcomes changes, it decides and is judged alike (a policy that does
     // not name its models gets every model's cuts).
     let task = inst.workloads[w].task.index();
-    let caps_of: Vec<Vec<Cap>> = inst
+    // A `rules` policy routes this workload's requests through one of its
+    // policies: that one is routed directly, and only its models cut the
+    // outcome (for a policy that learns outcomes through the context, the
+    // other models' cuts would only be merged over: the same results).
+    let resolved: Vec<&dyn Policy> = inst
         .policies
         .iter()
-        .map(|p| {
-            let mut caps: Vec<f64> = match p.models() {
+        .map(|p| for_workload(p.as_ref(), w))
+        .collect();
+    let caps_of: Vec<Vec<Cap>> = resolved
+        .iter()
+        .zip(&inst.policies)
+        .map(|(r, p)| {
+            let named = if r.outcomes_through_context() && p.outcomes_through_context() {
+                r.models()
+            } else {
+                p.models()
+            };
+            let mut caps: Vec<f64> = match named {
                 Some(ms) => ms
                     .iter()
                     .map(|m| inst.capability[m.index()][task])
@@ -311,7 +325,11 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
         .collect();
     let parts: Vec<Partial> = chunks
         .par_iter()
-        .map(|chunk| route_chunk(inst, catalog, &tables, &caps_of, task, block, chunk))
+        .map(|chunk| {
+            route_chunk(
+                inst, catalog, &tables, &resolved, &caps_of, task, block, chunk,
+            )
+        })
         .collect();
     let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
     let mut full = vec![Ledger::new(nw, nm); np];
@@ -400,11 +418,22 @@ struct Partial {
     blocks: Vec<Vec<(usize, [f64; 3])>>,
 }
 
+/// The policy that routes workload `w`'s requests: a `rules` policy's
+/// choice for it (itself resolved), any other policy itself.
+fn for_workload(p: &dyn Policy, w: usize) -> &dyn Policy {
+    match p.builtin() {
+        Some(BuiltinRef::Rules(r)) => for_workload(r.by_workload[w].as_ref(), w),
+        _ => p,
+    }
+}
+
 /// Routes one chunk of the sample through every policy (see [`evaluate`]).
+#[allow(clippy::too_many_arguments)]
 fn route_chunk(
     inst: &Instance,
     catalog: &Catalog,
     tables: &Tables,
+    policies: &[&dyn Policy],
     caps_of: &[Vec<Cap>],
     task: usize,
     block: usize,
@@ -430,12 +459,12 @@ fn route_chunk(
     let merges: Vec<bool> = inst
         .policies
         .iter()
-        .map(|p| p.outcomes_through_context())
+        .zip(policies)
+        .map(|(p, r)| p.outcomes_through_context() && r.outcomes_through_context())
         .collect();
     // The oracle prices its candidates once per request, not once per
     // interval (a third of a default run's time was the oracle's).
-    let oracles: Vec<Option<&Oracle>> = inst
-        .policies
+    let oracles: Vec<Option<&Oracle>> = policies
         .iter()
         .map(|p| match p.builtin() {
             Some(BuiltinRef::Oracle(o)) => Some(o),
@@ -459,7 +488,7 @@ fn route_chunk(
             common: false,
             ..*base
         };
-        for (p, policy) in inst.policies.iter().enumerate() {
+        for (p, &policy) in policies.iter().enumerate() {
             acc.clear();
             // Common outcomes (share rho): one evaluation per interval, or,
             // for a policy that learns outcomes only from the context, per
