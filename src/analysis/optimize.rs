@@ -407,7 +407,11 @@ pub fn optimize(
             }
             // One engine run at a time while pruning (each run's results
             // prune the rest), every pair at once otherwise.
-            let take = if prune && !bounding { GROUP } else { usize::MAX };
+            let take = if prune && !bounding {
+                GROUP
+            } else {
+                usize::MAX
+            };
             let batch: Vec<Vec<usize>> = pending
                 .iter_mut()
                 .map(|l| l.drain(..take.min(l.len())).collect())
@@ -729,7 +733,6 @@ impl Search {
                 );
             }
             for (j, pol) in (start..end).zip(&p.policies[1..]) {
-
                 for (w, wl) in s.workloads.iter().enumerate() {
                     let Some(r) = pending[w].get(j) else { continue };
                     let l = &pol.by_workload[&wl.name];
