@@ -970,22 +970,14 @@ fn checked_gate(
     let mut policy = Mapping::new();
     policy.insert("name".into(), Value::String("gate-check".into()));
     policy.insert("cascade".into(), Value::Mapping(cascade));
-    let mut doc = doc.clone();
-    let Value::Mapping(map) = &mut doc else {
-        return Err(Error::failure("the scenario is not a mapping"));
-    };
-    map.insert(
-        "policies".into(),
-        Value::Sequence(vec![baseline.clone(), Value::Mapping(policy)]),
+    let baseline_name = baseline.get("name").and_then(Value::as_str).unwrap_or("");
+    let checked = router_curve::variant(
+        src,
+        doc,
+        vec![baseline.clone(), Value::Mapping(policy)],
+        baseline_name,
     );
-    let text = serde_yaml::to_string(&doc)
-        .map_err(|e| Error::failure(format!("writing a variant of the scenario: {e}")))?;
-    let variant = Source {
-        origin: src.origin.clone(),
-        label: src.label.clone(),
-        text,
-    };
-    match Scenario::from_source(&variant, &[]) {
+    match checked {
         Ok(_) => Ok(given.clone()),
         // Positions in the variant would point into the user's file at
         // the wrong place: each problem is named by its field in the gate.

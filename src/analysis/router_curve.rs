@@ -356,6 +356,21 @@ pub(crate) fn run_variant(
     baseline: &str,
     options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
 ) -> Result<(Scenario, Projection, Capacity)> {
+    let s = variant(src, doc, policies, baseline)?;
+    let run = sim::run(&s, &options(&s))?;
+    let p = project(&s, &run);
+    let c = capacity(&s, &run);
+    Ok((s, p, c))
+}
+
+/// The scenario `doc` with `policies` and `baseline` instead of its own,
+/// written as YAML and validated like a user's file.
+pub(crate) fn variant(
+    src: &Source,
+    doc: &Value,
+    policies: Vec<Value>,
+    baseline: &str,
+) -> Result<Scenario> {
     let mut doc = doc.clone();
     let Value::Mapping(map) = &mut doc else {
         return Err(Error::failure("the scenario is not a mapping"));
@@ -369,11 +384,7 @@ pub(crate) fn run_variant(
         label: src.label.clone(),
         text,
     };
-    let s = Scenario::from_source(&candidate, &[])?;
-    let run = sim::run(&s, &options(&s))?;
-    let p = project(&s, &run);
-    let c = capacity(&s, &run);
-    Ok((s, p, c))
+    Scenario::from_source(&candidate, &[])
 }
 
 /// APGR and CPT of a curve's points, closed by all-weak (0, 0) and
