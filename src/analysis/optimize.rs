@@ -770,10 +770,13 @@ impl Search {
 /// those steps does (the same gate draws, the same traffic to each model,
 /// so the same cache), and more: it costs at least that shorter route.
 ///
-/// A cascade is skipped when each of its models took every request of the
-/// workload alone (so none is ever passed over) and a route already run on the workload,
-/// within its limit and latency objective, costs no more than the lower
-/// bound and succeeds at least as often as the upper bound.
+/// The first quality bound needs every model of the cascade to have taken
+/// every request of the workload alone (none is ever passed over); the
+/// second only its last two models (the steps before them are passed over
+/// alike with or without the last step). The cost bound needs nothing.
+/// A cascade is skipped when a route already run on the workload, within
+/// its limit and latency objective, costs no more than the lower bound and
+/// succeeds at least as often as an upper bound.
 struct Bounds<'a> {
     /// Allowed routes run so far: (cost, quality), cheapest first, each
     /// better than every cheaper one.
@@ -822,26 +825,43 @@ impl<'a> Bounds<'a> {
     /// cascade's lower bound and succeeds at least as often as its upper
     /// bound.
     fn dominated(&self, search: &Search, w: usize, steps: &[usize]) -> bool {
-        let mut alone = Vec::with_capacity(steps.len());
+        // Each step's quality alone, if it took every request of the
+        // workload alone.
+        let mut alone: Vec<Option<f64>> = Vec::with_capacity(steps.len());
         for &m in steps {
             let Some(&r) = self.by_steps.get(&[m][..]) else {
                 return false;
             };
-            match search.found[w][r] {
-                Some(f) if search.complete[w][r] => alone.push(f.1),
-                _ => return false,
-            }
+            alone.push(
+                search.found[w][r]
+                    .filter(|_| search.complete[w][r])
+                    .map(|f| f.1),
+            );
         }
-        let mut best = alone.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // The best model alone bounds the cascade when every model took
+        // every request (none is ever passed over).
+        let mut best = if alone.iter().all(Option::is_some) {
+            alone
+                .iter()
+                .flatten()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max)
+        } else {
+            f64::INFINITY
+        };
         // Adding a last step changes only the requests that reach the one
         // before it and are escalated: from its outcome to the new step's,
         // a gain of at most (p_last − p_before)⁺ on each, whose mean is the
-        // gap between the two models alone.
-        if let [.., before, last] = alone[..]
+        // gap between the two models alone. This needs only those two to
+        // take every request (the steps before are passed over alike).
+        if let [.., Some(before), Some(last)] = alone[..]
             && let Some(&r) = self.by_steps.get(&steps[..steps.len() - 1])
             && let Some(prefix) = search.found[w][r]
         {
             best = best.min(prefix.1 + (last - before).max(0.0));
+        }
+        if !best.is_finite() {
+            return false;
         }
         let lower = self.lower_cost(search, w, steps);
         // A margin of a billionth keeps rounding from deciding.
