@@ -98,7 +98,8 @@ pub struct RouterCurve {
 }
 
 /// The curve of every two-model classifier and two-step cascade in the
-/// scenario `doc` (the scenario's text `src` with its overrides applied).
+/// scenario `doc` (the scenario's text `src` with its overrides applied),
+/// two curves to an engine run.
 pub fn router_curves(
     src: &Source,
     doc: &Value,
@@ -109,20 +110,30 @@ pub fn router_curves(
         .and_then(Value::as_sequence)
         .cloned()
         .unwrap_or_default();
-    let mut out = Vec::new();
+    let mut specs = Vec::new();
     for p in &policies {
         let name = p.get("name").and_then(Value::as_str).unwrap_or("router");
         if let Some(c) = p.get("classifier").and_then(Value::as_mapping)
             && let Some((weak, strong)) = pair(c.get("weak"), c.get("strong"))
         {
-            let router = Router::Classifier(c);
-            out.push(curve(src, doc, name, &router, None, weak, strong, options)?);
+            specs.push(Spec {
+                name,
+                router: Router::Classifier(c),
+                workload: None,
+                weak,
+                strong,
+            });
         }
         if let Some(c) = p.get("cascade").and_then(Value::as_mapping)
             && let Some((weak, strong, d)) = two_step(c)
         {
-            let router = Router::Cascade(c, d);
-            out.push(curve(src, doc, name, &router, None, weak, strong, options)?);
+            specs.push(Spec {
+                name,
+                router: Router::Cascade(c, d),
+                workload: None,
+                weak,
+                strong,
+            });
         }
         if let Some(rules) = p.get("rules").and_then(Value::as_mapping) {
             for (w, entry) in rules {
@@ -135,22 +146,44 @@ pub fn router_curves(
                     continue;
                 }
                 if let Some((weak, strong, d)) = two_step(c) {
-                    let router = Router::Cascade(c, d);
-                    out.push(curve(
-                        src,
-                        doc,
+                    specs.push(Spec {
                         name,
-                        &router,
-                        Some(w),
+                        router: Router::Cascade(c, d),
+                        workload: Some(w),
                         weak,
                         strong,
-                        options,
-                    )?);
+                    });
                 }
             }
         }
     }
+    // Each curve is 31 policies (weak, strong, 20 settings, 9 random
+    // shares): two fit in a run of at most 64.
+    let mut out = Vec::with_capacity(specs.len());
+    for chunk in specs.chunks(2) {
+        let mut list = Vec::new();
+        let mut layout = Vec::new();
+        for (k, spec) in chunk.iter().enumerate() {
+            let (policies, settings) = curve_policies(&format!("c{k}-"), spec);
+            layout.push((list.len(), settings));
+            list.extend(policies);
+        }
+        let (_, p, _) = run_variant(src, doc, list, "c0-strong", options)?;
+        for (spec, (offset, settings)) in chunk.iter().zip(layout) {
+            out.push(curve_result(&p, offset, &settings, spec));
+        }
+    }
     Ok(out)
+}
+
+/// A router whose curve is drawn: the scenario policy it comes from, the
+/// workload it routes (`None`: every workload) and its two models.
+struct Spec<'a> {
+    name: &'a str,
+    router: Router<'a>,
+    workload: Option<&'a str>,
+    weak: &'a str,
+    strong: &'a str,
 }
 
 fn pair<'a>(weak: Option<&'a Value>, strong: Option<&'a Value>) -> Option<(&'a str, &'a str)> {
@@ -197,24 +230,18 @@ fn std_normal_cdf(x: f64) -> f64 {
     0.5 * statrs::function::erf::erfc(-x / std::f64::consts::SQRT_2)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn curve(
-    src: &Source,
-    doc: &Value,
-    name: &str,
-    router: &Router<'_>,
-    workload: Option<&str>,
-    weak: &str,
-    strong: &str,
-    options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
-) -> Result<RouterCurve> {
+/// A curve's policies, named with `prefix`: weak, strong, the router at
+/// each setting, the random router at each share; and the settings (with
+/// a cascade gate's recall at each).
+fn curve_policies(prefix: &str, spec: &Spec<'_>) -> (Vec<Value>, Vec<(f64, Option<f64>)>) {
+    let (workload, weak, strong) = (spec.workload, spec.weak, spec.strong);
     // A route on every workload, or on `workload` with the rest on the weak
     // model (so the strong model's calls are that workload's).
     let policy = |name: String, kind: &str, body: Value| {
         let mut route = Mapping::new();
         route.insert(kind.into(), body);
         let mut m = Mapping::new();
-        m.insert("name".into(), Value::String(name));
+        m.insert("name".into(), Value::String(format!("{prefix}{name}")));
         match workload {
             None => {
                 for (k, v) in route {
@@ -232,12 +259,12 @@ fn curve(
     };
     let single = |name: &str, model: &str| {
         let mut m = Mapping::new();
-        m.insert("name".into(), Value::String(name.into()));
+        m.insert("name".into(), Value::String(format!("{prefix}{name}")));
         m.insert("single".into(), Value::String(model.into()));
         Value::Mapping(m)
     };
     let mut list = vec![single("weak", weak), single("strong", strong)];
-    let settings: Vec<(f64, Option<f64>)> = match router {
+    let settings: Vec<(f64, Option<f64>)> = match &spec.router {
         Router::Classifier(c) => {
             for (i, t) in THRESHOLDS.iter().enumerate() {
                 let mut c = (*c).clone();
@@ -277,11 +304,21 @@ fn curve(
         m.insert(Value::String(strong.into()), Value::from(pct));
         list.push(policy(format!("random-{i}"), "split", Value::Mapping(m)));
     }
-    let (_, p, _) = run_variant(src, doc, list, "strong", options)?;
+    (list, settings)
+}
+
+/// A curve from the run of its policies (the first at `offset`).
+fn curve_result(
+    p: &Projection,
+    offset: usize,
+    settings: &[(f64, Option<f64>)],
+    spec: &Spec<'_>,
+) -> RouterCurve {
+    let (workload, weak, strong) = (spec.workload, spec.weak, spec.strong);
     // Quality, requests and cost on the curve's traffic: one workload's,
     // or all.
     let on = |i: usize| {
-        let x = &p.policies[i];
+        let x = &p.policies[offset + i];
         match workload.and_then(|w| x.by_workload.get(w)) {
             Some(l) => (l.quality, l.requests, l.cost_usd),
             None => (
@@ -293,9 +330,9 @@ fn curve(
     };
     let (qw, qs) = (on(0).0, on(1).0);
     let gap = qs - qw;
-    let cascade = matches!(router, Router::Cascade(..));
+    let cascade = matches!(spec.router, Router::Cascade(..));
     let point = |i: usize, setting: f64, gate_recall: Option<f64>, routed: bool| {
-        let x = &p.policies[i];
+        let x = &p.policies[offset + i];
         let calls = |k: &str| x.by_model.get(k).map_or(0.0, |m| m.calls);
         let (quality, requests, total_cost_usd) = on(i);
         let (w, st) = (calls(weak), calls(strong));
@@ -332,8 +369,8 @@ fn curve(
         .enumerate()
         .map(|(i, t)| point(2 + settings.len() + i, *t, None, false))
         .collect();
-    Ok(RouterCurve {
-        policy: name.to_string(),
+    RouterCurve {
+        policy: spec.name.to_string(),
         kind: if cascade { "cascade" } else { "classifier" },
         workload: workload.map(str::to_string),
         weak: weak.to_string(),
@@ -342,7 +379,7 @@ fn curve(
         strong_quality: qs,
         router: summarise(router_points),
         random: summarise(random),
-    })
+    }
 }
 
 /// The scenario `doc` (a scenario's text `src` with its overrides
