@@ -31,8 +31,10 @@
 //! A workload's latency objective (`slo`) is a constraint of the search: a
 //! route that misses it on that workload is not a candidate there (latency
 //! depends only on the workload's own route). Quotas are shared by the
-//! workloads routed to a model, so the chosen design is checked against
-//! them afterwards, and a note says when it would be short.
+//! workloads routed to a model, so they are checked on whole designs: when
+//! the cheapest design within the budget would be short, the next designs
+//! on the frontier are run and the first that fits is chosen (or, when
+//! none does, the cheapest is kept and a note says what to ask for).
 //!
 //! Each model is also a candidate at each service tier it offers (Flex,
 //! Priority) on its own; cascade steps are at the request's tier. Batch is
@@ -54,6 +56,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
+use crate::analysis::capacity::{Capacity, QuotaLine};
 use crate::analysis::projection::Bands;
 use crate::analysis::router_curve::{self, RouterCurve, run_variant};
 use crate::catalog::pricing::ServiceTier;
@@ -551,7 +554,7 @@ pub fn optimize(
         )));
     };
     let mut frontier = frontier;
-    let (chosen, runner_up) = match space.objective {
+    let (mut chosen, mut runner_up) = match space.objective {
         Objective::Mean => (
             cheapest,
             (cheapest + 1 < frontier.len()).then_some(cheapest + 1),
@@ -569,11 +572,29 @@ pub fn optimize(
                     &base,
                 ));
             }
-            let (_, p, _) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
+            let (_, p, cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
             for (&i, x) in pool.iter().zip(&p.policies[1..]) {
                 frontier[i].total_cost_p90_usd = Some(p90(&x.bands));
             }
-            let mut ranked = pool.clone();
+            let fitting: Vec<usize> = pool
+                .iter()
+                .copied()
+                .filter(|i| short_of_quota(&cap, &format!("design-{i}")).is_none())
+                .collect();
+            if fitting.is_empty() {
+                notes.push(NO_DESIGN_FITS.to_string());
+            } else if fitting[0] != pool[0] {
+                notes.push(quota_note(
+                    &cap,
+                    &format!("design-{}", pool[0]),
+                    &frontier[pool[0]],
+                ));
+            }
+            let mut ranked = if fitting.is_empty() {
+                pool.clone()
+            } else {
+                fitting
+            };
             ranked.sort_by(|&a, &b| {
                 let key = |i: usize| frontier[i].total_cost_p90_usd.unwrap_or(f64::INFINITY);
                 key(a).total_cmp(&key(b)).then(a.cmp(&b))
@@ -587,16 +608,51 @@ pub fn optimize(
     let names: Vec<String> = base.policies.iter().map(|p| p.name.clone()).collect();
     let chosen_name = unique_name("optimized", &names);
     let runner_name = unique_name("runner-up", &names);
-    let chosen_policy = design_policy(&chosen_name, &frontier[chosen], &workloads, &base);
-    let mut list = policies;
-    list.push(chosen_policy.clone());
-    if let Some(r) = runner_up {
-        list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
-    }
-    let (_, p, cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
+    let verify = |chosen: usize,
+                  runner_up: Option<usize>,
+                  options: &mut dyn FnMut(&Scenario) -> RunOptions<'static>| {
+        let chosen_policy = design_policy(&chosen_name, &frontier[chosen], &workloads, &base);
+        let mut list = policies.clone();
+        list.push(chosen_policy.clone());
+        if let Some(r) = runner_up {
+            list.push(design_policy(&runner_name, &frontier[r], &workloads, &base));
+        }
+        run_variant(src, &doc, list, &baseline_name, &mut &mut *options)
+            .map(|(_, p, cap)| (chosen_policy, p, cap))
+    };
+    let (mut chosen_policy, mut p, mut cap) = verify(chosen, runner_up, &mut options)?;
     // Quotas are shared by every workload routed to a model, so they are
-    // not a constraint of the per-workload search: the chosen design is
-    // checked against them here.
+    // not a constraint of the per-workload search: when the cheapest
+    // design within the budget would exceed one, the next designs on the
+    // frontier (dearer, better) are run together and the first that fits
+    // every quota is chosen. When none fits, the cheapest is kept and the
+    // notes say which quota to raise (a plan for launch, not a refusal).
+    if space.objective == Objective::Mean && short_of_quota(&cap, &chosen_name).is_some() {
+        let pool: Vec<usize> = (chosen + 1..frontier.len()).take(GROUP).collect();
+        let mut list = vec![baseline_value.clone()];
+        for &i in &pool {
+            list.push(design_policy(
+                &format!("design-{i}"),
+                &frontier[i],
+                &workloads,
+                &base,
+            ));
+        }
+        let (_, _, pool_cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
+        let fitting: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|i| short_of_quota(&pool_cap, &format!("design-{i}")).is_none())
+            .collect();
+        if fitting.is_empty() {
+            notes.push(NO_DESIGN_FITS.to_string());
+        } else {
+            notes.push(quota_note(&cap, &chosen_name, &frontier[chosen]));
+            chosen = fitting[0];
+            runner_up = fitting.get(1).copied();
+            (chosen_policy, p, cap) = verify(chosen, runner_up, &mut options)?;
+        }
+    }
     for q in cap.quotas.iter().filter(|q| q.policy == chosen_name) {
         if let (Some(quota), Some(headroom)) = (q.quota_tpm, q.headroom_tpm)
             && headroom < 0.0
@@ -882,6 +938,50 @@ fn cascade_steps(route: &Value, models: &[String]) -> Option<Vec<usize>> {
         .iter()
         .map(|k| models.iter().position(|m| Some(m.as_str()) == k.as_str()))
         .collect()
+}
+
+/// The first quota line on which `policy` is short at the busiest minute.
+fn short_of_quota<'a>(cap: &'a Capacity, policy: &str) -> Option<&'a QuotaLine> {
+    cap.quotas
+        .iter()
+        .find(|q| q.policy == policy && q.headroom_tpm.is_some_and(|h| h < 0.0))
+}
+
+/// What the cheapest design within the budget lacks, said in a note when
+/// a dearer design was chosen because it fits the quotas.
+fn quota_note(cap: &Capacity, policy: &str, d: &Design) -> String {
+    match short_of_quota(cap, policy) {
+        Some(q) => format!(
+            "the cheapest design within the budget ({}) needs {:.0} tokens a minute of {}'s quota at the busiest minute (month {}), above the {:.0} it has: the chosen design is the cheapest on the frontier that fits every quota (ask for {:.0} to use the cheaper one)",
+            usd_text(d.total_cost_usd),
+            q.peak_demand_tpm,
+            q.model,
+            q.month,
+            q.quota_tpm.unwrap_or(0.0),
+            q.quota_to_request_tpm
+        ),
+        None => String::new(),
+    }
+}
+
+/// Said when no design tried fits the quotas: the cheapest is kept, and
+/// the note after it says what to ask for.
+const NO_DESIGN_FITS: &str = "no design on the frontier within the budget fits every quota (the 63 cheapest were run), so the cheapest is kept";
+
+/// Dollars with cents and thousands separators, for messages (analysis
+/// does not use `render`).
+fn usd_text(x: f64) -> String {
+    let cents = format!("{:.2}", x.abs());
+    let (whole, frac) = cents.split_once('.').unwrap_or((&cents, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    format!("{sign}${grouped}.{frac}")
 }
 
 /// The P90 of a policy's total cost over replications: the band at 0.9

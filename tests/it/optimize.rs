@@ -613,6 +613,91 @@ fn a_gate_given_replaces_the_scenarios_and_is_checked() {
 }
 
 #[test]
+fn quotas_move_the_choice_to_the_cheapest_design_that_fits() {
+    // Four models, two steps, 2 pp, 2 replications. The cheapest design
+    // within the budget sends intent-classification and rag-answer to
+    // nova-micro: 124,009 tokens a minute at month 12's busiest minute.
+    let search = |quota: &str| {
+        json(&[
+            "optimize",
+            "scenarios/support-platform.yaml",
+            "--models",
+            "nova-micro,nova-lite,nova-pro,claude-sonnet-4-5",
+            "--max-steps",
+            "2",
+            "--replications",
+            "2",
+            "--max-quality-loss",
+            "2",
+            "--set",
+            &format!("quotas.nova-micro={quota}"),
+            "--format",
+            "json",
+        ])
+    };
+    let cheapest = |o: &Value| {
+        o["frontier"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|d| f(&d["quality_loss_pp"]) <= 2.0 + 1e-9)
+            .unwrap()
+    };
+    let notes = |o: &Value| -> Vec<String> {
+        o["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    // Ample: the cheapest design is chosen, nothing said.
+    let o = search("300000");
+    assert_eq!(f(&o["chosen"]) as usize, cheapest(&o));
+    assert!(
+        notes(&o).iter().all(|n| !n.contains("quota")),
+        "{:?}",
+        notes(&o)
+    );
+    // Short by a fifth: a dearer design on the frontier that sends less to
+    // nova-micro is chosen, and the note says what the cheaper one needs.
+    let o = search("100000");
+    let (c, first) = (f(&o["chosen"]) as usize, cheapest(&o));
+    assert!(c > first, "chosen {c}, cheapest within the budget {first}");
+    assert_eq!(
+        o["frontier"][c]["routes"],
+        serde_json::json!([
+            "nova-micro",
+            "nova-lite",
+            "nova-lite > claude-sonnet-4-5",
+            "nova-lite"
+        ])
+    );
+    let cost = |i: usize| f(&o["frontier"][i]["total_cost_usd"]);
+    assert!(cost(c) > cost(first));
+    assert!(
+        notes(&o).contains(&format!(
+            "the cheapest design within the budget (${}) needs 124009 tokens a minute of nova-micro's quota at the busiest minute (month 12), above the 100000 it has: the chosen design is the cheapest on the frontier that fits every quota (ask for 130000 to use the cheaper one)",
+            "25,073.60"
+        )),
+        "{:?}",
+        notes(&o)
+    );
+    assert!(
+        notes(&o)
+            .iter()
+            .all(|n| !n.starts_with("the chosen design needs"))
+    );
+    // Too short for any design within the budget: the cheapest is kept
+    // and the notes say what to ask for.
+    let o = search("60000");
+    assert_eq!(f(&o["chosen"]) as usize, cheapest(&o));
+    let n = notes(&o);
+    assert!(n.contains(&"no design on the frontier within the budget fits every quota (the 63 cheapest were run), so the cheapest is kept".to_string()), "{n:?}");
+    assert!(n.contains(&"the chosen design needs 124009 tokens a minute of nova-micro's quota at the busiest minute (month 12), above the 60000 it has: ask for 130000, or search without that model".to_string()), "{n:?}");
+}
+
+#[test]
 fn bad_input_is_refused_with_exact_messages() {
     for (args, want) in [
         (
