@@ -57,7 +57,7 @@ use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
 use crate::analysis::capacity::{Capacity, QuotaLine};
-use crate::analysis::projection::Bands;
+use crate::analysis::projection::{Bands, Projection};
 use crate::analysis::router_curve::{self, RouterCurve, run_variant};
 use crate::catalog::pricing::ServiceTier;
 use crate::error::{Diagnostic, Error, Result};
@@ -554,6 +554,14 @@ pub fn optimize(
         )));
     };
     let mut frontier = frontier;
+    let designs = Designs {
+        src,
+        doc: &doc,
+        baseline_value: &baseline_value,
+        baseline_name: &baseline_name,
+        workloads: &workloads,
+        base: &base,
+    };
     let (mut chosen, mut runner_up) = match space.objective {
         Objective::Mean => (
             cheapest,
@@ -563,24 +571,10 @@ pub fn optimize(
             // The designs within the budget, cheapest (by mean) first, run
             // together beside the baseline.
             let pool: Vec<usize> = (cheapest..frontier.len()).take(GROUP).collect();
-            let mut list = vec![baseline_value.clone()];
-            for &i in &pool {
-                list.push(design_policy(
-                    &format!("design-{i}"),
-                    &frontier[i],
-                    &workloads,
-                    &base,
-                ));
-            }
-            let (_, p, cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
+            let (p, cap, fitting) = designs.run(&pool, &frontier, &mut options)?;
             for (&i, x) in pool.iter().zip(&p.policies[1..]) {
                 frontier[i].total_cost_p90_usd = Some(p90(&x.bands));
             }
-            let fitting: Vec<usize> = pool
-                .iter()
-                .copied()
-                .filter(|i| short_of_quota(&cap, &format!("design-{i}")).is_none())
-                .collect();
             if fitting.is_empty() {
                 notes.push(NO_DESIGN_FITS.to_string());
             } else if fitting[0] != pool[0] {
@@ -629,21 +623,7 @@ pub fn optimize(
     // notes say which quota to raise (a plan for launch, not a refusal).
     if space.objective == Objective::Mean && short_of_quota(&cap, &chosen_name).is_some() {
         let pool: Vec<usize> = (chosen + 1..frontier.len()).take(GROUP).collect();
-        let mut list = vec![baseline_value.clone()];
-        for &i in &pool {
-            list.push(design_policy(
-                &format!("design-{i}"),
-                &frontier[i],
-                &workloads,
-                &base,
-            ));
-        }
-        let (_, _, pool_cap) = run_variant(src, &doc, list, &baseline_name, &mut options)?;
-        let fitting: Vec<usize> = pool
-            .iter()
-            .copied()
-            .filter(|i| short_of_quota(&pool_cap, &format!("design-{i}")).is_none())
-            .collect();
+        let (_, _, fitting) = designs.run(&pool, &frontier, &mut options)?;
         if fitting.is_empty() {
             notes.push(NO_DESIGN_FITS.to_string());
         } else {
@@ -938,6 +918,45 @@ fn cascade_steps(route: &Value, models: &[String]) -> Option<Vec<usize>> {
         .iter()
         .map(|k| models.iter().position(|m| Some(m.as_str()) == k.as_str()))
         .collect()
+}
+
+/// What running whole designs together needs.
+struct Designs<'a> {
+    src: &'a Source,
+    doc: &'a Value,
+    baseline_value: &'a Value,
+    baseline_name: &'a str,
+    workloads: &'a [WorkloadSearch],
+    base: &'a Scenario,
+}
+
+impl Designs<'_> {
+    /// The frontier designs `pool` (at most 63) run together beside the
+    /// baseline as policies `design-<index>`: the projection, the capacity
+    /// figures, and those of `pool` that fit every quota, in order.
+    fn run(
+        &self,
+        pool: &[usize],
+        frontier: &[Design],
+        options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
+    ) -> Result<(Projection, Capacity, Vec<usize>)> {
+        let mut list = vec![self.baseline_value.clone()];
+        for &i in pool {
+            list.push(design_policy(
+                &format!("design-{i}"),
+                &frontier[i],
+                self.workloads,
+                self.base,
+            ));
+        }
+        let (_, p, cap) = run_variant(self.src, self.doc, list, self.baseline_name, options)?;
+        let fitting = pool
+            .iter()
+            .copied()
+            .filter(|i| short_of_quota(&cap, &format!("design-{i}")).is_none())
+            .collect();
+        Ok((p, cap, fitting))
+    }
 }
 
 /// The first quota line on which `policy` is short at the busiest minute.
