@@ -25,6 +25,12 @@
 //!   scenario's default replications, every core), over its six models (41
 //!   routes) and over the whole catalog (22 models, 1,793 routes; issue 16
 //!   asks 10 s for this one).
+//! - `serve_answer`: `tiersim serve` on `support-platform`, from a POST of
+//!   one changed setting (a gate's recall, alternating between two
+//!   values) to the last byte of the answer: the page's time to answer a
+//!   dragged slider (issue 17 asks at most 100 ms), the process's HTTP,
+//!   validation, simulation (fast path, 200 replications, every core),
+//!   SVG charts and HTML included.
 //! - after the benchmarks, the numpy peer (`benches/peer/support_numpy.py`,
 //!   a vectorised numpy implementation of exact mode on
 //!   `support-platform`, copied from the team's shared bench): 3M requests
@@ -42,9 +48,89 @@ use tiersim::{Mode, RunOptions, Scenario};
 
 fn main() {
     divan::main();
+    if let Some(server) = SERVER.get() {
+        let _ = server.lock().map(|mut s| s.child.kill());
+    }
     if std::env::var("TIERSIM_PEER").as_deref() != Ok("0") {
         peer_ratio();
     }
+}
+
+/// The `tiersim serve` the `serve_answer` bench talks to, started once.
+struct Served {
+    child: std::process::Child,
+    port: u16,
+}
+
+static SERVER: std::sync::OnceLock<std::sync::Mutex<Served>> = std::sync::OnceLock::new();
+
+fn served() -> u16 {
+    use std::io::BufRead;
+    let s = SERVER.get_or_init(|| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tiersim"))
+            .args([
+                "serve",
+                "scenarios/support-platform.yaml",
+                "--port",
+                "0",
+                "-q",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tiersim serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap();
+        std::sync::Mutex::new(Served {
+            port: port.parse().expect("serve prints its address"),
+            child,
+        })
+    });
+    s.lock().unwrap().port
+}
+
+/// One POST /run of `body`; the answer's status.
+fn post_run(port: u16, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST /run HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    std::str::from_utf8(&answer[9..12])
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn serve_answer(b: Bencher) {
+    let port = served();
+    // The page's first answer, untimed.
+    assert_eq!(post_run(port, ""), 200);
+    let mut i = 0u32;
+    b.bench_local(|| {
+        i += 1;
+        let recall = if i % 2 == 0 { "0.7" } else { "0.75" };
+        let status = post_run(
+            port,
+            &format!("policies.routed.rules.rag-answer.cascade.gate.recall={recall}"),
+        );
+        assert_eq!(status, 200);
+    });
 }
 
 /// Times the numpy peer against `tiersim run --exact` side by side and

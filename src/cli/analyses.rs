@@ -18,7 +18,7 @@ use tiersim::sim::{self, Run, RunOptions};
 
 /// Replications to use: the flag, else the scenario's, else 200 when the
 /// scenario has uncertain inputs (enough for stable P10/P90), else 1.
-fn replications(sim: &Sim, s: &Scenario) -> u32 {
+pub(crate) fn replications(sim: &Sim, s: &Scenario) -> u32 {
     sim.replications
         .unwrap_or_else(|| tiersim::sim::instance::default_replications(s))
 }
@@ -31,7 +31,7 @@ fn load(path: &Path, sim: &Sim) -> Result<Scenario> {
     Ok(s)
 }
 
-fn options(sim: &Sim, reps: u32) -> RunOptions<'static> {
+pub(crate) fn options(sim: &Sim, reps: u32) -> RunOptions<'static> {
     RunOptions {
         replications: reps,
         mode: sim.mode,
@@ -70,7 +70,7 @@ fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
 
 /// Notes about a run a reader should see: the library's, and a hint when
 /// uncertain inputs ran only once.
-fn notes(s: &Scenario, o: &outcome::Outcome) -> Vec<String> {
+pub(crate) fn notes(s: &Scenario, o: &outcome::Outcome) -> Vec<String> {
     let mut notes: Vec<String> = o.notes.iter().map(tiersim::render::format::note).collect();
     let uncertain = tiersim::sim::instance::uncertain_params(s).len();
     if uncertain > 0 && o.projection.replications == 1 {
@@ -165,6 +165,7 @@ pub fn run(p: RunPlan) -> Result<()> {
                 credits,
                 notes: &notes,
                 capacity: o.capacity.as_ref(),
+                command_line: None,
             },
         )?;
     }

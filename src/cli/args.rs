@@ -59,6 +59,46 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Print the JSON Schema (draft-07) of scenario, catalog or quality files.
     Schema(SchemaArgs),
+    /// A what-if page in the browser: change an assumption, see the figures answer.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Scenario file (YAML).
+    pub scenario: PathBuf,
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 7878)]
+    pub port: u16,
+    /// Address to listen on. The default serves this machine only; another
+    /// address lets anyone who can reach it run simulations.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Quality budget for the recommendation, in percentage points of loss
+    /// against the baseline.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "PP",
+        default_value_t = 2.0
+    )]
+    pub max_quality_loss: f64,
+    /// Where the page's "Write report" button writes the full report
+    /// (as `tiersim run --out DIR` would); the page writes nowhere else.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write into --out even if the directory was not created by tiersim.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Worker threads per simulation (default: all cores). Results do not depend on it.
+    #[arg(long, allow_negative_numbers = true)]
+    pub threads: Option<usize>,
+    /// No request log on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

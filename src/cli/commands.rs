@@ -17,6 +17,7 @@ use tiersim::scenario::{Scenario, templates};
 pub fn execute(plan: Plan) -> Result<()> {
     match plan {
         Plan::Run(p) => analyses::run(p),
+        Plan::Serve(p) => crate::cli::serve::serve(p),
         Plan::Validate { files, sets } => validate(&files, &sets),
         Plan::Init {
             template,

@@ -1,8 +1,19 @@
 //! Ctrl-C: a thread waits for SIGINT/SIGTERM, has the library remove the
 //! temporary file being written (if any), says what happened and exits
-//! with 130.
+//! with 130; or, for `tiersim serve`, whose normal end it is, with 0.
+
+use std::sync::OnceLock;
 
 use tiersim::render::atomic::abandon_partial_files;
+
+/// Set while `tiersim serve` serves: Ctrl-C is then how it stops, so it
+/// says this and exits 0.
+static SERVING: OnceLock<String> = OnceLock::new();
+
+/// Says that Ctrl-C now stops a server, with what to print when it does.
+pub fn serving(message: String) {
+    let _ = SERVING.set(message);
+}
 
 /// Installs the Ctrl-C (SIGINT) and SIGTERM handler of the command line.
 pub fn on_interrupt_remove_partial_files() {
@@ -33,6 +44,13 @@ pub fn on_interrupt_remove_partial_files() {
                 ));
             }
             msg.push_str("; nothing half-written is left");
+            if let Some(stopped) = SERVING.get() {
+                if !done.removed.is_empty() {
+                    eprintln!("{msg}");
+                }
+                eprintln!("{stopped}");
+                std::process::exit(0);
+            }
             eprintln!("{msg}");
             std::process::exit(130);
         }

@@ -8,6 +8,7 @@ mod interrupt;
 mod outputs;
 pub mod plan;
 mod progress;
+mod serve;
 pub mod style;
 
 use std::io::Write;

@@ -67,6 +67,9 @@ pub struct RunResults<'a> {
     pub credits: &'a [CreditReport],
     pub notes: &'a [String],
     pub capacity: Option<&'a tiersim::analysis::capacity::Capacity>,
+    /// The command that reproduces the files, when not this process's own
+    /// (`tiersim serve` writes what `tiersim run --set ...` would).
+    pub command_line: Option<String>,
 }
 
 pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
@@ -92,7 +95,7 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
     dir.write("summary.json", r.document_json.as_bytes())?;
     let figures = chart::run::figures(s, r.projection, r.credits)?;
     write_figures(&mut dir, &figures)?;
-    let prov = provenance::of(
+    let mut prov = provenance::of(
         "run",
         s,
         inputs(s, r.scenario_path)?,
@@ -100,6 +103,9 @@ pub fn run(out: &OutPlan, sim: &Sim, r: &RunResults<'_>) -> Result<()> {
         r.run.mode,
         &sim.quantiles,
     );
+    if let Some(c) = &r.command_line {
+        prov.command_line = c.clone();
+    }
     let page = html::render(&html::ReportInput {
         scenario: s,
         projection: r.projection,

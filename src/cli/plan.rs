@@ -62,6 +62,20 @@ pub struct OutPlan {
     pub force: bool,
 }
 
+/// `tiersim serve`.
+#[derive(Debug)]
+pub struct ServePlan {
+    pub scenario: PathBuf,
+    pub address: std::net::SocketAddr,
+    pub open: bool,
+    pub max_quality_loss_pp: f64,
+    /// How each answer is simulated: the defaults of `run`, `--out` for
+    /// the page's "Write report", `--threads`.
+    pub sim: Sim,
+    /// No request log on stderr.
+    pub quiet: bool,
+}
+
 #[derive(Debug)]
 pub struct RunPlan {
     pub scenario: PathBuf,
@@ -90,6 +104,7 @@ pub struct QuotePlan {
 #[derive(Debug)]
 pub enum Plan {
     Run(RunPlan),
+    Serve(ServePlan),
     Validate {
         files: Vec<PathBuf>,
         sets: Vec<String>,
@@ -358,6 +373,7 @@ pub fn plan(cli: Cli) -> Result<Plan> {
             }
         }
         Command::Calibrate(a) => Plan::Calibrate(calibrate_plan(a)?),
+        Command::Serve(a) => Plan::Serve(serve_plan(a)?),
         Command::Schema(a) => Plan::Schema(match a.kind {
             args::SchemaKind::Scenario => tiersim::scenario::schema::Kind::Scenario,
             args::SchemaKind::Catalog => tiersim::scenario::schema::Kind::Catalog,
@@ -516,6 +532,38 @@ fn sim(a: SimFlags, machine_output: bool) -> Result<Sim> {
             dir,
             force: a.force,
         }),
+    })
+}
+
+fn serve_plan(a: args::ServeArgs) -> Result<ServePlan> {
+    let ip: std::net::IpAddr = match a.host.trim() {
+        "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
+        h => h.parse().map_err(|_| {
+            Error::input(format!(
+                "--host must be an IP address, e.g. 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface); got `{}`",
+                a.host
+            ))
+        })?,
+    };
+    let flags = args::SimFlags {
+        set: Vec::new(),
+        replications: None,
+        seed: None,
+        exact: false,
+        samples: None,
+        threads: a.threads,
+        quantiles: "0.1,0.5,0.9".into(),
+        quiet: true,
+        out: a.out,
+        force: a.force,
+    };
+    Ok(ServePlan {
+        scenario: a.scenario,
+        address: std::net::SocketAddr::new(ip, a.port),
+        open: a.open,
+        max_quality_loss_pp: quality_budget(a.max_quality_loss)?,
+        sim: sim(flags, true)?,
+        quiet: a.quiet,
     })
 }
 

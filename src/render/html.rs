@@ -21,7 +21,50 @@ use crate::render::format::{compact, count, pct, usd};
 use crate::render::terminal::growth_words;
 use crate::scenario::{CacheDef, DifficultyDef, Scenario, TokenDef};
 
-const TEMPLATE: &str = include_str!("../../templates/report.html");
+/// The templates, by the names they include each other with: the report,
+/// the parts it shares with the what-if page (`render::live`), and the page.
+const TEMPLATES: [(&str, &str); 8] = [
+    ("report.html", include_str!("../../templates/report.html")),
+    (
+        "parts/style.css",
+        include_str!("../../templates/parts/style.css"),
+    ),
+    (
+        "parts/headline.html",
+        include_str!("../../templates/parts/headline.html"),
+    ),
+    (
+        "parts/summary.html",
+        include_str!("../../templates/parts/summary.html"),
+    ),
+    (
+        "parts/charts.html",
+        include_str!("../../templates/parts/charts.html"),
+    ),
+    (
+        "parts/live.js",
+        include_str!("../../templates/parts/live.js"),
+    ),
+    ("live.html", include_str!("../../templates/live.html")),
+    (
+        "live_results.html",
+        include_str!("../../templates/live_results.html"),
+    ),
+];
+
+/// Renders template `name` with `ctx`, every template loaded so includes resolve.
+pub(crate) fn render_template(name: &str, ctx: minijinja::Value) -> Result<String> {
+    let mut env = Environment::new();
+    for (n, t) in TEMPLATES {
+        env.add_template(n, t)
+            .map_err(|e| Error::write_failed(format!("template {n}: {e}")))?;
+    }
+    let tpl = env
+        .get_template(name)
+        .map_err(|e| Error::write_failed(format!("template {name}: {e}")))?;
+    tpl.render(ctx)
+        .map_err(|e| Error::write_failed(format!("rendering {name} failed: {e}")))
+}
 
 /// The section headings, in order (the browser test looks for each).
 pub const SECTIONS: [&str; 6] = [
@@ -247,6 +290,12 @@ pub struct ReportInput<'a> {
 }
 
 pub fn render(r: &ReportInput<'_>) -> Result<String> {
+    render_template("report.html", context(r))
+}
+
+/// What the report's template (and the what-if page's results, which share
+/// its parts) is filled with.
+pub(crate) fn context(r: &ReportInput<'_>) -> minijinja::Value {
     let (s, p) = (r.scenario, r.projection);
     let base = p.policies.iter().find(|x| x.name == p.baseline);
     let qs = p
@@ -477,13 +526,7 @@ pub fn render(r: &ReportInput<'_>) -> Result<String> {
                 }),
         })
         .collect();
-    let mut env = Environment::new();
-    env.add_template("report.html", TEMPLATE)
-        .map_err(|e| Error::write_failed(format!("report template: {e}")))?;
-    let tpl = env
-        .get_template("report.html")
-        .map_err(|e| Error::write_failed(format!("report template: {e}")))?;
-    tpl.render(context! {
+    context! {
         sections => SECTIONS,
         name => &s.name,
         description => &s.description,
@@ -503,6 +546,5 @@ pub fn render(r: &ReportInput<'_>) -> Result<String> {
         notes => r.notes,
         provenance => r.provenance,
         version => env!("CARGO_PKG_VERSION"),
-    })
-    .map_err(|e| Error::write_failed(format!("rendering report.html failed: {e}")))
+    }
 }

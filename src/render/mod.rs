@@ -7,6 +7,7 @@ pub mod export;
 pub mod format;
 pub mod html;
 pub mod json;
+pub mod live;
 pub mod optimize;
 pub mod table;
 pub mod terminal;

@@ -85,3 +85,26 @@ pub fn absent_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     d
 }
+
+/// Chromium, if installed (CI installs it; `TIERSIM_BROWSER_TEST=1` makes
+/// its absence a failure rather than a skip).
+pub fn chromium() -> Option<PathBuf> {
+    let found = [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("TIERSIM_BROWSER_TEST").is_none(),
+            "TIERSIM_BROWSER_TEST is set but no chromium is installed"
+        );
+        eprintln!(
+            "skipped: no chromium installed (CI installs it; set TIERSIM_BROWSER_TEST=1 to require it)"
+        );
+    }
+    found
+}

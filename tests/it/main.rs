@@ -17,6 +17,7 @@
 //! | `capacity` | service tiers, traffic shape, quotas, latency objectives by hand |
 //! | `replay` | invocation logs in, workloads and bills out |
 //! | `reports` | `--out` files, charts, the HTML page in a browser |
+//! | `serve` | the what-if page: answers equal `run --set`, refusals, a real browser |
 //! | `schema` | the JSON Schemas against the shipped files |
 //! | `cli` | the command line: exit codes, exact messages |
 //! | `corpus` | every bad input in `tests/corpus/` refused with its exact message |
@@ -44,6 +45,7 @@ mod properties;
 mod replay;
 mod reports;
 mod schema;
+mod serve;
 mod sessions;
 mod statistics;
 mod whatif;

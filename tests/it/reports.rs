@@ -416,29 +416,6 @@ fn scratch_path(tag: &str) -> PathBuf {
     common::temp_path(&format!("reports-{tag}"))
 }
 
-/// Chromium, if installed (CI installs it; `TIERSIM_BROWSER_TEST=1` makes
-/// its absence a failure rather than a skip).
-fn chromium() -> Option<PathBuf> {
-    let found = [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("TIERSIM_BROWSER_TEST").is_none(),
-            "TIERSIM_BROWSER_TEST is set but no chromium is installed"
-        );
-        eprintln!(
-            "skipped: no chromium installed (CI installs it; set TIERSIM_BROWSER_TEST=1 to require it)"
-        );
-    }
-    found
-}
-
 fn headless(chromium: &Path, profile: &Path) -> std::process::Command {
     let mut c = std::process::Command::new(chromium);
     c.args([
@@ -460,7 +437,9 @@ fn headless(chromium: &Path, profile: &Path) -> std::process::Command {
 
 #[test]
 fn the_report_renders_in_a_real_browser() {
-    let Some(chromium) = chromium() else { return };
+    let Some(chromium) = common::chromium() else {
+        return;
+    };
     let dir = scratch("browser");
     run_out("scenarios/support-platform.yaml", &dir, &["-q"]);
     let page = format!("file://{}", dir.join("report.html").display());

@@ -68,6 +68,18 @@ pub fn render(
     caption: String,
     chart: &impl Chart,
 ) -> Result<Figure> {
+    render_as(true, name, title, caption, chart)
+}
+
+/// Draws `chart` as SVG, and as PNG too when `png` (the what-if page
+/// shows SVG only, and rasterising is most of a chart's time).
+pub fn render_as(
+    png: bool,
+    name: &'static str,
+    title: String,
+    caption: String,
+    chart: &impl Chart,
+) -> Result<Figure> {
     register_fonts();
     let mut svg = String::new();
     {
@@ -75,6 +87,15 @@ pub fn render(
         root.fill(&WHITE).map_err(|e| chart_failure(name, e))?;
         chart.draw(&root).map_err(|e| chart_failure(name, e))?;
         root.present().map_err(|e| chart_failure(name, e))?;
+    }
+    if !png {
+        return Ok(Figure {
+            name,
+            title,
+            caption,
+            svg,
+            png: Vec::new(),
+        });
     }
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {

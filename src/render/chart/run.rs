@@ -9,7 +9,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    COMPONENT_COLOURS, Chart, Figure, font, model_colour, padded, policy_colour, render, usd_axis,
+    COMPONENT_COLOURS, Chart, Figure, font, model_colour, padded, policy_colour, render_as,
+    usd_axis,
 };
 use crate::analysis::credits::CreditReport;
 use crate::analysis::projection::{PolicySummary, Projection};
@@ -21,6 +22,16 @@ type DrawResult<DB> =
 
 /// Every chart of a run, in the order the report shows them.
 pub fn figures(s: &Scenario, p: &Projection, credits: &[CreditReport]) -> Result<Vec<Figure>> {
+    figures_as(true, s, p, credits)
+}
+
+/// [`figures`], as SVG only unless `png` (`Figure::png` is then empty).
+pub fn figures_as(
+    png: bool,
+    s: &Scenario,
+    p: &Projection,
+    credits: &[CreditReport],
+) -> Result<Vec<Figure>> {
     let (lo, hi) = p
         .policies
         .first()
@@ -43,13 +54,15 @@ pub fn figures(s: &Scenario, p: &Projection, credits: &[CreditReport]) -> Result
         String::new()
     };
     let mut out = vec![
-        render(
+        render_as(
+                png,
             "monthly_cost",
             "Monthly cost per policy".into(),
             format!("Mean cost per month over the {}-month horizon{band}.", p.horizon_months),
             &MonthlyCost { p },
         )?,
-        render(
+        render_as(
+                png,
             "cost_quality",
             "Cost vs quality".into(),
             format!(
@@ -58,13 +71,15 @@ pub fn figures(s: &Scenario, p: &Projection, credits: &[CreditReport]) -> Result
             ),
             &CostQuality { p },
         )?,
-        render(
+        render_as(
+                png,
             "model_mix",
             "Model mix per policy".into(),
             "Share of calls and share of cost by model (Nova in orange, Claude in violet; darker is larger).".into(),
             &ModelMix::new(s, p),
         )?,
-        render(
+        render_as(
+                png,
             "cost_components",
             "Where the money goes".into(),
             "Cost over the horizon by component: uncached input, cache writes, cache reads, output, and overhead (gate, judge and classifier calls).".into(),
@@ -74,7 +89,8 @@ pub fn figures(s: &Scenario, p: &Projection, credits: &[CreditReport]) -> Result
     if let Some(w) = s.workloads.iter().find(|w| w.session.is_some()) {
         let lines = SessionTurns::new(p, &w.name);
         if !lines.policies.is_empty() {
-            out.push(render(
+            out.push(render_as(
+                png,
                 "session_cost_by_turns",
                 format!("Cost of a {} session by its number of turns", w.name),
                 format!(
@@ -86,7 +102,8 @@ pub fn figures(s: &Scenario, p: &Projection, credits: &[CreditReport]) -> Result
         }
     }
     if !credits.is_empty() {
-        out.push(render(
+        out.push(render_as(
+                png,
             "credits",
             "Cumulative spend against credits".into(),
             format!(

@@ -85,8 +85,13 @@ pub fn hash_file(path: &Path) -> Result<InputFile> {
 
 /// The command line of this process, quoted for a POSIX shell.
 pub fn command_line() -> String {
-    std::env::args_os()
-        .map(|a| shell_quote(&a.to_string_lossy()))
+    quoted(std::env::args_os().map(|a| a.to_string_lossy().into_owned()))
+}
+
+/// Arguments joined into one command line, quoted for a POSIX shell.
+pub fn quoted(args: impl IntoIterator<Item = String>) -> String {
+    args.into_iter()
+        .map(|a| shell_quote(&a))
         .collect::<Vec<_>>()
         .join(" ")
 }
