@@ -124,7 +124,7 @@ fn serve_answer(b: Bencher) {
     let mut i = 0u32;
     b.bench_local(|| {
         i += 1;
-        let recall = if i % 2 == 0 { "0.7" } else { "0.75" };
+        let recall = if i.is_multiple_of(2) { "0.7" } else { "0.75" };
         let status = post_run(
             port,
             &format!("policies.routed.rules.rag-answer.cascade.gate.recall={recall}"),
