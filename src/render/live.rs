@@ -6,7 +6,8 @@
 //! `--set`, and the settings on screen are a list of overrides that
 //! `tiersim run` reproduces. The controls are generated from the scenario
 //! document, not from a fixed list: volume and growth, each workload's
-//! share, difficulty, tokens, batch share and prompt cache, each gate's
+//! share, difficulty, tokens, batch share, prompt cache and sessions
+//! (turns, gaps, compaction), each gate's
 //! recall and false-alarm rate (a classifier's noise), a price multiplier
 //! per model the policies use, each credit pool, and every other uncertain
 //! input, a distribution's parameters one control each.
@@ -93,6 +94,7 @@ pub fn controls(doc: &Value, s: &Scenario) -> Vec<Control> {
             ("input_tokens", "input tokens", Scale::Amount),
             ("output_tokens", "output tokens", Scale::Amount),
             ("batch_share", "batch share", Scale::Unit),
+            ("session", "session", Scale::Amount),
         ] {
             c.numbers(&group, &at(f), label, field(w, f), scale);
         }
@@ -311,6 +313,7 @@ impl Collector {
                                 Scale::Amount
                             }
                         }
+                        k if k.contains("difficulty") => Scale::Unit,
                         _ => scale,
                     };
                     let s = if scale == Scale::Percent {
