@@ -382,6 +382,18 @@ impl Quantity {
         }
     }
 
+    /// The largest value the quantity can take, if it has one (a lognormal,
+    /// or a normal without `max`, has none).
+    pub fn upper(&self) -> Option<f64> {
+        match *self {
+            Quantity::Fixed(v) => Some(v),
+            Quantity::Uniform { max, .. } | Quantity::Triangular { max, .. } => Some(max),
+            Quantity::Normal { max, .. } => max,
+            Quantity::Beta { .. } => Some(1.0),
+            Quantity::Lognormal { .. } => None,
+        }
+    }
+
     /// The median (what "everything else at its median" uses).
     pub fn median(&self) -> f64 {
         self.quantile(0.5)

@@ -13,7 +13,7 @@
 //! input, a distribution's parameters one control each.
 //!
 //! The results are the report's own parts (`templates/parts/`: headline,
-//! summary table, charts) filled by [`html::context`], so the page and
+//! summary table, charts) filled as `report.html` fills them, so the page and
 //! `report.html` cannot disagree. The page is one file with its style and
 //! a small script inline; it loads nothing from the network.
 

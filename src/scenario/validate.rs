@@ -569,16 +569,29 @@ fn validate_volume(cx: &mut Checker<'_>, v: &VolumeSpec, horizon: u32) -> Volume
                     q,
                     Range::open(-100.0, 1000.0),
                 );
-                if let (Some(s), Some(pct)) = (start.as_ref().and_then(|s| s.q.fixed()), q.fixed())
+                // The largest volume the horizon can reach: with either
+                // number uncertain, at the top of both ranges (a drawn
+                // volume above the limit would otherwise be capped).
+                if let (Some(s), Some(pct)) =
+                    (start.as_ref().and_then(|s| s.q.upper()), p.q.upper())
                 {
                     let last = s * (1.0 + pct / 100.0).powi(horizon.saturating_sub(1) as i32);
                     if last.is_nan() || last > MAX_REQUESTS_PER_MONTH {
+                        let fixed =
+                            p.q.is_fixed() && start.as_ref().is_some_and(|s| s.q.is_fixed());
                         cx.err(
                             "volume.growth.monthly_pct",
-                            format!(
-                                "{pct}% a month for {horizon} months reaches {} requests a month, above the limit of 1e12",
-                                fmt_num(last.round())
-                            ),
+                            if fixed {
+                                format!(
+                                    "{pct}% a month for {horizon} months reaches {} requests a month, above the limit of 1e12",
+                                    fmt_num(last.round())
+                                )
+                            } else {
+                                format!(
+                                    "at the top of its range, {pct}% a month from {} requests in month 1, {horizon} months reach {last:.2e} requests a month, above the limit of 1e12; lower the range's maximum",
+                                    fmt_num(s)
+                                )
+                            },
                         );
                     }
                 }

@@ -283,6 +283,7 @@ fn the_server_answers_like_run_and_refuses_what_run_refuses() {
         vec!["workloads.rag-answer.share=abc"],
         vec!["workloads.rag-answer.share=1.5"],
         vec!["volume.growth.monthly_pct.triangular.max=1000"],
+        vec!["volume.growth.monthly_pct.triangular.max=900"],
         vec!["volume.requests_per_month=1e16"],
     ] {
         let (status, message) = server.post("/run", &bad);
@@ -446,13 +447,29 @@ impl Browser {
         b
     }
 
-    /// Sends a command (to the page once attached) and waits for its result.
+    /// Sends a command to the page (to the browser before one is
+    /// attached) and waits for its result.
     fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let session = self.session.clone();
+        self.send(method, params, &session)
+    }
+
+    /// Sends a command to the browser itself.
+    fn call_browser(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.send(method, params, "")
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+        session: &str,
+    ) -> serde_json::Value {
         self.next += 1;
         let id = self.next;
         let mut msg = serde_json::json!({"id": id, "method": method, "params": params});
-        if !self.session.is_empty() {
-            msg["sessionId"] = self.session.clone().into();
+        if !session.is_empty() {
+            msg["sessionId"] = session.into();
         }
         self.ws
             .send(tungstenite::Message::Text(msg.to_string().into()))
@@ -596,6 +613,28 @@ fn the_page_answers_in_a_real_browser() {
     assert_eq!(b.eval("document.getElementById('error').textContent"), "");
     same_figures(&b.table(), &expected(&run_json(SCENARIO, &sets)));
 
+    // Download YAML: the file the browser saves reproduces the figures.
+    let downloads = common::temp_dir("serve-downloads");
+    b.call_browser(
+        "Browser.setDownloadBehavior",
+        serde_json::json!({"behavior": "allow", "downloadPath": downloads}),
+    );
+    b.eval("document.getElementById('download').click()");
+    let saved = downloads.join("support-platform-what-if.yaml");
+    let started = Instant::now();
+    while !saved.is_file() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no download");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    same_figures(
+        &b.table(),
+        &expected(&run_json(saved.to_str().unwrap(), &[])),
+    );
+    assert_eq!(
+        b.eval("document.getElementById('action').textContent"),
+        "Saved support-platform-what-if.yaml; tiersim run support-platform-what-if.yaml gives these figures."
+    );
+
     // Nothing was loaded from anywhere but the server, and no script failed.
     let urls: Vec<String> = b
         .events
@@ -608,7 +647,12 @@ fn the_page_answers_in_a_real_browser() {
         "{urls:?}"
     );
     for u in &urls {
-        assert!(u.starts_with(&server.url), "the page loaded {u}");
+        // The download is a blob the page made from the server's answer.
+        assert!(
+            u.starts_with(&server.url)
+                || u.starts_with(&format!("blob:{}", server.url.trim_end_matches('/'))),
+            "the page loaded {u}"
+        );
     }
     let thrown: Vec<_> = b
         .events
