@@ -242,7 +242,11 @@ pub fn results(r: &ReportInput<'_>) -> Result<String> {
 /// A number as a control shows it: YAML numbers as written, and the
 /// digit groups some files use (`3_000_000`).
 fn number(text: &str) -> Option<f64> {
-    text.replace('_', "").trim().parse::<f64>().ok()
+    text.replace('_', "")
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
 }
 
 #[derive(Default)]
@@ -291,7 +295,7 @@ impl Collector {
     ) {
         match value {
             Some(Value::Number(n)) => {
-                if let Some(v) = n.as_f64() {
+                if let Some(v) = n.as_f64().filter(|v| v.is_finite()) {
                     self.push(group, path, label, v, n.to_string(), scale);
                 }
             }
@@ -303,23 +307,14 @@ impl Collector {
             Some(Value::Mapping(m)) if depth < 3 => {
                 for (k, v) in m {
                     let Some(k) = k.as_str() else { continue };
-                    // A distribution's shape parameter keeps the scale of
-                    // the number it describes, except spreads and counts.
-                    let s = match k {
-                        "concentration" | "sd" | "p90" | "median" | "max_cached_tokens" => {
-                            if scale == Scale::Unit && k != "concentration" {
-                                Scale::Unit
-                            } else {
-                                Scale::Amount
-                            }
-                        }
-                        k if k.contains("difficulty") => Scale::Unit,
+                    // A distribution's parameters keep the scale of the
+                    // number they describe, except a Beta's concentration
+                    // (a count) and a session's difficulties (0 to 1).
+                    let s = match (scale, k) {
+                        (Scale::Percent, _) => Scale::Percent,
+                        (_, "concentration") => Scale::Amount,
+                        (_, k) if k.contains("difficulty") => Scale::Unit,
                         _ => scale,
-                    };
-                    let s = if scale == Scale::Percent {
-                        Scale::Percent
-                    } else {
-                        s
                     };
                     self.walk(
                         group,
