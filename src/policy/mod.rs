@@ -330,6 +330,23 @@ pub struct Context<'a> {
     throttling: bool,
 }
 
+/// A request's input and output token counts as floats, for pricing it
+/// on several models (`Context::list_cost_of`).
+pub(crate) struct ListTokens {
+    input: f64,
+    output: f64,
+}
+
+impl ListTokens {
+    #[inline]
+    pub(crate) fn of(req: &Request) -> ListTokens {
+        ListTokens {
+            input: crate::stats::count_f64(req.input_tokens),
+            output: crate::stats::count_f64(req.output_tokens),
+        }
+    }
+}
+
 /// A model's list prices as `Context::list_cost` reads them, copied out of
 /// its `ModelPricing` into one flat row: policies ranking models by price
 /// ask for several models' prices per request.
@@ -535,12 +552,19 @@ impl Context<'_> {
     /// since exact mode routes each request once per policy.
     #[inline]
     pub fn list_cost(&self, m: ModelId, req: &Request) -> f64 {
+        self.list_cost_of(m, req, &ListTokens::of(req))
+    }
+
+    /// [`Self::list_cost`] with the request's token counts as floats
+    /// already: a router pricing several models converts them once.
+    #[inline]
+    pub(crate) fn list_cost_of(&self, m: ModelId, req: &Request, tokens: &ListTokens) -> f64 {
         let l = &self.list[m.index()];
         let tier = usize::from(req.input_tokens > l.long_above);
         let service = m.service().unwrap_or(req.service);
         let mode = l.mode[usize::from(req.batch)][service as usize] as usize;
         let (input, output) = l.rates[tier][mode];
-        (req.input_tokens as f64 * input + req.output_tokens as f64 * output) / 1e6
+        (tokens.input * input + tokens.output * output) / 1e6
     }
 
     pub fn key(&self, m: ModelId) -> &str {
@@ -703,6 +727,13 @@ impl Decision {
 
     pub fn calls(&self) -> &[Call] {
         &self.calls
+    }
+
+    /// The index of the accepted call (a main call), if the request was served.
+    #[inline]
+    pub fn accepted_index(&self) -> Option<usize> {
+        self.accepted
+            .filter(|&i| i < self.calls.len() && self.calls[i].kind == CallKind::Main)
     }
 
     /// The accepted call, if the request was served.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::catalog::ModelId;
 use crate::check::{Checker, Sampler};
-use crate::policy::{At, BuiltIn, Context, Decision, Policy, PolicyKind};
+use crate::policy::{At, BuiltIn, Context, Decision, ListTokens, Policy, PolicyKind};
 use crate::traffic::request::Request;
 
 #[derive(Debug, Clone)]
@@ -66,10 +66,11 @@ impl Oracle {
         req: &'a Request,
         ctx: &'a Context<'_>,
     ) -> impl Iterator<Item = (ModelId, f64)> + 'a {
+        let tokens = ListTokens::of(req);
         self.models
             .iter()
             .filter(|&&m| ctx.can_serve(m, req))
-            .map(|&m| (m, ctx.list_cost(m, req)))
+            .map(move |&m| (m, ctx.list_cost_of(m, req, &tokens)))
     }
 
     /// [`Policy::route`] among `candidates` from [`Oracle::candidates`]

@@ -3,11 +3,13 @@
 //! two cannot disagree on anything but how cache hits are decided.
 
 use crate::catalog::Catalog;
-use crate::catalog::pricing::{Component, Mode, N_SERVICE_TIERS, ServiceTier};
+use crate::catalog::ModelId;
+use crate::catalog::pricing::{Component, Mode, ModelPricing, N_SERVICE_TIERS, ServiceTier};
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
-use crate::sim::ledger::{Ledger, MAIN, OVERHEAD};
+use crate::sim::ledger::{Cell, Counts, Histogram, Ledger, MAIN, OVERHEAD};
 use crate::sim::session::CacheRules;
+use crate::stats::count_f64;
 use crate::traffic::CacheInst;
 use crate::traffic::request::{Request, Stream};
 
@@ -151,98 +153,265 @@ pub(crate) fn book(
     weight: f64,
     succeeded: f64,
 ) {
-    let w = req.workload as usize;
+    let accepted = dec.accepted_index();
+    let mut accepted_batch = false;
     let mut latency_ms = 0.0;
     let mut mains = 0u32;
-    for call in dec.calls() {
-        let m = call.model.index();
-        let pr = &inst.pricing[m];
-        let service = call.model.service().unwrap_or(req.service);
-        let cell = led.cell_mut(w, m);
+    for (ci, call) in dec.calls().iter().enumerate() {
         match call.kind {
             CallKind::Main => {
                 mains += 1;
-                cell.calls += weight;
-                let billing = pr.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
-                let (tier, mode) = (billing.tier as usize, billing.mode as usize);
-                let (ttft, ms_per_token) = t.speed(m, billing.mode);
-                let i = w * t.nm + m;
-                if t.caching[w] && billing.cached {
-                    let fresh = (req.input_tokens - req.prefix_tokens) as f64;
-                    let hit = match cache {
-                        CacheMode::Defer => {
-                            *cell.deferred_mut(tier, mode) += weight;
-                            None
-                        }
-                        CacheMode::Simulate(last_sent) => Some(match t.pinned[w] {
-                            None => {
-                                let slots = &mut last_sent[i];
-                                if slots.is_empty() {
-                                    *slots = vec![f64::NEG_INFINITY; t.distinct[w]];
-                                }
-                                let slot = &mut slots[req.prefix_id as usize];
-                                let hit = req.time_s - *slot < t.ttl_s[i];
-                                *slot = req.time_s;
-                                hit
-                            }
-                            Some(rate) => pinned_hit(req, rate),
-                        }),
-                    };
-                    let prefix = req.prefix_tokens as f64;
-                    let tokens = cell.tokens_mut(MAIN, tier, mode);
-                    tokens[Component::Input as usize] += weight * fresh;
-                    match hit {
-                        Some(true) => tokens[Component::CacheRead as usize] += weight * prefix,
-                        Some(false) => tokens[t.write[i] as usize] += weight * prefix,
-                        None => {}
-                    }
-                    tokens[Component::Output as usize] += weight * req.output_tokens as f64;
-                    match hit {
-                        Some(true) => cell.cache_hits += weight,
-                        Some(false) => cell.cache_misses += weight,
-                        None => {}
-                    }
-                } else {
-                    let tokens = cell.tokens_mut(MAIN, tier, mode);
-                    tokens[Component::Input as usize] += weight * req.input_tokens as f64;
-                    tokens[Component::Output as usize] += weight * req.output_tokens as f64;
+                let (ms, batch) = main_call(t, inst, led, call.model, req, cache, weight);
+                if accepted == Some(ci) {
+                    accepted_batch = batch;
                 }
-                latency_ms += ttft + req.output_tokens as f64 * ms_per_token;
+                latency_ms += ms;
             }
             CallKind::Overhead {
                 input_tokens,
                 output_tokens,
             } => {
+                let m = call.model.index();
+                let service = call.model.service().unwrap_or(req.service);
+                let cell = led.cell_mut(req.workload as usize, m);
                 cell.overhead_calls += weight;
-                let billing = pr.billing(input_tokens, 0, req.batch, service);
+                let billing = inst.pricing[m].billing(input_tokens, 0, req.batch, service);
                 let (tier, mode) = (billing.tier as usize, billing.mode as usize);
                 let (ttft, ms_per_token) = t.speed(m, billing.mode);
                 let tokens = cell.tokens_mut(OVERHEAD, tier, mode);
-                tokens[Component::Input as usize] += weight * input_tokens as f64;
-                tokens[Component::Output as usize] += weight * output_tokens as f64;
-                latency_ms += ttft + output_tokens as f64 * ms_per_token;
+                let output_tokens = count_f64(output_tokens);
+                tokens[Component::Input as usize] += weight * count_f64(input_tokens);
+                tokens[Component::Output as usize] += weight * output_tokens;
+                latency_ms += ttft + output_tokens * ms_per_token;
             }
         }
     }
-    let counts = &mut led.per_workload[w];
+    let outcome = Outcome {
+        mains,
+        skips: dec.skips(),
+        fixed_overhead_usd: dec.fixed_overhead_usd(),
+        served: accepted.map(|_| accepted_batch),
+        latency_ms,
+    };
+    let w = req.workload as usize;
+    let (counts, latency) = (&mut led.per_workload[w], &mut led.latency[w]);
+    finish(counts, latency, req, &outcome, weight, succeeded);
+}
+
+/// Books, in order, `requests` of workload `w` that a policy sends to `m`
+/// alone and accepts, none skipped and no fixed overhead, `succeeds`
+/// judging each: what [`book`] books for each of those decisions, the same
+/// sums in the same order, with what they read looked up once for all of
+/// them. Exact mode books a policy that sends a whole workload to one
+/// model (a `single`, a `rules` entry naming a model) this way.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn book_served_all<'r>(
+    t: &Tables,
+    inst: &Instance,
+    led: &mut Ledger,
+    w: usize,
+    m: ModelId,
+    requests: impl Iterator<Item = &'r Request>,
+    last_sent: &mut [Vec<f64>],
+    mut succeeds: impl FnMut(&Request) -> bool,
+) {
+    let lane = Lane::new(t, inst, w, m);
+    let (cell, counts, latency) = led.parts_mut(w, m.index());
+    let mut cache = CacheMode::Simulate(last_sent);
+    let mut slot = lane.cache_slot(&mut cache);
+    for req in requests {
+        let ok = succeeds(req);
+        let (latency_ms, batch) = lane.main_call(cell, &mut slot, req, 1.0);
+        let outcome = Outcome {
+            mains: 1,
+            skips: 0,
+            fixed_overhead_usd: 0.0,
+            served: Some(batch),
+            latency_ms,
+        };
+        finish(
+            counts,
+            latency,
+            req,
+            &outcome,
+            1.0,
+            if ok { 1.0 } else { 0.0 },
+        );
+    }
+}
+
+/// What a request's calls add up to, for its workload's counts.
+struct Outcome {
+    mains: u32,
+    skips: u32,
+    fixed_overhead_usd: f64,
+    /// Whether the accepted answer was billed at batch rates; `None`:
+    /// the request was not served.
+    served: Option<bool>,
+    latency_ms: f64,
+}
+
+/// Booking's view of one workload's answer calls to one model: what the
+/// tables and prices say about them, looked up once.
+struct Lane<'a> {
+    t: &'a Tables,
+    pr: &'a ModelPricing,
+    m: usize,
+    /// The service tier the model is named at; `None`: the request's.
+    service: Option<ServiceTier>,
+    /// `t.caching[w]`: whether the workload sends a prefix through a cache.
+    caching: bool,
+    pinned: Option<f64>,
+    ttl_s: f64,
+    write: Component,
+    /// `w * nm + m`: the (workload, model) pair's index in the tables.
+    i: usize,
+}
+
+/// Where an answer call learns whether its prefix was cached: the
+/// (workload, model) pair's slots, the workload's pinned hit rate, or
+/// nowhere ([`CacheMode::Defer`], or a workload that does not cache).
+enum CacheSlot<'a> {
+    Slots(&'a mut Vec<f64>),
+    Pinned(f64),
+    Defer,
+}
+
+impl<'a> Lane<'a> {
+    #[inline(always)]
+    fn new(t: &'a Tables, inst: &'a Instance, w: usize, model: ModelId) -> Lane<'a> {
+        let m = model.index();
+        let i = w * t.nm + m;
+        Lane {
+            t,
+            pr: &inst.pricing[m],
+            m,
+            service: model.service(),
+            caching: t.caching[w],
+            pinned: t.pinned[w],
+            ttl_s: t.ttl_s[i],
+            write: t.write[i],
+            i,
+        }
+    }
+
+    /// Where the pair's calls learn of cache hits under `cache`; a
+    /// simulated cache's last send time per prefix is allocated on first use.
+    #[inline(always)]
+    fn cache_slot<'s>(&self, cache: &'s mut CacheMode<'_>) -> CacheSlot<'s> {
+        match (cache, self.pinned) {
+            (CacheMode::Simulate(_), Some(rate)) => CacheSlot::Pinned(rate),
+            (CacheMode::Simulate(last_sent), None) if self.caching => {
+                let slots = &mut last_sent[self.i];
+                if slots.is_empty() {
+                    *slots = vec![f64::NEG_INFINITY; self.t.distinct[self.i / self.t.nm]];
+                }
+                CacheSlot::Slots(slots)
+            }
+            _ => CacheSlot::Defer,
+        }
+    }
+
+    /// Books one answer call (its tokens by price class, its cache hit or
+    /// miss) into `cell`; returns its latency in ms and whether it is
+    /// billed at batch rates.
+    #[inline(always)]
+    fn main_call(
+        &self,
+        cell: &mut Cell,
+        cache: &mut CacheSlot<'_>,
+        req: &Request,
+        weight: f64,
+    ) -> (f64, bool) {
+        let service = self.service.unwrap_or(req.service);
+        cell.calls += weight;
+        let billing = self
+            .pr
+            .billing(req.input_tokens, req.prefix_tokens, req.batch, service);
+        let (tier, mode) = (billing.tier as usize, billing.mode as usize);
+        let (ttft, ms_per_token) = self.t.speed(self.m, billing.mode);
+        let output = count_f64(req.output_tokens);
+        if self.caching && billing.cached {
+            let fresh = count_f64(req.input_tokens - req.prefix_tokens);
+            let hit = match cache {
+                CacheSlot::Defer => {
+                    *cell.deferred_mut(tier, mode) += weight;
+                    None
+                }
+                CacheSlot::Slots(slots) => {
+                    let slot = &mut slots[req.prefix_id as usize];
+                    let hit = req.time_s - *slot < self.ttl_s;
+                    *slot = req.time_s;
+                    Some(hit)
+                }
+                CacheSlot::Pinned(rate) => Some(pinned_hit(req, *rate)),
+            };
+            let prefix = count_f64(req.prefix_tokens);
+            let tokens = cell.tokens_mut(MAIN, tier, mode);
+            tokens[Component::Input as usize] += weight * fresh;
+            match hit {
+                Some(true) => tokens[Component::CacheRead as usize] += weight * prefix,
+                Some(false) => tokens[self.write as usize] += weight * prefix,
+                None => {}
+            }
+            tokens[Component::Output as usize] += weight * output;
+            match hit {
+                Some(true) => cell.cache_hits += weight,
+                Some(false) => cell.cache_misses += weight,
+                None => {}
+            }
+        } else {
+            let tokens = cell.tokens_mut(MAIN, tier, mode);
+            tokens[Component::Input as usize] += weight * count_f64(req.input_tokens);
+            tokens[Component::Output as usize] += weight * output;
+        }
+        (ttft + output * ms_per_token, billing.mode == Mode::Batch)
+    }
+}
+
+/// Books one answer call to `model` (see [`Lane::main_call`]).
+#[inline(always)]
+fn main_call(
+    t: &Tables,
+    inst: &Instance,
+    led: &mut Ledger,
+    model: ModelId,
+    req: &Request,
+    cache: &mut CacheMode<'_>,
+    weight: f64,
+) -> (f64, bool) {
+    let w = req.workload as usize;
+    let lane = Lane::new(t, inst, w, model);
+    let mut slot = lane.cache_slot(cache);
+    lane.main_call(led.cell_mut(w, lane.m), &mut slot, req, weight)
+}
+
+/// Books a request's outcome into its workload's counts and latencies.
+#[inline(always)]
+fn finish(
+    counts: &mut Counts,
+    latency: &mut Histogram,
+    req: &Request,
+    o: &Outcome,
+    weight: f64,
+    succeeded: f64,
+) {
     counts.requests += weight;
-    counts.skips += weight * dec.skips() as f64;
-    counts.fixed_overhead_usd += weight * dec.fixed_overhead_usd();
-    if mains > 1 {
+    counts.skips += weight * o.skips as f64;
+    counts.fixed_overhead_usd += weight * o.fixed_overhead_usd;
+    if o.mains > 1 {
         counts.escalated += weight;
     }
-    match dec.accepted() {
-        Some(c) => {
+    match o.served {
+        Some(batch) => {
             counts.served += weight;
-            if inst.pricing[c.model.index()]
-                .mode(req.batch, c.model.service().unwrap_or(req.service))
-                == Mode::Batch
-            {
+            if batch {
                 counts.batch += weight;
             }
             counts.succeeded += succeeded;
             if !req.batch {
-                led.latency[w].add(latency_ms, weight);
+                latency.add(o.latency_ms, weight);
             }
         }
         None => counts.unserved += weight,

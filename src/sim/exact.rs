@@ -17,9 +17,9 @@
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::policy::{BuiltinRef, Context, Decision, Policy};
+use crate::policy::{BuiltinRef, Context, Decision, Policy, Single};
 use crate::random::Stream;
-use crate::sim::book::{CacheMode, Tables, book};
+use crate::sim::book::{CacheMode, Tables, book, book_served_all};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Ledger};
 use crate::sim::session_run::Sessions;
@@ -103,11 +103,10 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
     }
     .generator(seed);
     // Requests are routed in batches, one policy at a time over the whole
-    // batch: each policy's code and ledger stay hot, and each policy still
-    // sees (and caches) the requests in arrival order, so the result is the
-    // same as routing request by request.
+    // batch and, within it, one workload at a time (see `Batch`).
     let mut batch = Batch {
-        requests: Vec::with_capacity(BATCH),
+        requests: vec![Vec::with_capacity(BATCH); nw],
+        len: 0,
         dec: Decision::default(),
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
@@ -120,8 +119,9 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         n,
         &mut rng,
         |req| {
-            batch.requests.push(*req);
-            if batch.requests.len() == BATCH {
+            batch.requests[req.workload as usize].push(*req);
+            batch.len += 1;
+            if batch.len == BATCH {
                 batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
             }
         },
@@ -143,8 +143,22 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
 /// Requests routed together, policy by policy (see `simulate_month`).
 const BATCH: usize = 512;
 
+/// Requests routed together: each policy in turn over the whole batch, so
+/// its code and ledger stay hot, and within a policy one workload after
+/// another, so the branches that follow the workload (which sub-policy a
+/// `rules` policy takes, whether the call caches, which ledger cell it
+/// books) are predicted instead of following the shuffle of arrivals.
+///
+/// The result is the same as routing request by request in arrival order:
+/// a policy decides each request from the request alone, and everything
+/// booking keeps (cache slots, ledger cells, per-workload counts and
+/// latencies) belongs to one workload, which still sees its own requests in
+/// arrival order. So every floating-point sum is taken in the same order.
 struct Batch {
-    requests: Vec<Request>,
+    /// The batch's requests by workload, each in arrival order.
+    requests: Vec<Vec<Request>>,
+    /// Requests in the batch, all workloads together.
+    len: usize,
     dec: Decision,
 }
 
@@ -158,7 +172,6 @@ impl Batch {
         ledgers: &mut [Ledger],
         last_sent: &mut [Vec<Vec<f64>>],
     ) {
-        let requests = &self.requests;
         for (pi, policy) in inst.policies.iter().enumerate() {
             ctx.set_policy(pi);
             let mut b = Booking {
@@ -169,19 +182,43 @@ impl Batch {
                 cache: &mut last_sent[pi],
                 dec: &mut self.dec,
             };
-            // One loop per built-in kind, its `route` inlined.
-            match policy.builtin() {
-                Some(BuiltinRef::Single(p)) => b.route_all(p, requests),
-                Some(BuiltinRef::Rules(p)) => b.route_all(p, requests),
-                Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
-                Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
-                Some(BuiltinRef::Classifier(p)) => b.route_all(p, requests),
-                Some(BuiltinRef::Oracle(p)) => b.route_all(p, requests),
-                None => b.route_all(&**policy, requests),
+            for (w, requests) in self.requests.iter().enumerate() {
+                if requests.is_empty() {
+                    continue;
+                }
+                // One loop per built-in kind, its `route` inlined; a `rules`
+                // policy by the policy it names for the workload.
+                let policy = for_workload(&**policy, w);
+                match policy.builtin() {
+                    Some(BuiltinRef::Single(p)) => b.route_single(p, w, requests),
+                    Some(BuiltinRef::Rules(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Classifier(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Oracle(p)) => b.route_all(p, requests),
+                    None => b.route_all(policy, requests),
+                }
             }
         }
-        self.requests.clear();
+        for requests in &mut self.requests {
+            requests.clear();
+        }
+        self.len = 0;
     }
+}
+
+/// The policy that routes workload `w`'s requests under `policy`: the
+/// policy itself, or for a `rules` policy the one it names for `w` (what
+/// `Rules::route` hands each of them to).
+fn for_workload(policy: &dyn Policy, w: usize) -> &dyn Policy {
+    let mut p = policy;
+    while let Some(BuiltinRef::Rules(r)) = p.builtin() {
+        match r.by_workload.get(w) {
+            Some(next) => p = &**next,
+            None => break,
+        }
+    }
+    p
 }
 
 /// Where one policy's decisions on a batch are booked.
@@ -199,22 +236,56 @@ impl Booking<'_, '_> {
     #[inline(always)]
     fn route_all<P: Policy + ?Sized>(&mut self, policy: &P, requests: &[Request]) {
         for req in requests {
-            self.dec.clear();
-            policy.route(req, self.ctx, self.dec);
-            let ok = self
-                .dec
-                .accepted()
-                .is_some_and(|c| self.ctx.succeeds(c.model, req));
-            book(
-                self.tables,
-                self.inst,
-                self.led,
-                self.dec,
-                req,
-                &mut CacheMode::Simulate(self.cache),
-                1.0,
-                if ok { 1.0 } else { 0.0 },
-            );
+            self.route_one(policy, req);
+        }
+    }
+
+    /// Routes and books one request under `policy`.
+    #[inline(always)]
+    fn route_one<P: Policy + ?Sized>(&mut self, policy: &P, req: &Request) {
+        self.dec.clear();
+        policy.route(req, self.ctx, self.dec);
+        let ok = self
+            .dec
+            .accepted()
+            .is_some_and(|c| self.ctx.succeeds(c.model, req));
+        book(
+            self.tables,
+            self.inst,
+            self.led,
+            self.dec,
+            req,
+            &mut CacheMode::Simulate(self.cache),
+            1.0,
+            if ok { 1.0 } else { 0.0 },
+        );
+    }
+
+    /// [`Self::route_all`] for a `single` policy on workload `w`'s
+    /// requests: those its model can take are booked as that one accepted
+    /// call (`book_served_all`: the sums `route` and `book` would make,
+    /// without building a decision per request), then the others go
+    /// through `route` to the fallbacks. Booking them in two passes
+    /// changes no sum: each model's cache slots still see their requests
+    /// in arrival order, and everything else a request adds here is a
+    /// whole number (exact mode counts each request once, tokens are
+    /// integers, and a `single` adds no fixed overhead), so the order of
+    /// the additions cannot change a bit of the totals.
+    #[inline(always)]
+    fn route_single(&mut self, policy: &Single, w: usize, requests: &[Request]) {
+        let (m, ctx) = (policy.model, self.ctx);
+        book_served_all(
+            self.tables,
+            self.inst,
+            self.led,
+            w,
+            m,
+            requests.iter().filter(|r| ctx.can_serve(m, r)),
+            self.cache,
+            |r| ctx.succeeds(m, r),
+        );
+        for req in requests.iter().filter(|r| !ctx.can_serve(m, r)) {
+            self.route_one(policy, req);
         }
     }
 }

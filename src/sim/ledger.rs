@@ -452,6 +452,21 @@ impl Ledger {
         &mut self.cells[workload * self.n_models + model]
     }
 
+    /// A (workload, model) cell with its workload's counts and latencies,
+    /// to book many requests into.
+    #[inline]
+    pub fn parts_mut(
+        &mut self,
+        workload: usize,
+        model: usize,
+    ) -> (&mut Cell, &mut Counts, &mut Histogram) {
+        (
+            &mut self.cells[workload * self.n_models + model],
+            &mut self.per_workload[workload],
+            &mut self.latency[workload],
+        )
+    }
+
     pub fn cell(&self, workload: usize, model: usize) -> &Cell {
         &self.cells[workload * self.n_models + model]
     }
