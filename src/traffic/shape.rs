@@ -52,8 +52,8 @@ pub fn preset_names() -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shape {
     /// Relative rate of each hour of the week (Monday 00:00 UTC first),
-    /// mean 1.
-    pub hourly: [f64; WEEK_HOURS],
+    /// mean 1. Fixed when built (`rates` index it).
+    hourly: [f64; WEEK_HOURS],
     /// The busiest minute of an hour over that hour's average minute
     /// (1 to 2).
     pub peak_minute_factor: f64,
@@ -61,6 +61,11 @@ pub struct Shape {
     /// entries, the last one a week).
     cumulative: Vec<f64>,
     flat: bool,
+    /// The distinct hourly rates (by bit pattern), in order of first
+    /// appearance, and each hour's index among them: a daily profile
+    /// repeated over the week has at most 48 (weekdays and weekend).
+    rates: Vec<f64>,
+    rate_of_hour: [u8; WEEK_HOURS],
 }
 
 impl Default for Shape {
@@ -102,12 +107,32 @@ impl Shape {
             c += x * HOUR_S;
             cumulative.push(c);
         }
+        let mut rates: Vec<f64> = Vec::new();
+        let mut rate_of_hour = [0u8; WEEK_HOURS];
+        for (h, x) in hourly.iter().enumerate() {
+            let k = match rates.iter().position(|r| r.to_bits() == x.to_bits()) {
+                Some(k) => k,
+                None => {
+                    rates.push(*x);
+                    rates.len() - 1
+                }
+            };
+            // At most WEEK_HOURS (168) distinct rates: always fits.
+            rate_of_hour[h] = k as u8;
+        }
         Shape {
             hourly,
             peak_minute_factor: peak_minute_factor.clamp(1.0, 2.0),
             cumulative,
             flat,
+            rates,
+            rate_of_hour,
         }
+    }
+
+    /// Relative rate of each hour of the week (Monday 00:00 UTC first), mean 1.
+    pub fn hourly(&self) -> &[f64; WEEK_HOURS] {
+        &self.hourly
     }
 
     /// Arrivals are uniform over the week (the minute burst aside).
@@ -153,14 +178,25 @@ impl Shape {
 
     /// The traffic-weighted mean over the week's hours of `f(rate)`, where
     /// `rate` is an hour's relative rate (`f(1)` for a flat shape, exactly).
+    /// `f` is evaluated once per distinct rate (the fast path calls this
+    /// with a cache-hit probability, two exponentials, for every policy,
+    /// workload, model, replication and month), and the terms are summed
+    /// hour by hour as before, so the result is the same to the bit for
+    /// any `f` that gives the same value for the same rate.
     pub fn traffic_weighted(&self, f: impl Fn(f64) -> f64) -> f64 {
         if self.flat {
             return f(1.0);
         }
-        let mut s = 0.0;
-        for &x in &self.hourly {
+        let mut at = [0.0; WEEK_HOURS];
+        for (v, &x) in at.iter_mut().zip(&self.rates) {
             if x > 0.0 {
-                s += x * f(x);
+                *v = f(x);
+            }
+        }
+        let mut s = 0.0;
+        for (&x, &k) in self.hourly.iter().zip(&self.rate_of_hour) {
+            if x > 0.0 {
+                s += x * at[k as usize];
             }
         }
         s / WEEK_HOURS as f64
@@ -230,6 +266,34 @@ mod tests {
         // uniform time is one hour into the quiet half.
         assert!((s.warp(18.5 * 3600.0) - 13.0 * 3600.0).abs() < 1e-6);
         assert!((s.peak_hour_factor() - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn traffic_weighted_evaluates_each_distinct_rate_once_and_sums_hour_by_hour() {
+        // A business-day profile with a quieter weekend: 24 weekday
+        // weights (some repeated, one hour at 0) and their weekend copies.
+        let mut d = [0.4; 24];
+        d[8..18].copy_from_slice(&[1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 3.0, 3.0, 2.0, 1.0]);
+        d[3] = 0.0;
+        let s = Shape::new(&d, 0.3, 1.0);
+        let f = |r: f64| -(-0.7 * r).exp_m1() + r * (-0.2 * r).exp();
+        let calls = std::cell::Cell::new(0);
+        let got = s.traffic_weighted(|r| {
+            calls.set(calls.get() + 1);
+            f(r)
+        });
+        // The sum as it was written before the rates were shared: every
+        // hour in order, to the bit.
+        let mut want = 0.0;
+        for &x in s.hourly() {
+            if x > 0.0 {
+                want += x * f(x);
+            }
+        }
+        assert_eq!(got.to_bits(), (want / WEEK_HOURS as f64).to_bits());
+        // Distinct positive rates: weekday 0.4, 1, 2, 3, 2.5 and their
+        // weekend copies (0 is never evaluated): 10, not 168 - 14.
+        assert_eq!(calls.get(), 10);
     }
 
     #[test]

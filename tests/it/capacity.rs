@@ -413,7 +413,7 @@ fn a_shape_weights_hours_as_written() {
     // (5 x 48 + 2 x 24) / 168 = 288 / 168 per hour.
     let mean = 288.0 / 168.0;
     assert!((s.peak_hour_factor() - 4.0 / mean).abs() < 1e-12);
-    assert!((s.hourly[24 * 5 + 10] - 2.0 / mean).abs() < 1e-12);
+    assert!((s.hourly()[24 * 5 + 10] - 2.0 / mean).abs() < 1e-12);
 }
 
 #[test]
