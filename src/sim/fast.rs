@@ -72,7 +72,7 @@ use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
 use crate::sim::{RepMonth, Run, Setup};
 use crate::stats::variance;
 use crate::traffic::request::{Outcomes, Request};
-use crate::traffic::session::{MAX_TURNS, SampleSession, session_sample};
+use crate::traffic::session::{MAX_TURNS, SampleSession, SessionSampler};
 use crate::traffic::{SampleRequest, stratified_sample};
 
 /// Sample requests per workload when none is asked for.
@@ -148,16 +148,6 @@ fn evaluate_sessions(
     let per_block = (sessions / BLOCKS as f64).max(16.0);
     let block = 1usize << (per_block.log2().round() as u32);
     let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
-    let sample = session_sample(
-        wl,
-        s,
-        w,
-        inst.slope,
-        inst.outcome_correlation,
-        BLOCKS,
-        block,
-        &mut rng,
-    );
     let k = BLOCKS * block;
     struct Part {
         ledgers: Vec<Ledger>,
@@ -165,62 +155,77 @@ fn evaluate_sessions(
         blocks: Vec<Vec<(usize, [f64; 3])>>,
         covered: Vec<f64>,
     }
-    let chunks: Vec<&[SampleSession]> = sample
-        .chunk_by(|a, b| a.block / CHUNK_BLOCKS == b.block / CHUNK_BLOCKS)
-        .collect();
-    let parts: Vec<Part> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let ctx = inst.context(catalog);
-            let mut runner = Runner::new(inst, &tables, &ctx);
-            let mut ledgers = vec![Ledger::new(nw, nm); np];
-            let mut cov = OwnCoverage::new(&tables, w, np);
-            let mut states = vec![PolicySession::new(nm); np];
-            let mut moments = vec![[0.0; 5]; np];
-            let mut blocks: Vec<Vec<(usize, [f64; 3])>> = vec![Vec::new(); np];
-            for one in chunk.iter() {
-                let wt = one.weight;
-                states.iter_mut().for_each(PolicySession::reset);
-                cov.start(wt);
-                let mut history = 0;
-                for t in 0..one.draw.turns.len() {
-                    runner.turn(
-                        &one.draw,
-                        t,
-                        &mut history,
-                        &mut states,
-                        &mut ledgers,
-                        &mut cov,
-                        wt,
-                    );
-                }
-                runner.finish(w, one.draw.turns.len(), &states, &mut ledgers, wt);
-                for (p, st) in states.iter().enumerate() {
-                    let (a, sw) = st.cost_split();
-                    let m = &mut moments[p];
-                    m[0] += wt * a;
-                    m[1] += wt * a * a;
-                    m[2] += wt * sw;
-                    m[3] += wt * sw * sw;
-                    m[4] += wt * a * sw;
-                    let b = &mut blocks[p];
-                    if b.last().is_none_or(|x| x.0 != one.block) {
-                        b.push((one.block, [0.0; 3]));
-                    }
-                    let x = &mut b.last_mut().expect("pushed").1;
-                    x[0] += wt * a / block as f64;
-                    x[1] += wt * sw / block as f64;
-                    x[2] += wt * if st.succeeded() { 1.0 } else { 0.0 } / block as f64;
-                }
+    let route = |chunk: &[SampleSession]| -> Part {
+        let ctx = inst.context(catalog);
+        let mut runner = Runner::new(inst, &tables, &ctx);
+        let mut ledgers = vec![Ledger::new(nw, nm); np];
+        let mut cov = OwnCoverage::new(&tables, w, np);
+        let mut states = vec![PolicySession::new(nm); np];
+        let mut moments = vec![[0.0; 5]; np];
+        let mut blocks: Vec<Vec<(usize, [f64; 3])>> = vec![Vec::new(); np];
+        for one in chunk.iter() {
+            let wt = one.weight;
+            states.iter_mut().for_each(PolicySession::reset);
+            cov.start(wt);
+            let mut history = 0;
+            for t in 0..one.draw.turns.len() {
+                runner.turn(
+                    &one.draw,
+                    t,
+                    &mut history,
+                    &mut states,
+                    &mut ledgers,
+                    &mut cov,
+                    wt,
+                );
             }
-            Part {
-                ledgers,
-                moments,
-                blocks,
-                covered: cov.covered,
+            runner.finish(w, one.draw.turns.len(), &states, &mut ledgers, wt);
+            for (p, st) in states.iter().enumerate() {
+                let (a, sw) = st.cost_split();
+                let m = &mut moments[p];
+                m[0] += wt * a;
+                m[1] += wt * a * a;
+                m[2] += wt * sw;
+                m[3] += wt * sw * sw;
+                m[4] += wt * a * sw;
+                let b = &mut blocks[p];
+                if b.last().is_none_or(|x| x.0 != one.block) {
+                    b.push((one.block, [0.0; 3]));
+                }
+                let x = &mut b.last_mut().expect("pushed").1;
+                x[0] += wt * a / block as f64;
+                x[1] += wt * sw / block as f64;
+                x[2] += wt * if st.succeeded() { 1.0 } else { 0.0 } / block as f64;
             }
-        })
-        .collect();
+        }
+        Part {
+            ledgers,
+            moments,
+            blocks,
+            covered: cov.covered,
+        }
+    };
+    // The sample is drawn block by block on this thread (one generator, so
+    // one after another) and each chunk of CHUNK_BLOCKS blocks is routed as
+    // soon as it is drawn, on whichever thread is free: drawing no longer
+    // waits for routing, nor routing for the whole sample. The parts are
+    // folded in chunk order below, so the result is the same as drawing
+    // everything first.
+    let chunks = BLOCKS.div_ceil(CHUNK_BLOCKS);
+    let mut parts: Vec<Option<Part>> = (0..chunks).map(|_| None).collect();
+    rayon::scope(|scope| {
+        let mut sampler =
+            SessionSampler::new(wl, s, w, inst.slope, inst.outcome_correlation, block);
+        for (c, part) in parts.iter_mut().enumerate() {
+            let mut chunk = Vec::with_capacity(CHUNK_BLOCKS * block);
+            for b in c * CHUNK_BLOCKS..((c + 1) * CHUNK_BLOCKS).min(BLOCKS) {
+                sampler.block(b, &mut rng, &mut chunk);
+            }
+            let route = &route;
+            scope.spawn(move |_| *part = Some(route(&chunk)));
+        }
+    });
+    let parts: Vec<Part> = parts.into_iter().flatten().collect();
     let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
     let mut full = vec![Ledger::new(nw, nm); np];
     let mut moments = vec![[0.0; 5]; np];

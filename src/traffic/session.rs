@@ -229,10 +229,56 @@ pub fn session_sample(
     block: usize,
     rng: &mut Generator,
 ) -> Vec<SampleSession> {
+    let mut sampler = SessionSampler::new(wl, s, w, slope, outcome_correlation, block);
     let mut out = Vec::with_capacity(blocks * block);
-    let mut strata: Vec<TurnUniforms> = Vec::new();
-    let mut order: Vec<usize> = (0..block).collect();
     for b in 0..blocks {
+        sampler.block(b, rng, &mut out);
+    }
+    out
+}
+
+/// [`session_sample`] one block at a time: the same draws in the same
+/// order, so a caller can route the blocks drawn so far while it draws
+/// the next (the fast path does). The state that runs on from block to
+/// block (the generator, and the permutation each turn position's
+/// shuffle starts from) is the sampler's or the caller's, never reset.
+pub struct SessionSampler<'a> {
+    wl: &'a WorkloadInst,
+    s: &'a SessionInst,
+    w: usize,
+    slope: f64,
+    outcome_correlation: f64,
+    block: usize,
+    strata: Vec<TurnUniforms>,
+    order: Vec<usize>,
+}
+
+impl<'a> SessionSampler<'a> {
+    pub fn new(
+        wl: &'a WorkloadInst,
+        s: &'a SessionInst,
+        w: usize,
+        slope: f64,
+        outcome_correlation: f64,
+        block: usize,
+    ) -> SessionSampler<'a> {
+        SessionSampler {
+            wl,
+            s,
+            w,
+            slope,
+            outcome_correlation,
+            block,
+            strata: Vec::new(),
+            order: (0..block).collect(),
+        }
+    }
+
+    /// Draws block `b`'s sessions onto `out`.
+    pub fn block(&mut self, b: usize, rng: &mut Generator, out: &mut Vec<SampleSession>) {
+        let (wl, s, w, block) = (self.wl, self.s, self.w, self.block);
+        let (slope, outcome_correlation) = (self.slope, self.outcome_correlation);
+        let (strata, order) = (&mut self.strata, &mut self.order);
         let points = super::sobol::scrambled_points(block, rng);
         let turns: Vec<u64> = points
             .iter()
@@ -248,7 +294,7 @@ pub fn session_sample(
                     let j = ((rng.next_u32() as u64 * (i as u64 + 1)) >> 32) as usize;
                     order.swap(i, j);
                 }
-                for (u, &o) in row.iter_mut().zip(&order) {
+                for (u, &o) in row.iter_mut().zip(order.iter()) {
                     u[d] = (o as f64 + open_unit(rng)) / block as f64;
                 }
             }
@@ -300,5 +346,4 @@ pub fn session_sample(
             }
         }
     }
-    out
 }
