@@ -182,12 +182,7 @@ fn evaluate_sessions(
             runner.finish(w, one.draw.turns.len(), &states, &mut ledgers, wt);
             for (p, st) in states.iter().enumerate() {
                 let (a, sw) = st.cost_split();
-                let m = &mut moments[p];
-                m[0] += wt * a;
-                m[1] += wt * a * a;
-                m[2] += wt * sw;
-                m[3] += wt * sw * sw;
-                m[4] += wt * a * sw;
+                add_moments(&mut moments[p], wt, a, sw);
                 let b = &mut blocks[p];
                 if b.last().is_none_or(|x| x.0 != one.block) {
                     b.push((one.block, [0.0; 3]));
@@ -253,6 +248,18 @@ fn evaluate_sessions(
         })
         .collect();
     Evaluated::assemble(inst, w, k, &full, &moments, blocks, coverage)
+}
+
+/// Adds a unit's cost split `(a, x)` (all cacheable prefixes hit; the
+/// extra if all missed), counted `weight` times, to the moments the
+/// per-request variance is computed from: Σa, Σa², Σx, Σx², Σax.
+#[inline]
+fn add_moments(m: &mut [f64; 5], weight: f64, a: f64, x: f64) {
+    m[0] += weight * a;
+    m[1] += weight * a * a;
+    m[2] += weight * x;
+    m[3] += weight * x * x;
+    m[4] += weight * a * x;
 }
 
 /// Routes workload `w`'s sample through every policy of the instance;
@@ -633,12 +640,7 @@ fn route_chunk(
                 );
                 let (a, x) = request_cost(&mut mains, &e.decision, base);
                 let weight = e.weight;
-                let mo = &mut moments[p];
-                mo[0] += weight * a;
-                mo[1] += weight * a * a;
-                mo[2] += weight * x;
-                mo[3] += weight * x * x;
-                mo[4] += weight * a * x;
+                add_moments(&mut moments[p], weight, a, x);
                 let bl = match blocks[p].last_mut() {
                     Some((bb, x)) if *bb == b => x,
                     _ => {
