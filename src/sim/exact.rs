@@ -274,17 +274,27 @@ impl Booking<'_, '_> {
     #[inline(always)]
     fn route_single(&mut self, policy: &Single, w: usize, requests: &[Request]) {
         let (m, ctx) = (policy.model, self.ctx);
+        // The requests the model cannot take, set aside as the first pass
+        // meets them (each is asked `can_serve` once).
+        let mut rest: Vec<&Request> = Vec::new();
+        let servable = requests.iter().filter(|r| {
+            let ok = ctx.can_serve(m, r);
+            if !ok {
+                rest.push(r);
+            }
+            ok
+        });
         book_served_all(
             self.tables,
             self.inst,
             self.led,
             w,
             m,
-            requests.iter().filter(|r| ctx.can_serve(m, r)),
+            servable,
             self.cache,
             |r| ctx.succeeds(m, r),
         );
-        for req in requests.iter().filter(|r| !ctx.can_serve(m, r)) {
+        for req in rest {
             self.route_one(policy, req);
         }
     }
