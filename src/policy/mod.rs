@@ -738,9 +738,7 @@ impl Decision {
 
     /// The accepted call, if the request was served.
     pub fn accepted(&self) -> Option<&Call> {
-        self.accepted
-            .filter(|&i| i < self.calls.len() && self.calls[i].kind == CallKind::Main)
-            .map(|i| &self.calls[i])
+        self.accepted_index().map(|i| &self.calls[i])
     }
 
     pub fn skips(&self) -> u32 {

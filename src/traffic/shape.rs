@@ -292,7 +292,8 @@ mod tests {
         }
         assert_eq!(got.to_bits(), (want / WEEK_HOURS as f64).to_bits());
         // Distinct positive rates: weekday 0.4, 1, 2, 3, 2.5 and their
-        // weekend copies (0 is never evaluated): 10, not 168 - 14.
+        // weekend copies at 0.3 times (0 is never evaluated): 10 calls,
+        // not one for each of the 161 hours above 0.
         assert_eq!(calls.get(), 10);
     }
 
