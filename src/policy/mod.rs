@@ -18,6 +18,7 @@ mod session;
 
 pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
 pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
+pub(crate) use oracle::PriceChains;
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
 pub use rules::{RuleTarget, RulesDef};
 pub use session::{SessionRouting, route_turn};
@@ -565,6 +566,60 @@ impl Context<'_> {
         let mode = l.mode[usize::from(req.batch)][service as usize] as usize;
         let (input, output) = l.rates[tier][mode];
         (tokens.input * input + tokens.output * output) / 1e6
+    }
+
+    /// `models` (by position) in an order in which no model's list price
+    /// can be below an earlier one's, for any request of this `batch` and
+    /// `service` that no model prices at its long-context rates (input at
+    /// most [`Self::standard_tier_below`]); `None` when the rates allow no
+    /// such order. Each model's (input, output) rates must be at most the
+    /// next one's, both of them. Then `list_cost_of` is non-decreasing
+    /// along the order for every such request (rounding is monotone: a
+    /// product, sum or quotient of larger non-negative operands never
+    /// rounds lower), which is what lets the oracle stop at the first model
+    /// that succeeds. Equal rates keep list order.
+    pub(crate) fn price_chain(
+        &self,
+        models: &[ModelId],
+        batch: bool,
+        service: ServiceTier,
+    ) -> Option<Vec<usize>> {
+        let rates: Vec<(f64, f64)> = models
+            .iter()
+            .map(|&m| {
+                let l = &self.list[m.index()];
+                let service = m.service().unwrap_or(service);
+                l.rates[0][l.mode[usize::from(batch)][service as usize] as usize]
+            })
+            .collect();
+        if !rates
+            .iter()
+            .all(|&(i, o)| i.is_finite() && o.is_finite() && i >= 0.0 && o >= 0.0)
+        {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..models.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (rates[a], rates[b]);
+            x.0.total_cmp(&y.0)
+                .then(x.1.total_cmp(&y.1))
+                .then(a.cmp(&b))
+        });
+        let chained = order.windows(2).all(|w| {
+            let (lo, hi) = (rates[w[0]], rates[w[1]]);
+            lo.0 <= hi.0 && lo.1 <= hi.1
+        });
+        chained.then_some(order)
+    }
+
+    /// The largest input every one of `models` prices at its standard
+    /// (not long-context) rates.
+    pub(crate) fn standard_tier_below(&self, models: &[ModelId]) -> u64 {
+        models
+            .iter()
+            .map(|m| self.list[m.index()].long_above)
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     pub fn key(&self, m: ModelId) -> &str {

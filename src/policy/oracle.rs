@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::catalog::ModelId;
+use crate::catalog::pricing::{N_SERVICE_TIERS, ServiceTier};
 use crate::check::{Checker, Sampler};
 use crate::policy::{At, BuiltIn, Context, Decision, ListTokens, Policy, PolicyKind};
 use crate::traffic::request::Request;
@@ -112,6 +113,88 @@ impl Oracle {
             let i = out.call(m);
             out.accept(i);
         }
+    }
+}
+
+/// The oracle's candidates in price order, per (batch, service tier) of a
+/// request (`Context::price_chain`), for requests no candidate prices at
+/// long-context rates; `None` where the rates allow no order. Built once
+/// per month by exact mode.
+pub(crate) struct PriceChains {
+    /// By `usize::from(batch) * N_SERVICE_TIERS + service`.
+    pub(crate) by: [Option<Vec<usize>>; 2 * N_SERVICE_TIERS],
+    /// The largest input the orders hold for.
+    max_input: u64,
+}
+
+impl Oracle {
+    /// The price orders [`Oracle::route_by_price`] walks.
+    pub(crate) fn price_chains(&self, ctx: &Context<'_>) -> PriceChains {
+        PriceChains {
+            by: std::array::from_fn(|i| {
+                let service = ServiceTier::ALL[i % N_SERVICE_TIERS];
+                ctx.price_chain(&self.models, i >= N_SERVICE_TIERS, service)
+            }),
+            max_input: ctx.standard_tier_below(&self.models),
+        }
+    }
+
+    /// [`Policy::route`], the same decision to the bit, walking the
+    /// candidates cheapest first where `chains` orders them: the first
+    /// that can take the request and succeeds is a cheapest one that
+    /// succeeds, so the dearer ones are never priced or judged. Only the
+    /// candidates priced the same as it are priced, for the tie rule
+    /// (the earliest in the oracle's list wins). Where no order holds (or
+    /// the request is long enough for long-context rates), `route` itself.
+    #[inline(always)]
+    pub(crate) fn route_by_price(
+        &self,
+        chains: &PriceChains,
+        req: &Request,
+        ctx: &Context<'_>,
+        out: &mut Decision,
+    ) {
+        let chain = &chains.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
+        let Some(order) = chain.as_ref().filter(|_| req.input_tokens <= chains.max_input) else {
+            return self.route(req, ctx, out);
+        };
+        let mut cheapest = None;
+        let mut best = None;
+        for (k, &i) in order.iter().enumerate() {
+            let m = self.models[i];
+            if !ctx.can_serve(m, req) {
+                continue;
+            }
+            cheapest.get_or_insert(k);
+            if ctx.succeeds(m, req) {
+                best = Some(k);
+                break;
+            }
+        }
+        let (k, judged) = match (best, cheapest) {
+            (Some(k), _) => (k, true),
+            (None, Some(k)) => (k, false),
+            (None, None) => return,
+        };
+        // Candidates priced the same follow it in the order; the earliest
+        // listed of them that qualifies is `route`'s choice.
+        let tokens = ListTokens::of(req);
+        let mut pick = order[k];
+        let cost = ctx.list_cost_of(self.models[pick], req, &tokens);
+        for &i in &order[k + 1..] {
+            let m = self.models[i];
+            if !ctx.can_serve(m, req) {
+                continue;
+            }
+            if ctx.list_cost_of(m, req, &tokens) > cost {
+                break;
+            }
+            if i < pick && (!judged || ctx.succeeds(m, req)) {
+                pick = i;
+            }
+        }
+        let c = out.call(self.models[pick]);
+        out.accept(c);
     }
 }
 

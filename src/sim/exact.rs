@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::policy::{BuiltinRef, Context, Decision, Policy, Single};
+use crate::policy::{BuiltinRef, Context, Decision, Oracle, Policy, PriceChains, Single};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book, book_served_all};
 use crate::sim::instance::Instance;
@@ -108,6 +108,7 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         requests: vec![Vec::with_capacity(BATCH); nw],
         len: 0,
         dec: Decision::default(),
+        chains: (0..np * nw).map(|_| None).collect(),
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
     let mut sessions = inst
@@ -160,6 +161,9 @@ struct Batch {
     /// Requests in the batch, all workloads together.
     len: usize,
     dec: Decision,
+    /// An oracle's price orders by (policy, workload), built on first use
+    /// (they depend on the month's prices alone).
+    chains: Vec<Option<PriceChains>>,
 }
 
 impl Batch {
@@ -172,6 +176,7 @@ impl Batch {
         ledgers: &mut [Ledger],
         last_sent: &mut [Vec<Vec<f64>>],
     ) {
+        let nw = self.requests.len();
         for (pi, policy) in inst.policies.iter().enumerate() {
             ctx.set_policy(pi);
             let mut b = Booking {
@@ -195,7 +200,11 @@ impl Batch {
                     Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Classifier(p)) => b.route_all(p, requests),
-                    Some(BuiltinRef::Oracle(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Oracle(p)) => {
+                        let chains =
+                            self.chains[pi * nw + w].get_or_insert_with(|| p.price_chains(ctx));
+                        b.route_oracle(p, chains, requests)
+                    }
                     None => b.route_all(policy, requests),
                 }
             }
@@ -245,6 +254,24 @@ impl Booking<'_, '_> {
     fn route_one<P: Policy + ?Sized>(&mut self, policy: &P, req: &Request) {
         self.dec.clear();
         policy.route(req, self.ctx, self.dec);
+        self.book_decision(req);
+    }
+
+    /// [`Self::route_all`] for an oracle: its decisions through
+    /// `Oracle::route_by_price`, the same decisions as its `route`, with the
+    /// dearer candidates never priced.
+    #[inline(always)]
+    fn route_oracle(&mut self, policy: &Oracle, chains: &PriceChains, requests: &[Request]) {
+        for req in requests {
+            self.dec.clear();
+            policy.route_by_price(chains, req, self.ctx, self.dec);
+            self.book_decision(req);
+        }
+    }
+
+    /// Books the decision in `self.dec` for `req`.
+    #[inline(always)]
+    fn book_decision(&mut self, req: &Request) {
         let ok = self
             .dec
             .accepted()
@@ -297,5 +324,137 @@ impl Booking<'_, '_> {
         for req in rest {
             self.route_one(policy, req);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::yaml::Source;
+    use crate::scenario::Scenario;
+    use crate::sim::instance::{Draws, resolve};
+
+    /// An oracle listed out of price order, with a model listed twice and
+    /// models priced alike (the Opus 4.5–4.8 and Sonnet 4–4.6 families),
+    /// requests too long for some candidates and long enough for
+    /// long-context rates, batch and flex calls, outcomes not always common;
+    /// and requests with no output, on which Claude 3.5 Haiku and Nova Pro
+    /// (the same input rate) cost the same though Nova Pro comes first in
+    /// price order: the tie rule then picks the one listed first.
+    const ORACLE: &str = r#"
+name: oracle-orders
+horizon_months: 1
+catalog: bedrock-2026-11
+region_profile: us
+seed: 5
+volume: { requests_per_month: 40000 }
+quality: { outcome_correlation: 0.7 }
+workloads:
+  - name: long
+    share: 0.4
+    task: rag
+    input_tokens: { lognormal: { median: 60000, p90: 400000 } }
+    output_tokens: { lognormal: { median: 300, p90: 2000 } }
+    difficulty: { beta: { mean: 0.7, concentration: 3 } }
+    batch_share: 0.3
+  - name: short
+    share: 0.4
+    task: code
+    input_tokens: { lognormal: { median: 800, p90: 3000 } }
+    output_tokens: { lognormal: { median: 200, p90: 900 } }
+    difficulty: { beta: { mean: 0.4, concentration: 4 } }
+    service_tier: flex
+  - name: no-output
+    share: 0.2
+    task: classification
+    input_tokens: { lognormal: { median: 500, p90: 2000 } }
+    output_tokens: { constant: 0 }
+    difficulty: { beta: { mean: 0.5, concentration: 4 } }
+policies:
+  - name: oracle
+    oracle: [claude-opus-4-6, claude-opus-4-5, nova-micro, claude-sonnet-4-6, claude-sonnet-4, nova-lite, claude-opus-4-5, claude-opus-4-7]
+  - name: nova-first
+    oracle: [nova-micro, nova-lite, nova-pro, claude-sonnet-4-5]
+  - name: same-input-rate
+    oracle: [claude-3-5-haiku, nova-micro, nova-pro]
+baseline: oracle
+"#;
+
+    #[test]
+    fn an_oracle_walked_in_price_order_decides_as_its_route_does() {
+        let s = Scenario::from_source(&Source::from_text("oracle.yaml", ORACLE), &[]).unwrap();
+        let inst = resolve(
+            &s,
+            &mut Draws {
+                seed: s.seed,
+                replication: 0,
+            },
+            0,
+        );
+        let ctx = inst.context(&s.catalog);
+        let oracles: Vec<&Oracle> = inst
+            .policies
+            .iter()
+            .filter_map(|p| match p.builtin() {
+                Some(BuiltinRef::Oracle(o)) => Some(o),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(oracles.len(), 3);
+        let chains: Vec<PriceChains> = oracles.iter().map(|o| o.price_chains(&ctx)).collect();
+        let mut rng = Stream::Traffic {
+            replication: 0,
+            month: 0,
+        }
+        .generator(s.seed);
+        let (mut by_route, mut by_price) = (Decision::default(), Decision::default());
+        // What the requests exercised: past the orders (long-context
+        // rates), nothing succeeding, nothing able to serve, a price tie.
+        let (mut past, mut none_ok, mut none_served, mut tied) = (0, 0, 0, 0);
+        let mut listed_first = 0;
+        let key = |m: crate::catalog::ModelId| s.catalog.models[m.index()].key.as_str();
+        inst.traffic().month(
+            40_000,
+            &mut rng,
+            |req| {
+                for (o, chains) in oracles.iter().zip(&chains) {
+                    by_route.clear();
+                    by_price.clear();
+                    o.route(req, &ctx, &mut by_route);
+                    o.route_by_price(chains, req, &ctx, &mut by_price);
+                    let calls =
+                        |d: &Decision| d.calls().iter().map(|c| c.model).collect::<Vec<_>>();
+                    assert_eq!(calls(&by_route), calls(&by_price), "{req:?}");
+                    assert_eq!(by_route.accepted_index(), by_price.accepted_index());
+                    match by_route.accepted() {
+                        None => none_served += 1,
+                        Some(c) => {
+                            if !ctx.succeeds(c.model, req) {
+                                none_ok += 1;
+                            }
+                            if key(c.model) == "claude-3-5-haiku" && req.output_tokens == 0 {
+                                listed_first += 1;
+                            }
+                            if key(c.model).starts_with("claude-opus-4")
+                                || key(c.model).starts_with("claude-sonnet-4")
+                            {
+                                tied += 1;
+                            }
+                        }
+                    }
+                    if req.input_tokens > 200_000 {
+                        past += 1;
+                    }
+                }
+            },
+            |_| {},
+        );
+        assert!(chains.iter().all(|c| c.by.iter().all(Option::is_some)));
+        assert!(
+            past > 1_000 && none_ok > 1_000 && tied > 1_000,
+            "{past} {none_ok} {tied}"
+        );
+        assert!(none_served > 100, "{none_served}");
+        assert!(listed_first > 100, "{listed_first}");
     }
 }
