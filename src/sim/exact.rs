@@ -24,6 +24,7 @@ use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Ledger};
 use crate::sim::session_run::Sessions;
 use crate::sim::{RepMonth, Run, Setup};
+use crate::stats::dist::std_normal_quantile;
 use crate::traffic::Request;
 
 /// Runs every (replication, month), in parallel, folding results in order.
@@ -187,7 +188,7 @@ impl Batch {
                 cache: &mut last_sent[pi],
                 dec: &mut self.dec,
             };
-            for (w, requests) in self.requests.iter().enumerate() {
+            for (w, requests) in self.requests.iter_mut().enumerate() {
                 if requests.is_empty() {
                     continue;
                 }
@@ -199,7 +200,12 @@ impl Batch {
                     Some(BuiltinRef::Rules(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
-                    Some(BuiltinRef::Classifier(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Classifier(p)) => {
+                        if p.noise_sd > 0.0 {
+                            draw_noise(requests);
+                        }
+                        b.route_all(p, requests)
+                    }
                     Some(BuiltinRef::Oracle(p)) => {
                         let chains =
                             self.chains[pi * nw + w].get_or_insert_with(|| p.price_chains(ctx));
@@ -213,6 +219,19 @@ impl Batch {
             requests.clear();
         }
         self.len = 0;
+    }
+}
+
+/// Computes the classifier's noise (`Request::noise`) for `requests`, once
+/// for every classifier that routes them, in a loop of its own: the same
+/// values `Request::normal` computes on use, but the inverse normal CDF's
+/// long chain of multiplications and its division then overlap from one
+/// request to the next instead of stalling each routing decision.
+fn draw_noise(requests: &mut [Request]) {
+    if requests.first().is_some_and(|r| r.noise.is_nan()) {
+        for r in requests {
+            r.noise = std_normal_quantile(r.aux[3]);
+        }
     }
 }
 
