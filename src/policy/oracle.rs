@@ -122,9 +122,20 @@ impl Oracle {
 /// per month by exact mode.
 pub(crate) struct PriceChains {
     /// By `usize::from(batch) * N_SERVICE_TIERS + service`.
-    pub(crate) by: [Option<Vec<usize>>; 2 * N_SERVICE_TIERS],
+    pub(crate) by: [Option<Vec<Link>>; 2 * N_SERVICE_TIERS],
     /// The largest input the orders hold for.
     max_input: u64,
+}
+
+/// A candidate in a price order.
+pub(crate) struct Link {
+    /// Its position in the oracle's list.
+    i: usize,
+    /// Whether a candidate after it in the order comes before it in the
+    /// list: only then can the tie rule choose another candidate priced
+    /// the same (when none does, as with a list written cheapest first,
+    /// nothing after it need be priced).
+    outranked: bool,
 }
 
 impl Oracle {
@@ -133,7 +144,17 @@ impl Oracle {
         PriceChains {
             by: std::array::from_fn(|i| {
                 let service = ServiceTier::ALL[i % N_SERVICE_TIERS];
-                ctx.price_chain(&self.models, i >= N_SERVICE_TIERS, service)
+                let order = ctx.price_chain(&self.models, i >= N_SERVICE_TIERS, service)?;
+                Some(
+                    order
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &i)| Link {
+                            i,
+                            outranked: order[k + 1..].iter().any(|&j| j < i),
+                        })
+                        .collect(),
+                )
             }),
             max_input: ctx.standard_tier_below(&self.models),
         }
@@ -160,8 +181,8 @@ impl Oracle {
         };
         let mut cheapest = None;
         let mut best = None;
-        for (k, &i) in order.iter().enumerate() {
-            let m = self.models[i];
+        for (k, link) in order.iter().enumerate() {
+            let m = self.models[link.i];
             if !ctx.can_serve(m, req) {
                 continue;
             }
@@ -178,10 +199,28 @@ impl Oracle {
         };
         // Candidates priced the same follow it in the order; the earliest
         // listed of them that qualifies is `route`'s choice.
+        let mut pick = order[k].i;
+        if order[k].outranked {
+            pick = self.tie_break(&order[k + 1..], pick, judged, req, ctx);
+        }
+        let c = out.call(self.models[pick]);
+        out.accept(c);
+    }
+
+    /// The earliest listed of `pick` and the candidates in `rest` (those
+    /// after it in price order) priced the same that can take the request
+    /// and, when `judged`, succeed.
+    fn tie_break(
+        &self,
+        rest: &[Link],
+        mut pick: usize,
+        judged: bool,
+        req: &Request,
+        ctx: &Context<'_>,
+    ) -> usize {
         let tokens = ListTokens::of(req);
-        let mut pick = order[k];
         let cost = ctx.list_cost_of(self.models[pick], req, &tokens);
-        for &i in &order[k + 1..] {
+        for &Link { i, .. } in rest {
             let m = self.models[i];
             if !ctx.can_serve(m, req) {
                 continue;
@@ -193,8 +232,7 @@ impl Oracle {
                 pick = i;
             }
         }
-        let c = out.call(self.models[pick]);
-        out.accept(c);
+        pick
     }
 }
 
