@@ -11,7 +11,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::ModelId;
+use crate::catalog::{ModelId, TaskKind};
 use crate::check::quantity::fmt_num;
 use crate::check::{Checker, Param, Quantity, Range, Sampler};
 use crate::policy::overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
@@ -40,6 +40,57 @@ pub struct Classifier {
 }
 
 impl Classifier {
+    /// A two-model classifier's band for requests of `task`, looked up
+    /// once for [`Classifier::route_in`]; `None` for the threshold form.
+    pub(crate) fn band_for(&self, task: TaskKind, ctx: &Context<'_>) -> Option<(TaskKind, Band)> {
+        match &self.routing {
+            ClassifierRouting::TwoModel {
+                weak,
+                strong,
+                max_quality_drop,
+            } => Some((task, ctx.band(*weak, *strong, task, *max_quality_drop))),
+            ClassifierRouting::Thresholds(_) => None,
+        }
+    }
+
+    /// [`Policy::route`], with the band for requests of one task at hand
+    /// (exact mode looks it up once per workload): the same decision, the
+    /// band lookup spared. A request of another task, or no band, goes
+    /// through [`Classifier::pick`].
+    #[inline(always)]
+    pub(crate) fn route_in(
+        &self,
+        band: Option<(TaskKind, Band)>,
+        req: &Request,
+        ctx: &Context<'_>,
+        out: &mut Decision,
+    ) {
+        self.cost.charge(req, out);
+        let d_hat = if self.noise_sd > 0.0 {
+            req.difficulty + self.noise_sd * req.normal(Stream::CLASSIFIER_NOISE)
+        } else {
+            req.difficulty
+        };
+        let m = match (&self.routing, band) {
+            (
+                ClassifierRouting::TwoModel {
+                    weak,
+                    strong,
+                    max_quality_drop,
+                },
+                Some((task, band)),
+            ) if task == req.task => {
+                if ctx.prefers_strong_in(band, *weak, *strong, task, *max_quality_drop, d_hat) {
+                    *strong
+                } else {
+                    *weak
+                }
+            }
+            _ => self.pick(d_hat, req, ctx),
+        };
+        ctx.serve_with(m, &self.fallback, req, out);
+    }
+
     /// The model the classifier picks for an estimated difficulty.
     pub fn pick(&self, d_hat: f64, req: &Request, ctx: &Context<'_>) -> ModelId {
         match &self.routing {
@@ -82,14 +133,7 @@ impl Policy for Classifier {
     }
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
-        self.cost.charge(req, out);
-        let d_hat = if self.noise_sd > 0.0 {
-            req.difficulty + self.noise_sd * req.normal(Stream::CLASSIFIER_NOISE)
-        } else {
-            req.difficulty
-        };
-        let m = self.pick(d_hat, req, ctx);
-        ctx.serve_with(m, &self.fallback, req, out);
+        self.route_in(None, req, ctx, out);
     }
 
     fn outcomes_through_context(&self) -> bool {

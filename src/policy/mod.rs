@@ -17,6 +17,7 @@ mod overhead;
 mod session;
 
 pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
+pub(crate) use classifier::Band;
 pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
 pub(crate) use oracle::PriceChains;
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
@@ -521,23 +522,47 @@ impl Context<'_> {
         drop: f64,
         d_hat: f64,
     ) -> bool {
+        let band = self.band(weak, strong, task, drop);
+        self.prefers_strong_in(band, weak, strong, task, drop, d_hat)
+    }
+
+    /// The band of a two-model classifier on `task`, found on first use.
+    pub(crate) fn band(
+        &self,
+        weak: ModelId,
+        strong: ModelId,
+        task: TaskKind,
+        drop: f64,
+    ) -> classifier::Band {
         let key = (weak.index(), strong.index(), task.index(), drop.to_bits());
-        let band = {
-            let mut bands = self.bands.borrow_mut();
-            match bands.iter().find(|(k, _)| *k == key) {
-                Some((_, b)) => *b,
-                None => {
-                    let b = classifier::Band::new(
-                        self.capability(weak, task),
-                        self.capability(strong, task),
-                        self.slope,
-                        drop,
-                    );
-                    bands.push((key, b));
-                    b
-                }
+        let mut bands = self.bands.borrow_mut();
+        match bands.iter().find(|(k, _)| *k == key) {
+            Some((_, b)) => *b,
+            None => {
+                let b = classifier::Band::new(
+                    self.capability(weak, task),
+                    self.capability(strong, task),
+                    self.slope,
+                    drop,
+                );
+                bands.push((key, b));
+                b
             }
-        };
+        }
+    }
+
+    /// [`Self::prefers_strong`] with the band (from [`Self::band`] for the
+    /// same arguments) already at hand.
+    #[inline(always)]
+    pub(crate) fn prefers_strong_in(
+        &self,
+        band: classifier::Band,
+        weak: ModelId,
+        strong: ModelId,
+        task: TaskKind,
+        drop: f64,
+        d_hat: f64,
+    ) -> bool {
         band.strong(d_hat).unwrap_or_else(|| {
             // As the classifier always wrote it: weak where the drop is at most `drop`.
             let gain = self.p_success(strong, task, d_hat) - self.p_success(weak, task, d_hat);

@@ -17,7 +17,10 @@
 use rayon::prelude::*;
 
 use crate::catalog::Catalog;
-use crate::policy::{BuiltinRef, Context, Decision, Oracle, Policy, PriceChains, Single};
+use crate::catalog::TaskKind;
+use crate::policy::{
+    Band, BuiltinRef, Classifier, Context, Decision, Oracle, Policy, PriceChains, Single,
+};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, Tables, book, book_served_all};
 use crate::sim::instance::Instance;
@@ -110,6 +113,7 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         len: 0,
         dec: Decision::default(),
         chains: (0..np * nw).map(|_| None).collect(),
+        bands: vec![None; np * nw],
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
     let mut sessions = inst
@@ -165,6 +169,9 @@ struct Batch {
     /// An oracle's price orders by (policy, workload), built on first use
     /// (they depend on the month's prices alone).
     chains: Vec<Option<PriceChains>>,
+    /// A two-model classifier's band by (policy, workload), looked up on
+    /// first use (it depends on the workload's task alone).
+    bands: Vec<Option<Option<(TaskKind, Band)>>>,
 }
 
 impl Batch {
@@ -204,7 +211,9 @@ impl Batch {
                         if p.noise_sd > 0.0 {
                             draw_noise(requests);
                         }
-                        b.route_all(p, requests)
+                        let band = *self.bands[pi * nw + w]
+                            .get_or_insert_with(|| p.band_for(inst.workloads[w].task, ctx));
+                        b.route_classifier(p, band, requests)
                     }
                     Some(BuiltinRef::Oracle(p)) => {
                         let chains =
@@ -284,6 +293,22 @@ impl Booking<'_, '_> {
         for req in requests {
             self.dec.clear();
             policy.route_by_price(chains, req, self.ctx, self.dec);
+            self.book_decision(req);
+        }
+    }
+
+    /// [`Self::route_all`] for a classifier, with its band for the
+    /// workload's task looked up once (`Classifier::route_in`).
+    #[inline(always)]
+    fn route_classifier(
+        &mut self,
+        policy: &Classifier,
+        band: Option<(TaskKind, Band)>,
+        requests: &[Request],
+    ) {
+        for req in requests {
+            self.dec.clear();
+            policy.route_in(band, req, self.ctx, self.dec);
             self.book_decision(req);
         }
     }
@@ -475,5 +500,65 @@ baseline: oracle
         );
         assert!(none_served > 100, "{none_served}");
         assert!(listed_first > 100, "{listed_first}");
+    }
+    /// A two-model classifier with noise on two tasks: the band looked up
+    /// once for the first task decides as `route` does, and a request of
+    /// the other task falls back to the lookup.
+    #[test]
+    fn a_classifier_with_its_band_at_hand_decides_as_its_route_does() {
+        let yaml = ORACLE.replace(
+            "  - name: oracle\n",
+            "  - name: router\n    classifier: { noise_sd: 0.1, weak: nova-pro, strong: claude-sonnet-4-5, max_quality_drop: 0.03 }\n  - name: oracle\n",
+        );
+        let s = Scenario::from_source(&Source::from_text("classifier.yaml", yaml), &[]).unwrap();
+        let inst = resolve(
+            &s,
+            &mut Draws {
+                seed: s.seed,
+                replication: 0,
+            },
+            0,
+        );
+        let ctx = inst.context(&s.catalog);
+        let Some(BuiltinRef::Classifier(c)) = inst.policies[0].builtin() else {
+            panic!("the first policy is the classifier");
+        };
+        let task = inst.workloads[0].task;
+        let band = c.band_for(task, &ctx);
+        assert!(band.is_some());
+        let mut rng = Stream::Traffic {
+            replication: 0,
+            month: 0,
+        }
+        .generator(s.seed);
+        let (mut by_route, mut in_band) = (Decision::default(), Decision::default());
+        let (mut strong, mut other_task) = (0, 0);
+        inst.traffic().month(
+            40_000,
+            &mut rng,
+            |req| {
+                by_route.clear();
+                in_band.clear();
+                c.route(req, &ctx, &mut by_route);
+                c.route_in(band, req, &ctx, &mut in_band);
+                let calls = |d: &Decision| d.calls().iter().map(|c| c.model).collect::<Vec<_>>();
+                assert_eq!(calls(&by_route), calls(&in_band), "{req:?}");
+                assert_eq!(by_route.accepted_index(), in_band.accepted_index());
+                let key = by_route
+                    .accepted()
+                    .map(|c| s.catalog.models[c.model.index()].key.as_str());
+                if req.task == task && key == Some("claude-sonnet-4-5") {
+                    strong += 1;
+                }
+                if req.task != task {
+                    other_task += 1;
+                }
+            },
+            |_| {},
+        );
+        assert!(
+            strong > 1_000 && other_task > 10_000,
+            "{strong} {other_task}"
+        );
     }
 }
