@@ -424,9 +424,9 @@ policies:
 baseline: oracle
 "#;
 
-    #[test]
-    fn an_oracle_walked_in_price_order_decides_as_its_route_does() {
-        let s = Scenario::from_source(&Source::from_text("oracle.yaml", ORACLE), &[]).unwrap();
+    /// The scenario in `yaml` and its first replication's instance.
+    fn first_replication(yaml: &str) -> (Scenario, Instance) {
+        let s = Scenario::from_source(&Source::from_text("test.yaml", yaml), &[]).unwrap();
         let inst = resolve(
             &s,
             &mut Draws {
@@ -435,6 +435,12 @@ baseline: oracle
             },
             0,
         );
+        (s, inst)
+    }
+
+    #[test]
+    fn an_oracle_walked_in_price_order_decides_as_its_route_does() {
+        let (s, inst) = first_replication(ORACLE);
         let ctx = inst.context(&s.catalog);
         let oracles: Vec<&Oracle> = inst
             .policies
@@ -510,15 +516,7 @@ baseline: oracle
             "  - name: oracle\n",
             "  - name: router\n    classifier: { noise_sd: 0.1, weak: nova-pro, strong: claude-sonnet-4-5, max_quality_drop: 0.03 }\n  - name: oracle\n",
         );
-        let s = Scenario::from_source(&Source::from_text("classifier.yaml", yaml), &[]).unwrap();
-        let inst = resolve(
-            &s,
-            &mut Draws {
-                seed: s.seed,
-                replication: 0,
-            },
-            0,
-        );
+        let (s, inst) = first_replication(&yaml);
         let ctx = inst.context(&s.catalog);
         let Some(BuiltinRef::Classifier(c)) = inst.policies[0].builtin() else {
             panic!("the first policy is the classifier");
