@@ -435,6 +435,26 @@ impl Context<'_> {
             && !(self.throttling && self.throttled(m, req))
     }
 
+    /// Whether `m` can take every request of a run whose largest input and
+    /// output are `max_input` and `max_output` and whose modalities are the
+    /// bit set `modalities`: what `can_serve` says of each of them, when no
+    /// quota refuses calls at random (with simulated throttling, `false`:
+    /// ask `can_serve` request by request).
+    #[inline]
+    pub fn can_serve_all(
+        &self,
+        m: ModelId,
+        max_input: u64,
+        max_output: u64,
+        modalities: u32,
+    ) -> bool {
+        let l = &self.limits[m.index()];
+        max_input <= l.context_window
+            && max_output <= l.max_output
+            && modalities & !l.modalities == 0
+            && !self.throttling
+    }
+
     /// Whether the quota refuses this request's call to `m` (simulated
     /// throttling only): a coin flip from the request's key, against the
     /// share of the current policy's calls to `m` refused this month.

@@ -4,7 +4,9 @@
 
 use crate::catalog::Catalog;
 use crate::catalog::ModelId;
-use crate::catalog::pricing::{Component, Mode, ModelPricing, N_SERVICE_TIERS, ServiceTier};
+use crate::catalog::pricing::{
+    Component, Mode, ModelPricing, N_MODES, N_SERVICE_TIERS, ServiceTier,
+};
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Cell, Counts, Histogram, Ledger, MAIN, OVERHEAD};
@@ -198,12 +200,56 @@ pub(crate) fn book(
     finish(counts, latency, req, &outcome, weight, succeeded);
 }
 
-/// Books, in order, `requests` of workload `w` that a policy sends to `m`
-/// alone and accepts, none skipped and no fixed overhead, `succeeds`
-/// judging each: what [`book`] books for each of those decisions, the same
-/// sums in the same order, with what they read looked up once for all of
-/// them. Exact mode books a policy that sends a whole workload to one
-/// model (a `single`, a `rules` entry naming a model) this way.
+/// What [`book_served_all`] is told of the requests before it books them:
+/// at most how many there are and the largest token count any of them
+/// carries, so that it can tell whether its sums, kept as whole numbers,
+/// are exactly what adding the requests one by one in floating point
+/// would give.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Span {
+    pub n: u64,
+    pub max_input: u64,
+    pub max_output: u64,
+    /// The requests' modalities, as a bit set.
+    pub modalities: u32,
+}
+
+impl Span {
+    /// The span of `requests`.
+    #[inline]
+    pub fn of(requests: &[Request]) -> Span {
+        let mut s = Span {
+            n: requests.len() as u64,
+            ..Span::default()
+        };
+        for r in requests {
+            s.max_input = s.max_input.max(r.input_tokens);
+            s.max_output = s.max_output.max(r.output_tokens);
+            s.modalities |= 1 << r.modality as u32;
+        }
+        s
+    }
+}
+
+/// Largest whole number below which every sum of whole numbers in an f64
+/// is exact, whatever the order of the additions.
+const EXACT_WHOLE: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// Books, in order, `requests` of workload `w` (at most `span.n` of them,
+/// each within `span`'s token counts) that a policy sends to `m` alone and
+/// accepts, none skipped and no fixed overhead, `succeeds` judging each:
+/// what [`book`] books for each of those decisions. Exact mode books a
+/// policy that sends a whole workload to one model (a `single`, a `rules`
+/// entry naming a model) this way.
+///
+/// Every number it adds is a whole number (exact mode counts a request
+/// once, and tokens are integers), so it keeps the run's sums as integers
+/// per price class and adds each to the ledger once: the same bits as
+/// adding them call by call, in any order, as long as no counter passes
+/// 2^53. It checks that bound first, from the ledger and `span`, and past
+/// it books call by call as [`book`] does. Only what must follow the
+/// requests one by one does: the cache slots (in arrival order) and the
+/// latency histogram.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn book_served_all<'r>(
@@ -213,6 +259,7 @@ pub(crate) fn book_served_all<'r>(
     w: usize,
     m: ModelId,
     requests: impl Iterator<Item = &'r Request>,
+    span: Span,
     last_sent: &mut [Vec<f64>],
     mut succeeds: impl FnMut(&Request) -> bool,
 ) {
@@ -220,25 +267,119 @@ pub(crate) fn book_served_all<'r>(
     let (cell, counts, latency) = led.parts_mut(w, m.index());
     let mut cache = CacheMode::Simulate(last_sent);
     let mut slot = lane.cache_slot(&mut cache);
-    for req in requests {
-        let ok = succeeds(req);
-        let (latency_ms, batch) = lane.main_call(cell, &mut slot, req, 1.0);
-        let outcome = Outcome {
-            mains: 1,
-            skips: 0,
-            fixed_overhead_usd: 0.0,
-            served: Some(batch),
-            latency_ms,
-        };
-        finish(
-            counts,
-            latency,
-            req,
-            &outcome,
-            1.0,
-            if ok { 1.0 } else { 0.0 },
-        );
+    if !sums_stay_exact(cell, counts, span) {
+        for req in requests {
+            let ok = succeeds(req);
+            let (latency_ms, batch) = lane.main_call(cell, &mut slot, req, 1.0);
+            let outcome = Outcome {
+                mains: 1,
+                skips: 0,
+                fixed_overhead_usd: 0.0,
+                served: Some(batch),
+                latency_ms,
+            };
+            let succeeded = if ok { 1.0 } else { 0.0 };
+            finish(counts, latency, req, &outcome, 1.0, succeeded);
+        }
+        return;
     }
+    // What `Lane::main_call` looks up per call, looked up once.
+    let pr = lane.pr;
+    let modes: [[Mode; N_SERVICE_TIERS]; 2] =
+        std::array::from_fn(|b| ServiceTier::ALL.map(|s| pr.mode(b == 1, s)));
+    let speed: [(f64, f64); N_MODES] = Mode::ALL.map(|mode| t.speed(lane.m, mode));
+    let mut sums = [ClassSums::default(); 2 * N_MODES];
+    let (mut served, mut batch, mut succeeded) = (0u64, 0u64, 0u64);
+    for req in requests {
+        served += 1;
+        succeeded += u64::from(succeeds(req));
+        let service = lane.service.unwrap_or(req.service);
+        let mode = modes[usize::from(req.batch)][service as usize];
+        let s = &mut sums[pr.tier(req.input_tokens) as usize * N_MODES + mode as usize];
+        s.calls += 1;
+        s.output += req.output_tokens;
+        let cached = pr.caches(req.prefix_tokens.min(req.input_tokens), req.batch);
+        if lane.caching && cached {
+            s.input += req.input_tokens - req.prefix_tokens;
+            let hit = match &mut slot {
+                CacheSlot::Defer => {
+                    s.deferred += 1;
+                    None
+                }
+                CacheSlot::Slots(slots) => {
+                    let slot = &mut slots[req.prefix_id as usize];
+                    let hit = req.time_s - *slot < lane.ttl_s;
+                    *slot = req.time_s;
+                    Some(hit)
+                }
+                CacheSlot::Pinned(rate) => Some(pinned_hit(req, *rate)),
+            };
+            match hit {
+                Some(true) => {
+                    s.hits += 1;
+                    s.read += req.prefix_tokens;
+                }
+                Some(false) => {
+                    s.misses += 1;
+                    s.written += req.prefix_tokens;
+                }
+                None => {}
+            }
+        } else {
+            s.input += req.input_tokens;
+        }
+        batch += u64::from(mode == Mode::Batch);
+        if !req.batch {
+            let (ttft, ms_per_token) = speed[mode as usize];
+            latency.add(ttft + count_f64(req.output_tokens) * ms_per_token, 1.0);
+        }
+    }
+    for (k, s) in sums.iter().enumerate() {
+        if s.calls == 0 {
+            continue;
+        }
+        let (tier, mode) = (k / N_MODES, k % N_MODES);
+        cell.calls += count_f64(s.calls);
+        cell.cache_hits += count_f64(s.hits);
+        cell.cache_misses += count_f64(s.misses);
+        if s.deferred > 0 {
+            *cell.deferred_mut(tier, mode) += count_f64(s.deferred);
+        }
+        let tokens = cell.tokens_mut(MAIN, tier, mode);
+        tokens[Component::Input as usize] += count_f64(s.input);
+        tokens[Component::CacheRead as usize] += count_f64(s.read);
+        tokens[lane.write as usize] += count_f64(s.written);
+        tokens[Component::Output as usize] += count_f64(s.output);
+    }
+    counts.requests += count_f64(served);
+    counts.served += count_f64(served);
+    counts.batch += count_f64(batch);
+    counts.succeeded += count_f64(succeeded);
+}
+/// One price class's share of a run of answer calls, in whole numbers.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassSums {
+    calls: u64,
+    /// Input tokens billed as input (the prefix's excluded when cached).
+    input: u64,
+    output: u64,
+    hits: u64,
+    misses: u64,
+    /// Prefix tokens read from and written to the cache.
+    read: u64,
+    written: u64,
+    deferred: u64,
+}
+
+/// Whether adding a run of `span`'s requests to `cell` and `counts` keeps
+/// every counter they touch at or below 2^53, where adding whole numbers
+/// in f64 is exact: no counter grows by more than `span.n` times the
+/// largest token count (a cached prefix is part of the input).
+fn sums_stay_exact(cell: &Cell, counts: &Counts, span: Span) -> bool {
+    let n = count_f64(span.n);
+    let per_call = count_f64(span.max_input.max(span.max_output).max(1));
+    let most = cell.largest_count().max(counts.largest_count());
+    most + n * per_call <= EXACT_WHOLE
 }
 
 /// What a request's calls add up to, for its workload's counts.

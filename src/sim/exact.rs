@@ -22,7 +22,7 @@ use crate::policy::{
     Band, BuiltinRef, Classifier, Context, Decision, Oracle, Policy, PriceChains, Single,
 };
 use crate::random::Stream;
-use crate::sim::book::{CacheMode, Tables, book, book_served_all};
+use crate::sim::book::{CacheMode, Span, Tables, book, book_served_all};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Ledger};
 use crate::sim::session_run::Sessions;
@@ -342,9 +342,38 @@ impl Booking<'_, '_> {
     /// whole number (exact mode counts each request once, tokens are
     /// integers, and a `single` adds no fixed overhead), so the order of
     /// the additions cannot change a bit of the totals.
+    ///
+    /// When the batch's largest requests fit the model (and no quota
+    /// refuses calls at random), every request does, and none is asked.
     #[inline(always)]
     fn route_single(&mut self, policy: &Single, w: usize, requests: &[Request]) {
         let (m, ctx) = (policy.model, self.ctx);
+        let span = Span::of(requests);
+        let task = self.inst.workloads[w].task;
+        let c = ctx.capability(m, task);
+        // `Context::succeeds` with the capability looked up once.
+        let succeeds = |r: &Request| {
+            if r.common && r.task == task {
+                c > r.required_capability
+            } else {
+                ctx.succeeds(m, r)
+            }
+        };
+        if ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities) {
+            let (t, inst) = (self.tables, self.inst);
+            book_served_all(
+                t,
+                inst,
+                self.led,
+                w,
+                m,
+                requests.iter(),
+                span,
+                self.cache,
+                succeeds,
+            );
+            return;
+        }
         // The requests the model cannot take, set aside as the first pass
         // meets them (each is asked `can_serve` once).
         let mut rest: Vec<&Request> = Vec::new();
@@ -355,15 +384,9 @@ impl Booking<'_, '_> {
             }
             ok
         });
+        let (t, inst) = (self.tables, self.inst);
         book_served_all(
-            self.tables,
-            self.inst,
-            self.led,
-            w,
-            m,
-            servable,
-            self.cache,
-            |r| ctx.succeeds(m, r),
+            t, inst, self.led, w, m, servable, span, self.cache, succeeds,
         );
         for req in rest {
             self.route_one(policy, req);
@@ -377,6 +400,7 @@ mod tests {
     use crate::input::yaml::Source;
     use crate::scenario::Scenario;
     use crate::sim::instance::{Draws, resolve};
+    use crate::sim::ledger::MAIN;
 
     /// An oracle listed out of price order, with a model listed twice and
     /// models priced alike (the Opus 4.5–4.8 and Sonnet 4–4.6 families),
@@ -507,6 +531,125 @@ baseline: oracle
         assert!(none_served > 100, "{none_served}");
         assert!(listed_first > 100, "{listed_first}");
     }
+    /// `single` policies, and `rules` entries naming a model, booked in
+    /// whole-number sums per price class (`book_served_all`) book what
+    /// routing and booking each request does, in a ledger that starts empty
+    /// and in one whose counters start 100 below 2^53, where whole-number
+    /// sums stop being exact and booking must go call by call. The
+    /// requests: some too long for a model (its fallback takes them, or
+    /// nothing does), batch and flex calls, long-context rates, cached
+    /// prefixes with hits and misses, outcomes not always common.
+    #[test]
+    fn a_single_booked_in_whole_number_sums_books_what_each_request_does() {
+        let yaml = ORACLE
+            .replace(
+                "    service_tier: flex\n",
+                "    service_tier: flex\n    cache: { prefix_tokens: 2000, distinct_prefixes: 3 }\n",
+            )
+            .replace(
+                "    batch_share: 0.3\n",
+                "    batch_share: 0.3\n    cache: { prefix_tokens: 4000, distinct_prefixes: 2, ttl: 1h }\n",
+            );
+        let policies = "policies:
+  - name: micro
+    single: nova-micro
+  - name: pro-or-premier
+    single: nova-pro
+    fallback: [nova-premier]
+  - name: sonnet
+    single: claude-sonnet-4-5
+  - name: by-workload
+    rules:
+      long: claude-haiku-4-5
+      short: nova-2-lite
+      no-output: { single: nova-pro }
+baseline: micro
+";
+        let yaml = format!("{}{policies}", &yaml[..yaml.find("policies:").unwrap()]);
+        let (s, inst) = first_replication(&yaml);
+        let ctx = inst.context(&s.catalog);
+        let tables = Tables::new(&inst, &s.catalog);
+        let (nw, nm, np) = (
+            inst.workloads.len(),
+            s.catalog.models.len(),
+            inst.policies.len(),
+        );
+        let mut rng = Stream::Traffic {
+            replication: 0,
+            month: 0,
+        }
+        .generator(s.seed);
+        let mut requests = Vec::new();
+        inst.traffic()
+            .month(40_000, &mut rng, |r| requests.push(*r), |_| {});
+        for start in [0.0, 9_007_199_254_740_992.0 - 100.0] {
+            let fresh = || {
+                let mut led = Ledger::new(nw, nm);
+                for w in 0..nw {
+                    for m in 0..nm {
+                        led.cell_mut(w, m).calls = start;
+                    }
+                }
+                vec![led; np]
+            };
+            let (mut by_sums, mut by_call) = (fresh(), fresh());
+            let mut cache_sums: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nw * nm]; np];
+            let mut cache_call = cache_sums.clone();
+            let mut batch = Batch {
+                requests: vec![Vec::new(); nw],
+                len: 0,
+                dec: Decision::default(),
+                chains: (0..np * nw).map(|_| None).collect(),
+                bands: vec![None; np * nw],
+            };
+            for chunk in requests.chunks(BATCH) {
+                for r in chunk {
+                    batch.requests[r.workload as usize].push(*r);
+                }
+                batch.route(&inst, &ctx, &tables, &mut by_sums, &mut cache_sums);
+            }
+            let mut dec = Decision::default();
+            for req in &requests {
+                for (pi, policy) in inst.policies.iter().enumerate() {
+                    ctx.set_policy(pi);
+                    let mut b = Booking {
+                        inst: &inst,
+                        ctx: &ctx,
+                        tables: &tables,
+                        led: &mut by_call[pi],
+                        cache: &mut cache_call[pi],
+                        dec: &mut dec,
+                    };
+                    b.route_one(&**policy, req);
+                }
+            }
+            assert_eq!(cache_sums, cache_call);
+            for (a, b) in by_sums.iter().zip(&by_call) {
+                assert_eq!(a, b, "ledgers starting at {start}");
+            }
+            // What the requests exercised, in every ledger.
+            let t = by_call[1].totals();
+            assert!(by_call[1].cell(0, model(&s, "nova-premier")).calls - start >= 100.0);
+            assert!(t.succeeded > 0.0 && t.succeeded < t.served, "{t:?}");
+            let micro = &by_call[0];
+            assert!(micro.per_workload[0].unserved > 100.0);
+            let cell = micro.cell(1, model(&s, "nova-micro"));
+            assert!(cell.cache_hits > 100.0 && cell.cache_misses > 100.0);
+            let sonnet = by_call[2].cell(0, model(&s, "claude-sonnet-4-5"));
+            assert!(sonnet.tokens(MAIN, 1, 0)[0] > 0.0 && sonnet.tokens(MAIN, 0, 1)[0] > 0.0);
+            assert!(
+                by_call[3]
+                    .cell(1, model(&s, "nova-2-lite"))
+                    .tokens(MAIN, 0, 3)[0]
+                    > 0.0
+            );
+        }
+    }
+
+    fn model(s: &Scenario, key: &str) -> usize {
+        s.catalog.models.iter().position(|m| m.key == key).unwrap()
+    }
+
     /// A two-model classifier with noise on two tasks: the band looked up
     /// once for the first task decides as `route` does, and a request of
     /// the other task falls back to the lookup.
