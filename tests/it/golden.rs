@@ -4,7 +4,7 @@
 //! a change that moves any output byte fails here.
 //!
 //! To accept an intended change of output, run
-//! `TIERSIM_BLESS=1 cargo test --release --test golden` and review the diff.
+//! `TIERSIM_BLESS=1 cargo test --release --test it golden` and review the diff.
 
 use crate::common;
 
