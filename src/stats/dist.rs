@@ -740,10 +740,15 @@ fn shared_table(shape: (f64, f64), build: impl FnOnce() -> BetaTable) -> Table {
 /// is a half or more (rounding half away from zero, as `round` does); the
 /// fraction `x − ⌊x⌋` is computed exactly (Sterbenz), and NaN gives 0 as
 /// `NaN as u64` does.
+///
+/// Through `i64` both ways (exact for every count in range): on that
+/// baseline the conversions between `f64` and `u64` take several
+/// instructions each, and they sat on the path from each lognormal draw's
+/// `exp` to the request.
 #[inline]
 pub fn round_count(x: f64) -> u64 {
-    let t = x as u64;
-    t + u64::from(x - t as f64 >= 0.5)
+    let t = x as i64;
+    (t + i64::from(x - t as f64 >= 0.5)) as u64
 }
 
 /// A uniform draw in [0, 1) with 53 bits of precision.
