@@ -121,13 +121,14 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         .iter()
         .any(|w| w.session.is_some())
         .then(|| Sessions::new(inst, &tables, &ctx));
-    traffic.month(
+    traffic.month_deferred(
         n,
         &mut rng,
         |req| {
             batch.requests[req.workload as usize].push(*req);
             batch.len += 1;
             if batch.len == BATCH {
+                batch.finish_draws(&traffic);
                 batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
             }
         },
@@ -137,6 +138,7 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
             }
         },
     );
+    batch.finish_draws(&traffic);
     batch.route(inst, &ctx, &tables, &mut ledgers, &mut last_sent);
     if let Some(sessions) = sessions {
         for (led, s) in ledgers.iter_mut().zip(sessions.finish()) {
@@ -175,6 +177,14 @@ struct Batch {
 }
 
 impl Batch {
+    /// Makes the batch's requests, drawn by `Traffic::month_deferred`,
+    /// whole: one workload's at a time (`Traffic::finish_draws`).
+    fn finish_draws(&mut self, traffic: &crate::traffic::Traffic<'_>) {
+        for (w, requests) in self.requests.iter_mut().enumerate() {
+            traffic.finish_draws(w, requests);
+        }
+    }
+
     /// Routes and books the batch under every policy, then empties it.
     fn route(
         &mut self,
@@ -644,6 +654,59 @@ baseline: micro
                     > 0.0
             );
         }
+    }
+
+    /// Requests drawn with their difficulty and required capability left
+    /// as uniforms, then finished a workload at a time, are the requests
+    /// drawn whole, to the bit: for a Beta, a uniform and a constant
+    /// difficulty, with outcomes not always common.
+    #[test]
+    fn requests_finished_a_workload_at_a_time_are_the_requests_drawn_whole() {
+        let yaml = ORACLE
+            .replace(
+                "difficulty: { beta: { mean: 0.4, concentration: 4 } }",
+                "difficulty: { uniform: { min: 0.2, max: 0.9 } }",
+            )
+            .replace(
+                "difficulty: { beta: { mean: 0.5, concentration: 4 } }",
+                "difficulty: { constant: 0.35 }",
+            );
+        let (s, inst) = first_replication(&yaml);
+        let traffic = inst.traffic();
+        let draw = |deferred: bool| {
+            let mut rng = Stream::Traffic {
+                replication: 0,
+                month: 0,
+            }
+            .generator(s.seed);
+            let mut by_workload: Vec<Vec<Request>> = vec![Vec::new(); inst.workloads.len()];
+            let push = |r: &Request| by_workload[r.workload as usize].push(*r);
+            if deferred {
+                traffic.month_deferred(20_000, &mut rng, push, |_| {});
+                for (w, requests) in by_workload.iter_mut().enumerate() {
+                    traffic.finish_draws(w, requests);
+                }
+            } else {
+                traffic.month(20_000, &mut rng, push, |_| {});
+            }
+            by_workload
+        };
+        let (whole, finished) = (draw(false), draw(true));
+        for (a, b) in whole.iter().zip(&finished) {
+            assert!(a.len() > 3_000);
+            for (x, y) in a.iter().zip(b) {
+                assert_eq!(format!("{x:?}"), format!("{y:?}"));
+            }
+        }
+        // The three difficulty kinds, and the outcome uniform, were drawn.
+        let distinct = |w: usize| {
+            let mut d: Vec<u64> = whole[w].iter().map(|r| r.difficulty.to_bits()).collect();
+            d.sort_unstable();
+            d.dedup();
+            d.len()
+        };
+        assert!(distinct(0) > 3_000 && distinct(1) > 3_000 && distinct(2) == 1);
+        assert!(whole[2].iter().any(|r| r.required_capability < 0.0));
     }
 
     fn model(s: &Scenario, key: &str) -> usize {

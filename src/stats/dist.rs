@@ -269,10 +269,18 @@ impl DifficultyDist {
 
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        self.quantile(self.draw_uniform(rng))
+    }
+
+    /// The uniform a draw is the quantile of ([`Self::sample`] is
+    /// `quantile(draw_uniform(rng))`): open for a Beta, whose quantile runs
+    /// off to its ends; none for a constant (0, drawing nothing).
+    #[inline]
+    pub fn draw_uniform<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            DifficultyDist::Constant(d) => *d,
-            DifficultyDist::Beta { .. } => self.quantile(open_unit(rng)),
-            DifficultyDist::Uniform { min, max } => min + unit(rng) * (max - min),
+            DifficultyDist::Constant(_) => 0.0,
+            DifficultyDist::Beta { .. } => open_unit(rng),
+            DifficultyDist::Uniform { .. } => unit(rng),
         }
     }
 
@@ -586,7 +594,9 @@ impl BetaTable {
     #[inline(always)]
     pub fn quantile(&self, p: f64) -> f64 {
         let x = p.clamp(0.0, 1.0) * QUANTILE_TABLE as f64;
-        let i = (x as usize).min(QUANTILE_TABLE - 1);
+        // Through i64: the conversion to an unsigned integer takes several
+        // instructions on x86-64's baseline (NaN gives 0 either way).
+        let i = (x as i64 as usize).min(QUANTILE_TABLE - 1);
         if (TAIL_EDGE..QUANTILE_TABLE - TAIL_EDGE).contains(&i) {
             return hermite(&self.body, i, x - i as f64);
         }
@@ -670,7 +680,7 @@ impl Tail {
     #[inline]
     fn at(&self, q: f64) -> f64 {
         let x = q.powf(self.inv_shape) * self.scale;
-        let j = (x as usize).min(self.nodes.len() - 2);
+        let j = (x as i64 as usize).min(self.nodes.len() - 2);
         hermite(&self.nodes, j, (x - j as f64).min(1.0))
     }
 }

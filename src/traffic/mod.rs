@@ -117,6 +117,54 @@ impl<'a> Traffic<'a> {
         &self,
         n: u64,
         rng: &mut R,
+        f: F,
+        g: G,
+    ) {
+        self.draw_month::<R, F, G, false>(n, rng, f, g)
+    }
+
+    /// [`Self::month`] with each request's difficulty and required
+    /// capability left as the uniforms they are computed from
+    /// (`Request::difficulty` holds the difficulty's, and
+    /// `Request::required_capability` the outcome's): [`Self::finish_draws`]
+    /// makes them the requests `month` gives, the same draws to the bit.
+    /// Exact mode finishes a batch one workload at a time, so only that
+    /// workload's difficulty table is in cache (four Beta tables are 128
+    /// KB, more than a core's L1, and a draw's table lookup missed it).
+    #[inline]
+    pub fn month_deferred<R: Rng, F: FnMut(&Request), G: FnMut(&session::SessionDraw)>(
+        &self,
+        n: u64,
+        rng: &mut R,
+        f: F,
+        g: G,
+    ) {
+        self.draw_month::<R, F, G, true>(n, rng, f, g)
+    }
+
+    /// Turns requests of workload `w` from [`Self::month_deferred`] into
+    /// the requests [`Self::month`] gives.
+    #[inline]
+    pub fn finish_draws(&self, w: usize, requests: &mut [Request]) {
+        let dist = &self.workloads[w].difficulty;
+        let slope = self.slope;
+        for r in requests {
+            let difficulty = dist.quantile(r.difficulty);
+            r.required_capability = required_capability(difficulty, r.required_capability, slope);
+            r.difficulty = difficulty;
+        }
+    }
+
+    #[inline(always)]
+    fn draw_month<
+        R: Rng,
+        F: FnMut(&Request),
+        G: FnMut(&session::SessionDraw),
+        const DEFER: bool,
+    >(
+        &self,
+        n: u64,
+        rng: &mut R,
         mut f: F,
         mut g: G,
     ) {
@@ -147,8 +195,14 @@ impl<'a> Traffic<'a> {
             }
             let fresh = wl.input.sample(rng);
             let output_tokens = wl.output.sample(rng);
-            let difficulty = wl.difficulty.sample(rng);
+            let p = wl.difficulty.draw_uniform(rng);
             let u = open_unit(rng);
+            let (difficulty, required) = if DEFER {
+                (p, u)
+            } else {
+                let d = wl.difficulty.quantile(p);
+                (d, required_capability(d, u, slope))
+            };
             let common = rho >= 1.0 || unit(rng) < rho;
             let batch = wl.batch_share > 0.0 && unit(rng) < wl.batch_share;
             let distinct = self.distinct[w];
@@ -167,7 +221,7 @@ impl<'a> Traffic<'a> {
                 prefix_tokens: wl.prefix_tokens,
                 prefix_id,
                 difficulty,
-                required_capability: required_capability(difficulty, u, slope),
+                required_capability: required,
                 common,
                 batch,
                 service: wl.service,
