@@ -519,10 +519,10 @@ fn continued_fraction(a: f64, b: f64, x: f64) -> f64 {
 /// 1.4e-6 off in the second cell of Beta(2, 6)); but near 0 the CDF is
 /// `x^a` times a power series in `x`, so `x` is a smooth (analytic)
 /// function of `s = p^(1/a)`, and a cubic in `s` follows it. So each tail
-/// is interpolated on [`TAIL_CELLS`] even cells of `p^(1/a)` (of
+/// is interpolated on `TAIL_CELLS` even cells of `p^(1/a)` (of
 /// `(1 − p)^(1/b)` for the upper tail, which gives `1 − x`). A tail's table
 /// is kept only if it meets the exact quantile at every cell's midpoint
-/// within [`TAIL_TOLERANCE`] when it is built;
+/// within `TAIL_TOLERANCE` when it is built;
 /// otherwise (a shape so extreme that `p^(1/a)` underflows, or an
 /// interpolation that does not converge) that tail is computed exactly,
 /// as every tail was before (at about 7,000 instructions a draw, with 0.8%
