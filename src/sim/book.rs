@@ -301,19 +301,10 @@ pub(crate) fn book_served_all<'r>(
         let cached = pr.caches(req.prefix_tokens.min(req.input_tokens), req.batch);
         if lane.caching && cached {
             s.input += req.input_tokens - req.prefix_tokens;
-            let hit = match &mut slot {
-                CacheSlot::Defer => {
-                    s.deferred += 1;
-                    None
-                }
-                CacheSlot::Slots(slots) => {
-                    let slot = &mut slots[req.prefix_id as usize];
-                    let hit = req.time_s - *slot < lane.ttl_s;
-                    *slot = req.time_s;
-                    Some(hit)
-                }
-                CacheSlot::Pinned(rate) => Some(pinned_hit(req, *rate)),
-            };
+            let hit = slot.hit(req, lane.ttl_s);
+            if hit.is_none() {
+                s.deferred += 1;
+            }
             match hit {
                 Some(true) => {
                     s.hits += 1;
@@ -419,6 +410,25 @@ enum CacheSlot<'a> {
     Defer,
 }
 
+impl CacheSlot<'_> {
+    /// Whether `req`'s prefix is read from the cache (`Some(true)`) or
+    /// written to it (`Some(false)`), its slot's last send time updated;
+    /// `None` where the fast path's closed form decides (`Defer`).
+    #[inline(always)]
+    fn hit(&mut self, req: &Request, ttl_s: f64) -> Option<bool> {
+        match self {
+            CacheSlot::Defer => None,
+            CacheSlot::Slots(slots) => {
+                let slot = &mut slots[req.prefix_id as usize];
+                let hit = req.time_s - *slot < ttl_s;
+                *slot = req.time_s;
+                Some(hit)
+            }
+            CacheSlot::Pinned(rate) => Some(pinned_hit(req, *rate)),
+        }
+    }
+}
+
 impl<'a> Lane<'a> {
     #[inline(always)]
     fn new(t: &'a Tables, inst: &'a Instance, w: usize, model: ModelId) -> Lane<'a> {
@@ -475,19 +485,10 @@ impl<'a> Lane<'a> {
         let output = count_f64(req.output_tokens);
         if self.caching && billing.cached {
             let fresh = count_f64(req.input_tokens - req.prefix_tokens);
-            let hit = match cache {
-                CacheSlot::Defer => {
-                    *cell.deferred_mut(tier, mode) += weight;
-                    None
-                }
-                CacheSlot::Slots(slots) => {
-                    let slot = &mut slots[req.prefix_id as usize];
-                    let hit = req.time_s - *slot < self.ttl_s;
-                    *slot = req.time_s;
-                    Some(hit)
-                }
-                CacheSlot::Pinned(rate) => Some(pinned_hit(req, *rate)),
-            };
+            let hit = cache.hit(req, self.ttl_s);
+            if hit.is_none() {
+                *cell.deferred_mut(tier, mode) += weight;
+            }
             let prefix = count_f64(req.prefix_tokens);
             let tokens = cell.tokens_mut(MAIN, tier, mode);
             tokens[Component::Input as usize] += weight * fresh;
