@@ -301,11 +301,7 @@ pub(crate) fn book_served_all<'r>(
         let cached = pr.caches(req.prefix_tokens.min(req.input_tokens), req.batch);
         if lane.caching && cached {
             s.input += req.input_tokens - req.prefix_tokens;
-            let hit = slot.hit(req, lane.ttl_s);
-            if hit.is_none() {
-                s.deferred += 1;
-            }
-            match hit {
+            match slot.hit(req, lane.ttl_s) {
                 Some(true) => {
                     s.hits += 1;
                     s.read += req.prefix_tokens;
@@ -314,7 +310,7 @@ pub(crate) fn book_served_all<'r>(
                     s.misses += 1;
                     s.written += req.prefix_tokens;
                 }
-                None => {}
+                None => s.deferred += 1,
             }
         } else {
             s.input += req.input_tokens;
@@ -347,6 +343,7 @@ pub(crate) fn book_served_all<'r>(
     counts.batch += count_f64(batch);
     counts.succeeded += count_f64(succeeded);
 }
+
 /// One price class's share of a run of answer calls, in whole numbers.
 #[derive(Debug, Clone, Copy, Default)]
 struct ClassSums {

@@ -350,8 +350,8 @@ impl DifficultyDist {
 /// each cell edge `p = i / QUANTILE_TABLE` from [`TAIL_EDGE`] to
 /// `QUANTILE_TABLE − TAIL_EDGE` (the tails have tables of their own), the
 /// quantile and its slope per cell (`1 / pdf`, the secant where the
-/// density is 0 or not finite). The first quantile is statrs'; each next
-/// one is found from the last by Halley's method on the CDF
+/// density is 0 or not finite). The first quantile is statrs', refined; each next
+/// one is found from the last by Newton's method on the CDF's logarithm
 /// ([`BetaInverse::solve`]), one CDF evaluation for most: solving each
 /// from scratch with statrs took six times as long, a tenth of a default
 /// run.
@@ -945,7 +945,7 @@ mod tests {
 
     #[test]
     fn beta_table_body_is_statrs_quantile() {
-        // Every node of the body, found by Halley steps from the last,
+        // Every node of the body, found by Newton steps from the last,
         // within 2e-13 of statrs' inverse CDF (measured 1.1e-13 at most,
         // for Beta(60, 3)).
         use statrs::distribution::{Beta as SBeta, ContinuousCDF};
