@@ -703,7 +703,16 @@ fn hermite(t: &[[f64; 2]], i: usize, f: f64) -> f64 {
     let g = 1.0 - f;
     let v = (1.0 + 2.0 * f) * g * g * q0 + f * g * g * d0 + f * f * (3.0 - 2.0 * f) * q1
         - f * f * g * d1;
-    v.max(q0.min(q1)).min(q0.max(q1))
+    // Compares and selects: `f64::min` and `max` also order NaN, which
+    // takes several instructions each, and no value here is NaN.
+    let (lo, hi) = if q0 <= q1 { (q0, q1) } else { (q1, q0) };
+    if v < lo {
+        lo
+    } else if v > hi {
+        hi
+    } else {
+        v
+    }
 }
 
 /// The table of `Beta` with this mean and concentration, set in `lock`:
