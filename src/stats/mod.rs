@@ -3,6 +3,7 @@
 //! the order statistics reports quote. The bottom layer: imports nothing of
 //! tiersim but errors.
 
+pub mod alias;
 pub mod dist;
 
 /// A count (tokens, requests) as a float, exactly as `x as f64` gives it,

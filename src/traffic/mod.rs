@@ -20,7 +20,6 @@ pub mod sobol;
 pub use request::{Outcomes, Request, SessionState};
 
 use rand::Rng;
-use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp1};
 
 use crate::calendar::MONTH_SECONDS;
@@ -28,6 +27,7 @@ use crate::catalog::pricing::{ServiceTier, Ttl};
 use crate::catalog::{Modality, TaskKind};
 use crate::quality::required_capability;
 use crate::random::Generator;
+use crate::stats::alias::Alias;
 use crate::stats::dist::{DifficultyDist, TokenDist};
 use crate::stats::dist::{open_unit, unit};
 
@@ -71,7 +71,7 @@ pub struct Traffic<'a> {
     workloads: &'a [WorkloadInst],
     slope: f64,
     outcome_correlation: f64,
-    alias: Option<WeightedAliasIndex<f64>>,
+    alias: Option<Alias>,
     distinct: Vec<u32>,
     /// Arrival times follow this shape (`None` or flat: uniform).
     shape: Option<&'a shape::Shape>,
@@ -83,7 +83,7 @@ impl<'a> Traffic<'a> {
     /// follow one shared draw for every model.
     pub fn new(workloads: &'a [WorkloadInst], slope: f64, outcome_correlation: f64) -> Traffic<'a> {
         let alias = if workloads.len() > 1 {
-            WeightedAliasIndex::new(workloads.iter().map(|w| w.share).collect()).ok()
+            Alias::new(&workloads.iter().map(|w| w.share).collect::<Vec<_>>()).ok()
         } else {
             None
         };
@@ -123,14 +123,16 @@ impl<'a> Traffic<'a> {
         self.draw_month::<R, F, G, false>(n, rng, f, g)
     }
 
-    /// [`Self::month`] with each request's difficulty and required
-    /// capability left as the uniforms they are computed from
-    /// (`Request::difficulty` holds the difficulty's, and
+    /// [`Self::month`] with each request's token counts, difficulty and
+    /// required capability left as the draws they are computed from
+    /// (`Request::input_tokens` and `output_tokens` hold the tokens'
+    /// 64-bit draws, `Request::difficulty` the difficulty's uniform, and
     /// `Request::required_capability` the outcome's): [`Self::finish_draws`]
     /// makes them the requests `month` gives, the same draws to the bit.
     /// Exact mode finishes a batch one workload at a time, so only that
-    /// workload's difficulty table is in cache (four Beta tables are 128
-    /// KB, more than a core's L1, and a draw's table lookup missed it).
+    /// workload's tables are in cache (four Beta tables are 128 KB, more
+    /// than a core's L1, and a draw's table lookup missed it) and the
+    /// branches that follow the kind of distribution are predicted.
     #[inline]
     pub fn month_deferred<R: Rng, F: FnMut(&Request), G: FnMut(&session::SessionDraw)>(
         &self,
@@ -146,9 +148,12 @@ impl<'a> Traffic<'a> {
     /// the requests [`Self::month`] gives.
     #[inline]
     pub fn finish_draws(&self, w: usize, requests: &mut [Request]) {
-        let dist = &self.workloads[w].difficulty;
+        let wl = &self.workloads[w];
+        let (input, output, dist) = (&wl.input, &wl.output, &wl.difficulty);
         let slope = self.slope;
         for r in requests {
+            r.input_tokens = wl.prefix_tokens + input.from_bits(r.input_tokens);
+            r.output_tokens = output.from_bits(r.output_tokens);
             let difficulty = dist.quantile(r.difficulty);
             r.required_capability = required_capability(difficulty, r.required_capability, slope);
             r.difficulty = difficulty;
@@ -184,7 +189,7 @@ impl<'a> Traffic<'a> {
                 None => t,
             };
             let w = match &self.alias {
-                Some(a) => a.sample(rng),
+                Some(a) => a.pick(rng.next_u64()),
                 None => 0,
             };
             let wl = &self.workloads[w];
@@ -193,30 +198,37 @@ impl<'a> Traffic<'a> {
                 g(&draw);
                 continue;
             }
-            let fresh = wl.input.sample(rng);
-            let output_tokens = wl.output.sample(rng);
-            let p = wl.difficulty.draw_uniform(rng);
+            // A fixed count of draws for every request: no branch on the
+            // workload's kind of distribution here (the workload changes
+            // from one request to the next, and such branches were
+            // mispredicted), and the numbers stay aligned across kinds.
+            let (input_bits, output_bits) = (rng.next_u64(), rng.next_u64());
+            // Drawn whatever the kind (a constant's is unused): open, for
+            // a Beta's quantile, which runs off to its ends.
+            let p = open_unit(rng);
             let u = open_unit(rng);
-            let (difficulty, required) = if DEFER {
-                (p, u)
+            let (input_tokens, output_tokens, difficulty, required) = if DEFER {
+                (input_bits, output_bits, p, u)
             } else {
                 let d = wl.difficulty.quantile(p);
-                (d, required_capability(d, u, slope))
+                (
+                    wl.prefix_tokens + wl.input.from_bits(input_bits),
+                    wl.output.from_bits(output_bits),
+                    d,
+                    required_capability(d, u, slope),
+                )
             };
             let common = rho >= 1.0 || unit(rng) < rho;
-            let batch = wl.batch_share > 0.0 && unit(rng) < wl.batch_share;
-            let distinct = self.distinct[w];
-            let prefix_id = if distinct > 1 {
-                ((rng.next_u32() as u64 * distinct as u64) >> 32) as u32
-            } else {
-                0
-            };
+            // Drawn whatever the share: 0 gives false, 1 true.
+            let batch = unit(rng) < wl.batch_share;
+            // Drawn whatever the count: one prefix gives 0.
+            let prefix_id = ((rng.next_u32() as u64 * self.distinct[w] as u64) >> 32) as u32;
             let aux = coin_flips(rng);
             let req = Request {
                 workload: w as u16,
                 task: wl.task,
                 modality: wl.modality,
-                input_tokens: wl.prefix_tokens + fresh,
+                input_tokens,
                 output_tokens,
                 prefix_tokens: wl.prefix_tokens,
                 prefix_id,
