@@ -66,12 +66,25 @@ impl Classifier {
         out: &mut Decision,
     ) {
         self.cost.charge(req, out);
+        let m = self.choose(band, req, ctx);
+        ctx.serve_with(m, &self.fallback, req, out);
+    }
+
+    /// The model [`Classifier::route_in`] sends `req` to, before any
+    /// fallback.
+    #[inline(always)]
+    pub(crate) fn choose(
+        &self,
+        band: Option<(TaskKind, Band)>,
+        req: &Request,
+        ctx: &Context<'_>,
+    ) -> ModelId {
         let d_hat = if self.noise_sd > 0.0 {
             req.difficulty + self.noise_sd * req.normal(Stream::CLASSIFIER_NOISE)
         } else {
             req.difficulty
         };
-        let m = match (&self.routing, band) {
+        match (&self.routing, band) {
             (
                 ClassifierRouting::TwoModel {
                     weak,
@@ -87,8 +100,33 @@ impl Classifier {
                 }
             }
             _ => self.pick(d_hat, req, ctx),
+        }
+    }
+
+    /// Whether deciding costs nothing: no estimator call and no fee (or a
+    /// fee of 0), so a request's booking is its answer call alone.
+    pub(crate) fn charges_nothing(&self) -> bool {
+        match self.cost {
+            OverheadCost::None => true,
+            OverheadCost::Usd(usd) => usd == 0.0,
+            OverheadCost::Call { .. } => false,
+        }
+    }
+
+    /// The models the classifier routes to (fallbacks aside), each once,
+    /// in the order it names them.
+    pub(crate) fn routed(&self) -> Vec<ModelId> {
+        let mut out: Vec<ModelId> = Vec::new();
+        let named: Vec<ModelId> = match &self.routing {
+            ClassifierRouting::Thresholds(routes) => routes.iter().map(|(_, m)| *m).collect(),
+            ClassifierRouting::TwoModel { weak, strong, .. } => vec![*weak, *strong],
         };
-        ctx.serve_with(m, &self.fallback, req, out);
+        for m in named {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
     }
 
     /// The model the classifier picks for an estimated difficulty.

@@ -16,8 +16,7 @@
 
 use rayon::prelude::*;
 
-use crate::catalog::Catalog;
-use crate::catalog::TaskKind;
+use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::policy::{
     Band, BuiltinRef, Classifier, Context, Decision, Oracle, Policy, PriceChains, Single,
 };
@@ -114,6 +113,7 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         dec: Decision::default(),
         chains: (0..np * nw).map(|_| None).collect(),
         bands: vec![None; np * nw],
+        choices: Vec::new(),
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
     let mut sessions = inst
@@ -174,6 +174,9 @@ struct Batch {
     /// A two-model classifier's band by (policy, workload), looked up on
     /// first use (it depends on the workload's task alone).
     bands: Vec<Option<Option<(TaskKind, Band)>>>,
+    /// A classifier's choice of model for each of a workload's requests
+    /// (`Booking::route_classifier`), its room kept from batch to batch.
+    choices: Vec<ModelId>,
 }
 
 impl Batch {
@@ -223,7 +226,7 @@ impl Batch {
                         }
                         let band = *self.bands[pi * nw + w]
                             .get_or_insert_with(|| p.band_for(inst.workloads[w].task, ctx));
-                        b.route_classifier(p, band, requests)
+                        b.route_classifier(p, band, w, requests, &mut self.choices)
                     }
                     Some(BuiltinRef::Oracle(p)) => {
                         let chains =
@@ -307,15 +310,65 @@ impl Booking<'_, '_> {
         }
     }
 
-    /// [`Self::route_all`] for a classifier, with its band for the
-    /// workload's task looked up once (`Classifier::route_in`).
+    /// [`Self::route_all`] for a classifier on workload `w`'s requests,
+    /// with its band for the workload's task looked up once
+    /// (`Classifier::route_in`).
+    ///
+    /// A classifier that charges nothing to decide, whose models all take
+    /// the batch's largest requests, answers each request with one
+    /// accepted call to the model it chooses: its choices are made first
+    /// (into `choices`), then each model's requests are booked as a
+    /// `single`'s are, in whole-number sums (`book_served_all`; see
+    /// [`Self::route_single`] for why booking in passes changes no sum).
+    /// Its models must be different models, not one at two service
+    /// tiers, whose cache slots would have to see their requests
+    /// interleaved.
     #[inline(always)]
     fn route_classifier(
         &mut self,
         policy: &Classifier,
         band: Option<(TaskKind, Band)>,
+        w: usize,
         requests: &[Request],
+        choices: &mut Vec<ModelId>,
     ) {
+        let ctx = self.ctx;
+        let span = Span::of(requests);
+        let routed = policy.routed();
+        let one_route_a_model = routed
+            .iter()
+            .enumerate()
+            .all(|(i, m)| routed[..i].iter().all(|o| o.index() != m.index()));
+        let all_served = routed
+            .iter()
+            .all(|&m| ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities));
+        if policy.charges_nothing() && one_route_a_model && all_served {
+            choices.clear();
+            choices.extend(requests.iter().map(|r| policy.choose(band, r, ctx)));
+            let task = self.inst.workloads[w].task;
+            for &m in &routed {
+                if !choices.contains(&m) {
+                    continue;
+                }
+                let c = ctx.capability(m, task);
+                // `Context::succeeds`, as `route_single` has it.
+                let succeeds = |r: &Request| {
+                    if r.common && r.task == task {
+                        c > r.required_capability
+                    } else {
+                        ctx.succeeds(m, r)
+                    }
+                };
+                let chosen = requests
+                    .iter()
+                    .zip(choices.iter())
+                    .filter(|(_, c)| **c == m)
+                    .map(|(r, _)| r);
+                let (t, inst) = (self.tables, self.inst);
+                book_served_all(t, inst, self.led, w, m, chosen, span, self.cache, succeeds);
+            }
+            return;
+        }
         for req in requests {
             self.dec.clear();
             policy.route_in(band, req, self.ctx, self.dec);
@@ -573,6 +626,28 @@ baseline: oracle
       long: claude-haiku-4-5
       short: nova-2-lite
       no-output: { single: nova-pro }
+  - name: router
+    classifier:
+      cost_usd: 0.0
+      noise_sd: 0.1
+      weak: nova-pro
+      strong: claude-sonnet-4-5
+      max_quality_drop: 0.03
+    fallback: [nova-premier]
+  - name: thresholds
+    classifier:
+      noise_sd: 0.05
+      routes:
+        - { below: 0.2, model: nova-micro }
+        - { below: 0.5, model: nova-pro }
+        - { model: claude-haiku-4-5 }
+  - name: paid-router
+    classifier:
+      cost_usd: 0.001
+      noise_sd: 0.1
+      weak: nova-pro
+      strong: claude-sonnet-4-5
+      max_quality_drop: 0.03
 baseline: micro
 ";
         let yaml = format!("{}{policies}", &yaml[..yaml.find("policies:").unwrap()]);
@@ -611,6 +686,7 @@ baseline: micro
                 dec: Decision::default(),
                 chains: (0..np * nw).map(|_| None).collect(),
                 bands: vec![None; np * nw],
+                choices: Vec::new(),
             };
             for chunk in requests.chunks(BATCH) {
                 for r in chunk {
