@@ -9,7 +9,7 @@ use crate::catalog::pricing::{
 };
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
-use crate::sim::ledger::{Cell, Counts, Histogram, Ledger, MAIN, OVERHEAD};
+use crate::sim::ledger::{Cell, Counts, Histogram, Ledger, MAIN, OVERHEAD, bucket};
 use crate::sim::session::CacheRules;
 use crate::stats::count_f64;
 use crate::traffic::CacheInst;
@@ -289,6 +289,12 @@ pub(crate) fn book_served_all<'r>(
         std::array::from_fn(|b| ServiceTier::ALL.map(|s| pr.mode(b == 1, s)));
     let speed: [(f64, f64); N_MODES] = Mode::ALL.map(|mode| t.speed(lane.m, mode));
     let mut sums = [ClassSums::default(); 2 * N_MODES];
+    let mut run = LatencyRun {
+        output: u64::MAX,
+        mode: Mode::OnDemand,
+        bucket: 0,
+        n: 0,
+    };
     let (mut served, mut batch, mut succeeded) = (0u64, 0u64, 0u64);
     for req in requests {
         served += 1;
@@ -317,10 +323,24 @@ pub(crate) fn book_served_all<'r>(
         }
         batch += u64::from(mode == Mode::Batch);
         if !req.batch {
-            let (ttft, ms_per_token) = speed[mode as usize];
-            latency.add(ttft + count_f64(req.output_tokens) * ms_per_token, 1.0);
+            // A latency's bucket, looked up only when the output or the
+            // mode differs from the last request's (a workload with a
+            // constant output has one bucket a mode), and counted in a run.
+            if req.output_tokens != run.output || mode != run.mode {
+                run.add_to(latency);
+                let (ttft, ms_per_token) = speed[mode as usize];
+                let ms = ttft + count_f64(req.output_tokens) * ms_per_token;
+                run = LatencyRun {
+                    output: req.output_tokens,
+                    mode,
+                    bucket: bucket(ms),
+                    n: 0,
+                };
+            }
+            run.n += 1;
         }
     }
+    run.add_to(latency);
     for (k, s) in sums.iter().enumerate() {
         if s.calls == 0 {
             continue;
@@ -342,6 +362,27 @@ pub(crate) fn book_served_all<'r>(
     counts.served += count_f64(served);
     counts.batch += count_f64(batch);
     counts.succeeded += count_f64(succeeded);
+}
+
+/// Consecutive answer calls with the same latency bucket (the same output
+/// tokens and mode), counted as a whole number and added to the histogram
+/// at once: the same counts as adding 1 per call, every count being a
+/// whole number below 2^53 (which `sums_stay_exact` checks of the
+/// workload's request count, the most any bucket can hold).
+struct LatencyRun {
+    output: u64,
+    mode: Mode,
+    bucket: usize,
+    n: u64,
+}
+
+impl LatencyRun {
+    #[inline(always)]
+    fn add_to(&self, latency: &mut Histogram) {
+        if self.n > 0 {
+            latency.counts[self.bucket] += count_f64(self.n);
+        }
+    }
 }
 
 /// One price class's share of a run of answer calls, in whole numbers.
