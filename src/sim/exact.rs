@@ -114,6 +114,7 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         chains: (0..np * nw).map(|_| None).collect(),
         bands: vec![None; np * nw],
         choices: Vec::new(),
+        spans: vec![Span::default(); nw],
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
     let mut sessions = inst
@@ -177,6 +178,10 @@ struct Batch {
     /// A classifier's choice of model for each of a workload's requests
     /// (`Booking::route_classifier`), its room kept from batch to batch.
     choices: Vec<ModelId>,
+    /// The span of each workload's requests (`Span::of`), found once a
+    /// batch rather than by every policy that books them in whole-number
+    /// sums.
+    spans: Vec<Span>,
 }
 
 impl Batch {
@@ -198,6 +203,9 @@ impl Batch {
         last_sent: &mut [Vec<Vec<f64>>],
     ) {
         let nw = self.requests.len();
+        for (span, requests) in self.spans.iter_mut().zip(&self.requests) {
+            *span = Span::of(requests);
+        }
         for (pi, policy) in inst.policies.iter().enumerate() {
             ctx.set_policy(pi);
             let mut b = Booking {
@@ -216,7 +224,7 @@ impl Batch {
                 // policy by the policy it names for the workload.
                 let policy = for_workload(&**policy, w);
                 match policy.builtin() {
-                    Some(BuiltinRef::Single(p)) => b.route_single(p, w, requests),
+                    Some(BuiltinRef::Single(p)) => b.route_single(p, w, requests, self.spans[w]),
                     Some(BuiltinRef::Rules(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
@@ -226,7 +234,8 @@ impl Batch {
                         }
                         let band = *self.bands[pi * nw + w]
                             .get_or_insert_with(|| p.band_for(inst.workloads[w].task, ctx));
-                        b.route_classifier(p, band, w, requests, &mut self.choices)
+                        let span = self.spans[w];
+                        b.route_classifier(p, band, (w, span), requests, &mut self.choices)
                     }
                     Some(BuiltinRef::Oracle(p)) => {
                         let chains =
@@ -328,12 +337,11 @@ impl Booking<'_, '_> {
         &mut self,
         policy: &Classifier,
         band: Option<(TaskKind, Band)>,
-        w: usize,
+        (w, span): (usize, Span),
         requests: &[Request],
         choices: &mut Vec<ModelId>,
     ) {
         let ctx = self.ctx;
-        let span = Span::of(requests);
         let routed = policy.routed();
         let one_route_a_model = routed
             .iter()
@@ -409,9 +417,8 @@ impl Booking<'_, '_> {
     /// When the batch's largest requests fit the model (and no quota
     /// refuses calls at random), every request does, and none is asked.
     #[inline(always)]
-    fn route_single(&mut self, policy: &Single, w: usize, requests: &[Request]) {
+    fn route_single(&mut self, policy: &Single, w: usize, requests: &[Request], span: Span) {
         let (m, ctx) = (policy.model, self.ctx);
-        let span = Span::of(requests);
         let task = self.inst.workloads[w].task;
         let c = ctx.capability(m, task);
         // `Context::succeeds` with the capability looked up once.
@@ -687,6 +694,7 @@ baseline: micro
                 chains: (0..np * nw).map(|_| None).collect(),
                 bands: vec![None; np * nw],
                 choices: Vec::new(),
+                spans: vec![Span::default(); nw],
             };
             for chunk in requests.chunks(BATCH) {
                 for r in chunk {
