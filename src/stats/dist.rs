@@ -826,7 +826,7 @@ const LOGNORMAL_TOLERANCE: f64 = 1e-8;
 /// [`QUANTILE_TABLE`] even cells. Outside that the exact quantile is
 /// computed (near 0 and 1 the normal quantile's derivatives grow too fast
 /// for a cubic in `p`: 1e-6 off relatively in the cells next to 1/256).
-/// Kept only if within [`LOGNORMAL_TOLERANCE`] of the exact quantile at
+/// Kept only if within `LOGNORMAL_TOLERANCE` of the exact quantile at
 /// every cell's midpoint when built (measured: 4e-10 at sigma 0.7, 5e-9
 /// at sigma 3), so a draw's count is the exact quantile's except within
 /// 1e-8 of a rounding boundary.
@@ -922,13 +922,13 @@ pub fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     open_unit_of(rng.next_u64())
 }
 
-/// [`unit`] of the 64-bit draw `bits`.
+/// [`unit()`] of the 64-bit draw `bits`.
 #[inline(always)]
 pub fn unit_of(bits: u64) -> f64 {
     (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
-/// [`open_unit`] of the 64-bit draw `bits`.
+/// [`open_unit()`] of the 64-bit draw `bits`.
 #[inline(always)]
 pub fn open_unit_of(bits: u64) -> f64 {
     ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
