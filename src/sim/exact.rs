@@ -253,6 +253,21 @@ impl Batch {
     }
 }
 
+/// `Context::succeeds` for model `m` on a workload of `task`, the
+/// model's capability looked up once: what whole-number booking asks of
+/// each request it books.
+#[inline(always)]
+fn succeeds_on<'a>(ctx: &'a Context<'_>, m: ModelId, task: TaskKind) -> impl Fn(&Request) -> bool {
+    let c = ctx.capability(m, task);
+    move |r: &Request| {
+        if r.common && r.task == task {
+            c > r.required_capability
+        } else {
+            ctx.succeeds(m, r)
+        }
+    }
+}
+
 /// Computes the classifier's noise (`Request::noise`) for `requests`, once
 /// for every classifier that routes them, in a loop of its own: the same
 /// values `Request::normal` computes on use, but the inverse normal CDF's
@@ -358,15 +373,7 @@ impl Booking<'_, '_> {
                 if !choices.contains(&m) {
                     continue;
                 }
-                let c = ctx.capability(m, task);
-                // `Context::succeeds`, as `route_single` has it.
-                let succeeds = |r: &Request| {
-                    if r.common && r.task == task {
-                        c > r.required_capability
-                    } else {
-                        ctx.succeeds(m, r)
-                    }
-                };
+                let succeeds = succeeds_on(ctx, m, task);
                 let chosen = requests
                     .iter()
                     .zip(choices.iter())
@@ -420,15 +427,7 @@ impl Booking<'_, '_> {
     fn route_single(&mut self, policy: &Single, w: usize, requests: &[Request], span: Span) {
         let (m, ctx) = (policy.model, self.ctx);
         let task = self.inst.workloads[w].task;
-        let c = ctx.capability(m, task);
-        // `Context::succeeds` with the capability looked up once.
-        let succeeds = |r: &Request| {
-            if r.common && r.task == task {
-                c > r.required_capability
-            } else {
-                ctx.succeeds(m, r)
-            }
-        };
+        let succeeds = succeeds_on(ctx, m, task);
         if ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities) {
             let (t, inst) = (self.tables, self.inst);
             book_served_all(
