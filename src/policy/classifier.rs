@@ -17,6 +17,7 @@ use crate::check::{Checker, Param, Quantity, Range, Sampler};
 use crate::policy::overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
 use crate::policy::{At, BuiltIn, Context, Decision, Policy, PolicyKind};
 use crate::quality::p_success;
+use crate::stats::dist::{STD_NORMAL_ESTIMATE_ERROR, StdNormalEstimate};
 use crate::traffic::request::{Request, Stream};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +102,73 @@ impl Classifier {
             }
             _ => self.pick(d_hat, req, ctx),
         }
+    }
+
+    /// [`Classifier::choose`] for each of `requests`, in order, into `out`.
+    ///
+    /// Where a band decides, from an estimate of each request's normal
+    /// draw ([`StdNormalEstimate`]) wherever the estimate's error cannot
+    /// change the band's answer: the estimated difficulty from the
+    /// estimate is within `noise_sd · STD_NORMAL_ESTIMATE_ERROR` of the
+    /// exact one, plus the two roundings of each (below
+    /// `1e-12 · (1 + noise_sd)` for a difficulty in [0, 1] and `z` within
+    /// the table's ±1.87), so the band's edges widened by that give only
+    /// the exact answers. Elsewhere (the 6% of draws outside the table, the
+    /// few near an edge, a draw already computed) `choose` decides. Exact
+    /// mode thus computes the inverse normal CDF for few requests.
+    pub(crate) fn choose_all(
+        &self,
+        band: Option<(TaskKind, Band)>,
+        requests: &[Request],
+        ctx: &Context<'_>,
+        out: &mut Vec<ModelId>,
+    ) {
+        let (ClassifierRouting::TwoModel { weak, strong, .. }, Some((task, Band::Between { lo, hi }))) =
+            (&self.routing, band)
+        else {
+            out.extend(requests.iter().map(|r| self.choose(band, r, ctx)));
+            return;
+        };
+        // Validated: not NaN.
+        if self.noise_sd <= 0.0 {
+            out.extend(requests.iter().map(|r| self.choose(band, r, ctx)));
+            return;
+        }
+        let (weak, strong, sd) = (*weak, *strong, self.noise_sd);
+        let edge = Band::EDGE + sd * STD_NORMAL_ESTIMATE_ERROR + 1e-12 * (1.0 + sd);
+        let (weak_below, weak_above) = (lo - edge, hi + edge);
+        let (strong_above, strong_below) = (lo + edge, hi - edge);
+        let estimate = StdNormalEstimate::get();
+        out.extend(requests.iter().map(|r| {
+            if r.task == task
+                && r.noise.is_nan()
+                && let Some(z) = estimate.at(r.uniform(Stream::CLASSIFIER_NOISE))
+            {
+                let x = r.difficulty + sd * z;
+                if x > strong_above && x < strong_below {
+                    return strong;
+                }
+                if x < weak_below || x > weak_above {
+                    return weak;
+                }
+            }
+            self.choose(band, r, ctx)
+        }));
+    }
+
+    /// Whether routing under `band` reads every request's exact normal
+    /// draw (then worth computing for a batch in a loop of its own,
+    /// `Request::noise`): not where a band decides, mostly from an
+    /// estimate ([`Classifier::choose_all`]).
+    pub(crate) fn reads_exact_noise(&self, band: Option<(TaskKind, Band)>) -> bool {
+        let banded = matches!(
+            (&self.routing, band),
+            (
+                ClassifierRouting::TwoModel { .. },
+                Some((_, Band::Between { .. }))
+            )
+        );
+        self.noise_sd > 0.0 && !banded
     }
 
     /// Whether deciding costs nothing: no estimator call and no fee (or a

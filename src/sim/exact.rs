@@ -229,11 +229,11 @@ impl Batch {
                     Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Classifier(p)) => {
-                        if p.noise_sd > 0.0 {
-                            draw_noise(requests);
-                        }
                         let band = *self.bands[pi * nw + w]
                             .get_or_insert_with(|| p.band_for(inst.workloads[w].task, ctx));
+                        if p.reads_exact_noise(band) {
+                            draw_noise(requests);
+                        }
                         let span = self.spans[w];
                         b.route_classifier(p, band, (w, span), requests, &mut self.choices)
                     }
@@ -367,7 +367,7 @@ impl Booking<'_, '_> {
             .all(|&m| ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities));
         if policy.charges_nothing() && one_route_a_model && all_served {
             choices.clear();
-            choices.extend(requests.iter().map(|r| policy.choose(band, r, ctx)));
+            policy.choose_all(band, requests, ctx, choices);
             let task = self.inst.workloads[w].task;
             for &m in &routed {
                 if !choices.contains(&m) {
@@ -847,5 +847,57 @@ baseline: micro
             strong > 1_000 && other_task > 10_000,
             "{strong} {other_task}"
         );
+    }
+
+    /// `choose_all`, which decides most requests from an estimate of the
+    /// normal draw, picks what `choose` picks from the exact one: on a
+    /// month of requests, and on requests placed so that the exact
+    /// estimated difficulty lies within a few EDGEs of a band edge (either
+    /// side, inside the estimate's margin and outside it).
+    #[test]
+    fn a_banded_classifier_chooses_from_the_estimate_as_from_the_exact_draw() {
+        use crate::stats::dist::std_normal_quantile;
+        let yaml = ORACLE.replace(
+            "  - name: oracle\n",
+            "  - name: router\n    classifier: { noise_sd: 0.1, weak: nova-pro, strong: claude-sonnet-4-5, max_quality_drop: 0.03 }\n  - name: oracle\n",
+        );
+        let (s, inst) = first_replication(&yaml);
+        let ctx = inst.context(&s.catalog);
+        let Some(BuiltinRef::Classifier(c)) = inst.policies[0].builtin() else {
+            panic!("the first policy is the classifier");
+        };
+        let task = inst.workloads[0].task;
+        let band = c.band_for(task, &ctx);
+        let Some((_, Band::Between { lo, hi })) = band else {
+            panic!("a band: {band:?}");
+        };
+        let mut rng = Stream::Traffic {
+            replication: 0,
+            month: 0,
+        }
+        .generator(s.seed);
+        let mut requests = Vec::new();
+        inst.traffic()
+            .month(20_000, &mut rng, |r| requests.push(*r), |_| {});
+        requests.retain(|r| r.task == task);
+        let mut placed = Vec::new();
+        for (i, r) in requests.iter().take(2_000).enumerate() {
+            let z = std_normal_quantile(r.aux[3]);
+            let edge = if i % 2 == 0 { lo } else { hi };
+            // From −3 to +3 EDGEs off the edge, in steps of 1e-8 or so.
+            let off = Band::EDGE * ((i % 601) as f64 / 100.0 - 3.0);
+            placed.push(Request {
+                difficulty: edge + off - 0.1 * z,
+                ..*r
+            });
+        }
+        for batch in [&requests, &placed] {
+            let mut all = Vec::new();
+            c.choose_all(band, batch, &ctx, &mut all);
+            let one: Vec<_> = batch.iter().map(|r| c.choose(band, r, &ctx)).collect();
+            assert_eq!(all, one);
+            let strong = one.iter().filter(|m| **m != one[0]).count();
+            assert!(strong > batch.len() / 20 && strong < batch.len() * 19 / 20);
+        }
     }
 }
