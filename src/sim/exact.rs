@@ -150,7 +150,15 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
 }
 
 /// Requests routed together, policy by policy (see `simulate_month`).
-const BATCH: usize = 512;
+/// Each policy pays a little for each workload's share of a batch (its
+/// sums and latency runs set up and booked), and a small workload's share
+/// of 512 requests was a few dozen; the batch itself (152 bytes a
+/// request) should stay in the core's L2 with the tables. Measured on the
+/// 3M-request support-platform run, one core, interleaved medians
+/// (2026-12-04): 256 requests 532 ms against 514 for 512; 1,024 505
+/// against 513; 2,048 495 against 506; 4,096 about as 2,048; 8,192 520
+/// and 16,384 517 against 4,096's 497 (1.2 MB and more: out of L2).
+const BATCH: usize = 2048;
 
 /// Requests routed together: each policy in turn over the whole batch, so
 /// its code and ledger stay hot, and within a policy one workload after
