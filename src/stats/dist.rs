@@ -190,11 +190,13 @@ impl TokenDist {
                     Some(t) => t,
                     None => lognormal_table(table, *mu, *sigma),
                 };
-                let x = match t.as_ref() {
-                    Some(t) => t.quantile(p),
-                    None => lognormal_quantile(*mu, *sigma, p),
-                };
-                round_count(if x > *cap { *cap } else { x })
+                match t.as_ref() {
+                    Some(t) => t.count(p, *cap),
+                    None => {
+                        let x = lognormal_quantile(*mu, *sigma, p);
+                        round_count(if x > *cap { *cap } else { x })
+                    }
+                }
             }
             TokenDist::Uniform { min, max } => {
                 let u = unit_of(bits);
@@ -819,14 +821,31 @@ pub fn lognormal_quantile(mu: f64, sigma: f64, p: f64) -> f64 {
 /// every cell: `dist::tests::normal_estimate_is_within_its_error`).
 pub const STD_NORMAL_ESTIMATE_ERROR: f64 = 1e-8;
 
-/// Cells in [`StdNormalEstimate`]'s range, 1/32 to 31/32.
+/// Cells in the body of [`StdNormalEstimate`]'s range, 1/32 to 31/32.
 const STD_NORMAL_CELLS: usize = QUANTILE_TABLE - 2 * LOGNORMAL_EDGE;
 
+/// The binary octaves of the tail probability `q = min(p, 1 − p)` below
+/// 1/32 that [`StdNormalEstimate`] covers, `q` in `[2^−(k+1), 2^−k)` for
+/// `k` in this range: down to 2^−48 (3.6e-15), above the quantile's clamp
+/// at 1e-15; below that the estimate is `None`.
+const NORMAL_OCTAVES: std::ops::RangeInclusive<u64> = 5..=47;
+
+/// Cells in each tail octave, even in `q`: the mantissa's top bits.
+const OCTAVE_CELL_BITS: u32 = 6;
+const OCTAVE_CELLS: usize = 1 << OCTAVE_CELL_BITS;
+
+/// Edges in the tail table: `OCTAVE_CELLS + 1` an octave.
+const OCTAVE_EDGES: usize = (47 - 5 + 1) * (OCTAVE_CELLS + 1);
+
 /// The standard normal quantile to within [`STD_NORMAL_ESTIMATE_ERROR`],
-/// for `p` from 1/32 to 31/32 (94% of draws): a cubic Hermite
-/// interpolation in `p`, as [`LognormalTable`]'s, of one table built on
-/// first use, in about a third of the exact quantile's instructions and
-/// without its division.
+/// for `p` from 2^−48 to `1 − 2^−48`: a cubic Hermite interpolation, as
+/// [`LognormalTable`]'s, of tables built on first use, in about a third of
+/// the exact quantile's instructions and without its division (nor, in the
+/// tails, its logarithm and square root). Between 1/32 and 31/32 (94% of
+/// draws) the cells are even in `p`; in each tail, even within each binary
+/// octave of `q = min(p, 1 − p)` (64 cells an octave, found from the bits
+/// of `q`), and the upper tail is the lower one's negative, as the exact
+/// quantile's is.
 ///
 /// For a decision that only compares a normal draw with a bound, never
 /// for a value that is reported: a caller that can tell the decision from
@@ -837,28 +856,46 @@ const STD_NORMAL_CELLS: usize = QUANTILE_TABLE - 2 * LOGNORMAL_EDGE;
 pub struct StdNormalEstimate {
     /// (quantile, slope per cell) at each cell edge from `LOGNORMAL_EDGE`.
     body: &'static [[f64; 2]; STD_NORMAL_CELLS + 1],
+    /// (quantile, slope per cell) at each edge of the lower tail's octaves,
+    /// `OCTAVE_CELLS + 1` edges an octave from octave 5.
+    tail: &'static [[f64; 2]; OCTAVE_EDGES],
 }
 
+type StdNormalTables = (
+    Box<[[f64; 2]; STD_NORMAL_CELLS + 1]>,
+    Box<[[f64; 2]; OCTAVE_EDGES]>,
+);
+
 impl StdNormalEstimate {
-    /// The estimate (its table built on the first call).
+    /// The estimate (its tables built on the first call).
     pub fn get() -> StdNormalEstimate {
-        static TABLE: OnceLock<Box<[[f64; 2]; STD_NORMAL_CELLS + 1]>> = OnceLock::new();
-        let body = TABLE.get_or_init(|| {
-            const H: f64 = 1.0 / QUANTILE_TABLE as f64;
+        static TABLES: OnceLock<StdNormalTables> = OnceLock::new();
+        let (body, tail) = TABLES.get_or_init(|| {
             let sqrt_2pi = (2.0 * std::f64::consts::PI).sqrt();
+            // (z, slope over a cell of width h) at q; dz/dq = 1/φ(z).
+            let edge = |q: f64, h: f64| {
+                let z = std_normal_quantile(q);
+                [z, h * sqrt_2pi * (0.5 * z * z).exp()]
+            };
+            const H: f64 = 1.0 / QUANTILE_TABLE as f64;
             let mut body = Box::new([[0.0; 2]; STD_NORMAL_CELLS + 1]);
-            for (k, edge) in body.iter_mut().enumerate() {
-                let z = std_normal_quantile((LOGNORMAL_EDGE + k) as f64 * H);
-                // dz/dp = 1/φ(z).
-                *edge = [z, H * sqrt_2pi * (0.5 * z * z).exp()];
+            for (k, e) in body.iter_mut().enumerate() {
+                *e = edge((LOGNORMAL_EDGE + k) as f64 * H, H);
             }
-            body
+            let mut tail = Box::new([[0.0; 2]; OCTAVE_EDGES]);
+            for (n, e) in tail.iter_mut().enumerate() {
+                let (octave, j) = (n / (OCTAVE_CELLS + 1), n % (OCTAVE_CELLS + 1));
+                let start = 0.5f64.powi(*NORMAL_OCTAVES.start() as i32 + octave as i32 + 1);
+                let h = start / OCTAVE_CELLS as f64;
+                *e = edge(start + j as f64 * h, h);
+            }
+            (body, tail)
         });
-        StdNormalEstimate { body }
+        StdNormalEstimate { body, tail }
     }
 
     /// The quantile at `p` to within [`STD_NORMAL_ESTIMATE_ERROR`] for
-    /// 1/32 ≤ p < 31/32; `None` outside (and for NaN).
+    /// 2^−48 ≤ p ≤ 1 − 2^−48; `None` outside (and for NaN).
     #[inline(always)]
     pub fn at(self, p: f64) -> Option<f64> {
         let x = p * QUANTILE_TABLE as f64;
@@ -868,7 +905,28 @@ impl StdNormalEstimate {
         if k < STD_NORMAL_CELLS {
             return Some(hermite(&self.body[..], k, x - i as f64));
         }
-        None
+        self.in_tail(p)
+    }
+
+    /// [`Self::at`] below 1/32 and from 31/32.
+    #[inline(never)]
+    fn in_tail(self, p: f64) -> Option<f64> {
+        // Exact: 1 − p for p ≥ 1/2 (Sterbenz).
+        let (q, upper) = if p < 0.5 { (p, false) } else { (1.0 - p, true) };
+        let bits = q.to_bits();
+        // q in [2^−(k+1), 2^−k): a biased exponent of 1022 − k (NaN, 0,
+        // subnormals and q ≥ 1/32 fall outside the octaves).
+        let octave = 1022u64.wrapping_sub(bits >> 52);
+        if !NORMAL_OCTAVES.contains(&octave) {
+            return None;
+        }
+        let mantissa = bits & ((1u64 << 52) - 1);
+        let cell = (mantissa >> (52 - OCTAVE_CELL_BITS)) as usize;
+        let rest = mantissa & ((1u64 << (52 - OCTAVE_CELL_BITS)) - 1);
+        let f = rest as f64 * (1.0 / (1u64 << (52 - OCTAVE_CELL_BITS)) as f64);
+        let first = (octave - NORMAL_OCTAVES.start()) as usize * (OCTAVE_CELLS + 1);
+        let z = hermite(&self.tail[first..], cell, f);
+        Some(if upper { -z } else { z })
     }
 }
 
@@ -938,6 +996,49 @@ impl LognormalTable {
     #[inline(never)]
     fn tail_quantile(&self, p: f64) -> f64 {
         lognormal_quantile(self.mu, self.sigma, p)
+    }
+
+    /// The token count at `p` under the cap `cap` (0 ≤ cap ≤ 2^52):
+    /// `round_count(min(quantile(p), cap))`, to the count.
+    #[inline(always)]
+    pub fn count(&self, p: f64, cap: f64) -> u64 {
+        let x = p * QUANTILE_TABLE as f64;
+        let i = x as i64 as usize;
+        if (LOGNORMAL_EDGE..QUANTILE_TABLE - LOGNORMAL_EDGE).contains(&i) {
+            let v = hermite(&self.body, i - LOGNORMAL_EDGE, x - i as f64);
+            return round_count(if v > cap { cap } else { v });
+        }
+        self.tail_count(p, cap)
+    }
+
+    /// [`Self::count`] in the tails, where the quantile is the exact one:
+    /// from the estimated normal quantile ([`StdNormalEstimate`]) where
+    /// every value within the estimate's error rounds to the same count
+    /// (so the count is the exact quantile's), else computed. The error
+    /// of `exp(mu + sigma·z)` from the estimate: `sigma` times the normal
+    /// estimate's error, plus the roundings of the sum, the product and
+    /// `exp` on either side (each within 2^−52 relatively of `|mu| +
+    /// sigma·|z|`, or of the result), taken twice over.
+    #[inline(never)]
+    fn tail_count(&self, p: f64, cap: f64) -> u64 {
+        if let Some(z) = StdNormalEstimate::get().at(p) {
+            let x = (self.mu + self.sigma * z).exp();
+            let error = 2.0
+                * x
+                * (self.sigma * STD_NORMAL_ESTIMATE_ERROR
+                    + 1e-14 * (1.0 + self.mu.abs() + self.sigma * z.abs()));
+            let (lo, hi) = (x - error, x + error);
+            if hi < cap {
+                let n = round_count(lo);
+                if n == round_count(hi) {
+                    return n;
+                }
+            } else if lo > cap {
+                return round_count(cap);
+            }
+        }
+        let x = self.tail_quantile(p);
+        round_count(if x > cap { cap } else { x })
     }
 }
 
@@ -1117,26 +1218,51 @@ mod tests {
 
     #[test]
     fn normal_estimate_is_within_its_error() {
-        // 17 points in every cell (both edges, 15 between): within a tenth
-        // of the stated error (measured 3.0e-10), so the error holds with
-        // a factor of ten to spare; `None` outside 1/32..31/32 and for NaN.
+        // 17 points in every cell (both edges, 15 between) of the body and
+        // of every tail octave, both tails: within a tenth of the stated
+        // error (measured 3.0e-10), so the error holds with a factor of ten
+        // to spare; `None` outside the octaves and for NaN.
         let n = QUANTILE_TABLE as f64;
         let estimate = StdNormalEstimate::get();
         let mut worst: f64 = 0.0;
+        let mut check = |p: f64| {
+            let z = estimate
+                .at(p)
+                .unwrap_or_else(|| panic!("no estimate at {p:e}"));
+            worst = worst.max((z - std_normal_quantile(p)).abs());
+        };
         for i in LOGNORMAL_EDGE..QUANTILE_TABLE - LOGNORMAL_EDGE {
-            for k in 0..=16 {
-                let p = (i as f64 + k as f64 / 16.0) / n;
-                let Some(z) = estimate.at(p) else {
-                    assert_eq!((i, k), (QUANTILE_TABLE - LOGNORMAL_EDGE - 1, 16));
-                    continue;
-                };
-                worst = worst.max((z - std_normal_quantile(p)).abs());
+            for k in 0..16 {
+                check((i as f64 + k as f64 / 16.0) / n);
             }
         }
+        let mut tail_points = 0;
+        for octave in NORMAL_OCTAVES {
+            let start = 0.5f64.powi(octave as i32 + 1);
+            for j in 0..OCTAVE_CELLS {
+                for k in 0..=16 {
+                    let q = start * (1.0 + (j as f64 + k as f64 / 16.0) / OCTAVE_CELLS as f64);
+                    if q >= 1.0 / 32.0 {
+                        continue;
+                    }
+                    check(q);
+                    check(1.0 - q);
+                    tail_points += 2;
+                }
+            }
+        }
+        assert!(tail_points > 90_000);
         assert!(worst <= STD_NORMAL_ESTIMATE_ERROR / 10.0, "{worst:e}");
         assert!(worst > 0.0, "an interpolation, not the quantile itself");
-        for p in [1.0 / 32.0 - 1e-12, 31.0 / 32.0, 0.999, 1e-3, f64::NAN] {
-            assert_eq!(estimate.at(p), None, "{p}");
+        // The upper tail mirrors the lower one exactly, as the quantile does.
+        for q in [1e-3, 0.02, 3e-9, 1e-14] {
+            let (p, q) = (1.0 - q, 1.0 - (1.0 - q));
+            assert_eq!(estimate.at(p), estimate.at(q).map(|z| -z), "{q:e}");
+            assert_eq!(std_normal_quantile(p), -std_normal_quantile(q));
+        }
+        let deep = 0.5f64.powi(49);
+        for p in [deep, 1.0 - deep, 0.0, 1.0, 1e-300, f64::NAN, 31.0 / 32.0] {
+            assert_eq!(estimate.at(p), None, "{p:e}");
         }
         assert_eq!(
             estimate.at(1.0 / 32.0),
@@ -1289,6 +1415,48 @@ mod tests {
             assert!((m - mean).abs() < 2e-6, "beta({mean}, {k}): {m}");
         }
         assert_eq!(std_normal_quantile(0.0), std_normal_quantile(1e-15));
+    }
+
+    /// A tabulated lognormal's count in the tails, from the estimated
+    /// normal quantile where its error cannot change the rounding, is the
+    /// exact quantile's count: over a sweep of both tails, at points placed
+    /// within 1e-12 of a half-integer count (where it must compute), and
+    /// with the cap inside the tail.
+    #[test]
+    fn tabulated_lognormal_counts_in_the_tails_as_the_exact_quantile() {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let normal = Normal::new(0.0, 1.0).unwrap();
+        for (mu, sigma, cap) in [
+            (6.0, 0.7, MAX_TOKENS),
+            (3.0, 1.2, MAX_TOKENS),
+            (8.0, 2.5, MAX_TOKENS),
+            (5.0, 0.9, 600.0),
+        ] {
+            let t = LognormalTable::build(mu, sigma).expect("a table");
+            let exact = |p: f64| {
+                let x = lognormal_quantile(mu, sigma, p);
+                round_count(if x > cap { cap } else { x })
+            };
+            let mut ps = Vec::new();
+            for k in 0..200_000u64 {
+                let q = (k as f64 + 0.5) / 200_000.0 / 32.0 * 0.5f64.powi((k % 40) as i32);
+                ps.extend([q, 1.0 - q]);
+            }
+            // Quantiles within 1e-12 (relative) of n + 1/2.
+            let mut near_half = 0;
+            for n in 1..2_000u64 {
+                let z = (((n as f64 + 0.5) * (1.0 + 1e-13)).ln() - mu) / sigma;
+                let p = normal.cdf(z);
+                if !(1.0 / 32.0..31.0 / 32.0).contains(&p) && p > 0.0 && p < 1.0 {
+                    near_half += 1;
+                    ps.extend([p, p * (1.0 + 1e-15), p * (1.0 - 1e-15)]);
+                }
+            }
+            assert!(near_half > 10, "{mu} {sigma}: {near_half}");
+            for p in ps {
+                assert_eq!(t.count(p, cap), exact(p), "mu {mu} sigma {sigma} p {p:e}");
+            }
+        }
     }
 
     #[test]
