@@ -206,6 +206,27 @@ impl TokenDist {
         }
     }
 
+    /// A lognormal's table (built now if not yet) and its cap, where it
+    /// has one: what [`Self::from_bits`] draws through, for a caller that
+    /// draws many counts of the same distribution in a loop.
+    pub fn lognormal_table(&self) -> Option<(&LognormalTable, f64)> {
+        match self {
+            TokenDist::Lognormal {
+                mu,
+                sigma,
+                cap,
+                table,
+            } => {
+                let t = match table.get() {
+                    Some(t) => t,
+                    None => lognormal_table(table, *mu, *sigma),
+                };
+                t.as_ref().as_ref().map(|t| (t, *cap))
+            }
+            _ => None,
+        }
+    }
+
     /// The token count at cumulative probability `p` (0 < p < 1): the
     /// inverse-CDF form of [`Self::sample`], for stratified samples.
     pub fn quantile(&self, p: f64) -> u64 {
@@ -342,6 +363,22 @@ impl DifficultyDist {
                 };
                 t.quantile(p)
             }
+        }
+    }
+
+    /// A Beta's table (built now if not yet): what [`Self::quantile`]
+    /// reads, for a caller that draws many difficulties in a loop.
+    pub fn beta_table(&self) -> Option<&BetaTable> {
+        match self {
+            DifficultyDist::Beta {
+                mean,
+                concentration,
+                table,
+            } => Some(match table.get() {
+                Some(t) => t,
+                None => beta_table(table, *mean, *concentration),
+            }),
+            _ => None,
         }
     }
 

@@ -29,7 +29,7 @@ use crate::quality::required_capability;
 use crate::random::Generator;
 use crate::stats::alias::Alias;
 use crate::stats::dist::{DifficultyDist, TokenDist};
-use crate::stats::dist::{open_unit, unit};
+use crate::stats::dist::{open_unit, open_unit_of, unit};
 
 #[derive(Debug, Clone)]
 pub enum CacheInst {
@@ -151,6 +151,23 @@ impl<'a> Traffic<'a> {
         let wl = &self.workloads[w];
         let (input, output, dist) = (&wl.input, &wl.output, &wl.difficulty);
         let slope = self.slope;
+        // The usual workload, lognormal tokens and a Beta difficulty, with
+        // its tables looked up once rather than per request: the same draws.
+        if let (Some((ti, cap_in)), Some((to, cap_out)), Some(tb)) = (
+            input.lognormal_table(),
+            output.lognormal_table(),
+            dist.beta_table(),
+        ) {
+            for r in requests {
+                r.input_tokens = wl.prefix_tokens + ti.count(open_unit_of(r.input_tokens), cap_in);
+                r.output_tokens = to.count(open_unit_of(r.output_tokens), cap_out);
+                let difficulty = tb.quantile(r.difficulty);
+                r.required_capability =
+                    required_capability(difficulty, r.required_capability, slope);
+                r.difficulty = difficulty;
+            }
+            return;
+        }
         for r in requests {
             r.input_tokens = wl.prefix_tokens + input.from_bits(r.input_tokens);
             r.output_tokens = output.from_bits(r.output_tokens);
