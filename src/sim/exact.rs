@@ -804,20 +804,30 @@ baseline: micro
         s.catalog.models.iter().position(|m| m.key == key).unwrap()
     }
 
+    /// The first replication of the oracle scenario with a two-model
+    /// classifier (noise 0.1, nova-pro or claude-sonnet-4-5) first.
+    fn with_router() -> (Scenario, Instance) {
+        first_replication(&ORACLE.replace(
+            "  - name: oracle\n",
+            "  - name: router\n    classifier: { noise_sd: 0.1, weak: nova-pro, strong: claude-sonnet-4-5, max_quality_drop: 0.03 }\n  - name: oracle\n",
+        ))
+    }
+
+    fn first_classifier(inst: &Instance) -> &Classifier {
+        match inst.policies[0].builtin() {
+            Some(BuiltinRef::Classifier(c)) => c,
+            _ => panic!("the first policy is the classifier"),
+        }
+    }
+
     /// A two-model classifier with noise on two tasks: the band looked up
     /// once for the first task decides as `route` does, and a request of
     /// the other task falls back to the lookup.
     #[test]
     fn a_classifier_with_its_band_at_hand_decides_as_its_route_does() {
-        let yaml = ORACLE.replace(
-            "  - name: oracle\n",
-            "  - name: router\n    classifier: { noise_sd: 0.1, weak: nova-pro, strong: claude-sonnet-4-5, max_quality_drop: 0.03 }\n  - name: oracle\n",
-        );
-        let (s, inst) = first_replication(&yaml);
+        let (s, inst) = with_router();
         let ctx = inst.context(&s.catalog);
-        let Some(BuiltinRef::Classifier(c)) = inst.policies[0].builtin() else {
-            panic!("the first policy is the classifier");
-        };
+        let c = first_classifier(&inst);
         let task = inst.workloads[0].task;
         let band = c.band_for(task, &ctx);
         assert!(band.is_some());
@@ -865,15 +875,9 @@ baseline: micro
     #[test]
     fn a_banded_classifier_chooses_from_the_estimate_as_from_the_exact_draw() {
         use crate::stats::dist::std_normal_quantile;
-        let yaml = ORACLE.replace(
-            "  - name: oracle\n",
-            "  - name: router\n    classifier: { noise_sd: 0.1, weak: nova-pro, strong: claude-sonnet-4-5, max_quality_drop: 0.03 }\n  - name: oracle\n",
-        );
-        let (s, inst) = first_replication(&yaml);
+        let (s, inst) = with_router();
         let ctx = inst.context(&s.catalog);
-        let Some(BuiltinRef::Classifier(c)) = inst.policies[0].builtin() else {
-            panic!("the first policy is the classifier");
-        };
+        let c = first_classifier(&inst);
         let task = inst.workloads[0].task;
         let band = c.band_for(task, &ctx);
         let Some((_, Band::Between { lo, hi })) = band else {

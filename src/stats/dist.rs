@@ -186,11 +186,7 @@ impl TokenDist {
                 table,
             } => {
                 let p = open_unit_of(bits);
-                let t = match table.get() {
-                    Some(t) => t,
-                    None => lognormal_table(table, *mu, *sigma),
-                };
-                match t.as_ref() {
+                match lognormal_lookup(table, *mu, *sigma).as_ref() {
                     Some(t) => t.count(p, *cap),
                     None => {
                         let x = lognormal_quantile(*mu, *sigma, p);
@@ -216,13 +212,10 @@ impl TokenDist {
                 sigma,
                 cap,
                 table,
-            } => {
-                let t = match table.get() {
-                    Some(t) => t,
-                    None => lognormal_table(table, *mu, *sigma),
-                };
-                t.as_ref().as_ref().map(|t| (t, *cap))
-            }
+            } => lognormal_lookup(table, *mu, *sigma)
+                .as_ref()
+                .as_ref()
+                .map(|t| (t, *cap)),
             _ => None,
         }
     }
@@ -1076,6 +1069,15 @@ impl LognormalTable {
         }
         let x = self.tail_quantile(p);
         round_count(if x > cap { cap } else { x })
+    }
+}
+
+/// The table of the lognormal (`mu`, `sigma`) in `lock`, set on first use.
+#[inline(always)]
+fn lognormal_lookup(lock: &OnceLock<LognormalLookup>, mu: f64, sigma: f64) -> &LognormalLookup {
+    match lock.get() {
+        Some(t) => t,
+        None => lognormal_table(lock, mu, sigma),
     }
 }
 
