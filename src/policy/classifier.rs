@@ -112,10 +112,10 @@ impl Classifier {
     /// estimate is within `noise_sd · STD_NORMAL_ESTIMATE_ERROR` of the
     /// exact one, plus the two roundings of each (below
     /// `1e-12 · (1 + noise_sd)` for a difficulty in [0, 1] and `z` within
-    /// the table's ±1.87), so the band's edges widened by that give only
-    /// the exact answers. Elsewhere (the 6% of draws outside the table, the
-    /// few near an edge, a draw already computed) `choose` decides. Exact
-    /// mode thus computes the inverse normal CDF for few requests.
+    /// the tables' ±7.9), so the band's edges widened by that give only
+    /// the exact answers. Elsewhere (a draw below 2^−48 from either end,
+    /// the few near an edge, a draw already computed) `choose` decides.
+    /// Exact mode thus computes the inverse normal CDF for few requests.
     pub(crate) fn choose_all(
         &self,
         band: Option<(TaskKind, Band)>,
