@@ -123,37 +123,34 @@ impl Classifier {
         ctx: &Context<'_>,
         out: &mut Vec<ModelId>,
     ) {
-        let (ClassifierRouting::TwoModel { weak, strong, .. }, Some((task, Band::Between { lo, hi }))) =
-            (&self.routing, band)
-        else {
-            out.extend(requests.iter().map(|r| self.choose(band, r, ctx)));
-            return;
-        };
-        // Validated: not NaN.
-        if self.noise_sd <= 0.0 {
-            out.extend(requests.iter().map(|r| self.choose(band, r, ctx)));
-            return;
-        }
-        let (weak, strong, sd) = (*weak, *strong, self.noise_sd);
-        let edge = Band::EDGE + sd * STD_NORMAL_ESTIMATE_ERROR + 1e-12 * (1.0 + sd);
-        let (weak_below, weak_above) = (lo - edge, hi + edge);
-        let (strong_above, strong_below) = (lo + edge, hi - edge);
-        let estimate = StdNormalEstimate::get();
-        out.extend(requests.iter().map(|r| {
-            if r.task == task
-                && r.noise.is_nan()
-                && let Some(z) = estimate.at(r.uniform(Stream::CLASSIFIER_NOISE))
-            {
-                let x = r.difficulty + sd * z;
-                if x > strong_above && x < strong_below {
-                    return strong;
-                }
-                if x < weak_below || x > weak_above {
-                    return weak;
-                }
+        match (&self.routing, band) {
+            (
+                ClassifierRouting::TwoModel { weak, strong, .. },
+                Some((task, Band::Between { lo, hi })),
+            ) if self.noise_sd > 0.0 => {
+                let (weak, strong, sd) = (*weak, *strong, self.noise_sd);
+                let edge = Band::EDGE + sd * STD_NORMAL_ESTIMATE_ERROR + 1e-12 * (1.0 + sd);
+                let (weak_below, weak_above) = (lo - edge, hi + edge);
+                let (strong_above, strong_below) = (lo + edge, hi - edge);
+                let estimate = StdNormalEstimate::get();
+                out.extend(requests.iter().map(|r| {
+                    if r.task == task
+                        && r.noise.is_nan()
+                        && let Some(z) = estimate.at(r.uniform(Stream::CLASSIFIER_NOISE))
+                    {
+                        let x = r.difficulty + sd * z;
+                        if x > strong_above && x < strong_below {
+                            return strong;
+                        }
+                        if x < weak_below || x > weak_above {
+                            return weak;
+                        }
+                    }
+                    self.choose(band, r, ctx)
+                }));
             }
-            self.choose(band, r, ctx)
-        }));
+            _ => out.extend(requests.iter().map(|r| self.choose(band, r, ctx))),
+        }
     }
 
     /// Whether routing under `band` reads every request's exact normal

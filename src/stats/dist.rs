@@ -928,14 +928,10 @@ impl StdNormalEstimate {
     /// 2^−48 ≤ p ≤ 1 − 2^−48; `None` outside (and for NaN).
     #[inline(always)]
     pub fn at(self, p: f64) -> Option<f64> {
-        let x = p * QUANTILE_TABLE as f64;
-        // Through i64, as `BetaTable::quantile` (NaN gives 0: outside).
-        let i = x as i64 as usize;
-        let k = i.wrapping_sub(LOGNORMAL_EDGE);
-        if k < STD_NORMAL_CELLS {
-            return Some(hermite(&self.body[..], k, x - i as f64));
+        match body_cell(p) {
+            Some((k, f)) => Some(hermite(&self.body[..], k, f)),
+            None => self.in_tail(p),
         }
-        self.in_tail(p)
     }
 
     /// [`Self::at`] below 1/32 and from 31/32.
@@ -958,6 +954,19 @@ impl StdNormalEstimate {
         let z = hermite(&self.tail[first..], cell, f);
         Some(if upper { -z } else { z })
     }
+}
+
+/// The cell of the tables' body (counted from `LOGNORMAL_EDGE`) that holds
+/// `p`, and the way through it, for 1/32 ≤ p < 31/32; `None` outside and
+/// for NaN. Shared by [`LognormalTable`] and [`StdNormalEstimate`], whose
+/// bodies have the same edges.
+#[inline(always)]
+fn body_cell(p: f64) -> Option<(usize, f64)> {
+    let x = p * QUANTILE_TABLE as f64;
+    // Through i64, as `BetaTable::quantile` (NaN gives 0: outside).
+    let i = x as i64 as usize;
+    let k = i.wrapping_sub(LOGNORMAL_EDGE);
+    (k < STD_NORMAL_CELLS).then_some((k, x - i as f64))
 }
 
 /// Cells of probability at each end a [`LognormalTable`] leaves to the
@@ -1014,13 +1023,10 @@ impl LognormalTable {
     /// The quantile at `p` (0 < p < 1).
     #[inline(always)]
     pub fn quantile(&self, p: f64) -> f64 {
-        let x = p * QUANTILE_TABLE as f64;
-        // Through i64, as `BetaTable::quantile` (NaN gives 0: the tail).
-        let i = x as i64 as usize;
-        if (LOGNORMAL_EDGE..QUANTILE_TABLE - LOGNORMAL_EDGE).contains(&i) {
-            return hermite(&self.body, i - LOGNORMAL_EDGE, x - i as f64);
+        match body_cell(p) {
+            Some((k, f)) => hermite(&self.body, k, f),
+            None => self.tail_quantile(p),
         }
-        self.tail_quantile(p)
     }
 
     #[inline(never)]
@@ -1032,13 +1038,13 @@ impl LognormalTable {
     /// `round_count(min(quantile(p), cap))`, to the count.
     #[inline(always)]
     pub fn count(&self, p: f64, cap: f64) -> u64 {
-        let x = p * QUANTILE_TABLE as f64;
-        let i = x as i64 as usize;
-        if (LOGNORMAL_EDGE..QUANTILE_TABLE - LOGNORMAL_EDGE).contains(&i) {
-            let v = hermite(&self.body, i - LOGNORMAL_EDGE, x - i as f64);
-            return round_count(if v > cap { cap } else { v });
+        match body_cell(p) {
+            Some((k, f)) => {
+                let v = hermite(&self.body, k, f);
+                round_count(if v > cap { cap } else { v })
+            }
+            None => self.tail_count(p, cap),
         }
-        self.tail_count(p, cap)
     }
 
     /// [`Self::count`] in the tails, where the quantile is the exact one:
