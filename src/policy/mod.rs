@@ -19,6 +19,7 @@ mod session;
 pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
 pub(crate) use classifier::Band;
 pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
+pub(crate) use oracle::Judged;
 pub(crate) use oracle::PriceChains;
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
 pub use rules::{RuleTarget, RulesDef};
@@ -492,11 +493,7 @@ impl Context<'_> {
     #[inline]
     pub fn succeeds(&self, m: ModelId, req: &Request) -> bool {
         let c = self.capability[m.index()][req.task.index()];
-        let bit = if m.index() < 64 {
-            1u64 << m.index()
-        } else {
-            u64::MAX
-        };
+        let bit = Context::queried_bit(m);
         if req.common {
             self.queried.set(self.queried.get() | bit);
             return c > req.required_capability;
@@ -517,6 +514,17 @@ impl Context<'_> {
     /// since the last call, as a bit set; resets it.
     pub fn take_queried(&self) -> u64 {
         self.queried.replace(0)
+    }
+
+    /// Model `m`'s bit in [`Self::take_queried`]'s set: every bit for a
+    /// model from index 64 on.
+    #[inline]
+    pub fn queried_bit(m: ModelId) -> u64 {
+        if m.index() < 64 {
+            1u64 << m.index()
+        } else {
+            u64::MAX
+        }
     }
 
     #[inline]
@@ -847,6 +855,48 @@ impl Decision {
 
     pub fn fixed_overhead_usd(&self) -> f64 {
         self.fixed_overhead_usd
+    }
+
+    /// Whether this is [`Self::same_as`] the decision that calls `pick`
+    /// alone and accepts its answer (`None`: the decision that calls
+    /// nothing), with no skip and no fixed overhead: what the oracle
+    /// decides, compared without building it.
+    #[inline]
+    pub fn is_pick(&self, pick: Option<ModelId>) -> bool {
+        self.skips == 0
+            && self.fixed_overhead_usd.to_bits() == 0f64.to_bits()
+            && match pick {
+                None => self.calls.is_empty() && self.accepted.is_none(),
+                Some(m) => {
+                    self.accepted == Some(0)
+                        && self.calls.len() == 1
+                        && self.calls[0]
+                            == Call {
+                                model: m,
+                                kind: CallKind::Main,
+                            }
+                }
+            }
+    }
+
+    /// The model this decision calls alone and accepts, when it is such a
+    /// decision ([`Self::is_pick`] of it).
+    #[inline]
+    pub fn picked(&self) -> Option<ModelId> {
+        match self.calls.as_slice() {
+            [
+                Call {
+                    model,
+                    kind: CallKind::Main,
+                },
+            ] if self.accepted == Some(0)
+                && self.skips == 0
+                && self.fixed_overhead_usd.to_bits() == 0f64.to_bits() =>
+            {
+                Some(*model)
+            }
+            _ => None,
+        }
     }
 
     /// Whether two decisions make the same calls, accept the same one and

@@ -87,6 +87,33 @@ impl Oracle {
         self.choose(candidates.iter().copied(), req, ctx, out);
     }
 
+    /// [`Oracle::route_among`] on a request whose outcomes are common (a
+    /// model succeeds where its capability for the task is above
+    /// `required`), from `candidates` with their capabilities: the model
+    /// it calls and accepts (`None`: no candidate can take the request),
+    /// and the models it asks `Context::succeeds` about, as the bit set
+    /// `Context::take_queried` would return. The fast path judges a
+    /// request's outcome intervals with this, without building a
+    /// decision or going through the context's record for each.
+    #[inline]
+    pub(crate) fn pick_common(candidates: &[Judged], required: f64) -> (Option<ModelId>, u64) {
+        let mut best: Option<(f64, ModelId)> = None;
+        let mut cheapest: Option<(f64, ModelId)> = None;
+        let mut asked = 0u64;
+        for j in candidates {
+            if cheapest.is_none_or(|(c, _)| j.cost < c) {
+                cheapest = Some((j.cost, j.model));
+            }
+            if best.is_none_or(|(c, _)| j.cost < c) {
+                asked |= j.bit;
+                if j.capability > required {
+                    best = Some((j.cost, j.model));
+                }
+            }
+        }
+        (best.or(cheapest).map(|(_, m)| m), asked)
+    }
+
     /// The cheapest candidate that succeeds, else the cheapest; ties go
     /// to the earlier candidate.
     #[inline(always)]
@@ -113,6 +140,33 @@ impl Oracle {
             let i = out.call(m);
             out.accept(i);
         }
+    }
+}
+
+/// A candidate of [`Oracle::candidates`] with what judging it needs for
+/// a request whose outcomes are common (`Oracle::pick_common`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Judged {
+    pub model: ModelId,
+    /// Its list cost for the request.
+    pub cost: f64,
+    /// Its capability for the request's task.
+    pub capability: f64,
+    /// Its bit in `Context::take_queried`'s set.
+    pub bit: u64,
+}
+
+impl Judged {
+    /// `candidates` (from [`Oracle::candidates`] for `req`) judged
+    /// through `ctx`, into `out`.
+    pub(crate) fn all(candidates: &[(ModelId, f64)], req: &Request, ctx: &Context<'_>, out: &mut Vec<Judged>) {
+        out.clear();
+        out.extend(candidates.iter().map(|&(model, cost)| Judged {
+            model,
+            cost,
+            capability: ctx.capability(model, req.task),
+            bit: Context::queried_bit(model),
+        }));
     }
 }
 

@@ -200,6 +200,103 @@ pub(crate) fn book(
     finish(counts, latency, req, &outcome, weight, succeeded);
 }
 
+/// What booking one answer call of a request to one model adds, worked
+/// out once (the fast path books a sample request's call to the same model
+/// under several policies and outcome intervals): [`book_pick`] books it
+/// as [`book`] books the decision that calls that model alone and accepts
+/// its answer, with the cache left to the closed form ([`CacheMode::Defer`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PickedCall {
+    /// The (workload, model) cell's index in the ledger.
+    cell: usize,
+    /// Its price class: `Tier` and `Mode` as indices.
+    pub tier: usize,
+    pub mode: usize,
+    /// The prefix is cacheable: its calls are deferred and its input
+    /// billed without the prefix.
+    pub deferred: bool,
+    /// Input tokens billed as input.
+    input: f64,
+    output: f64,
+    /// Billed at batch rates.
+    batch: bool,
+    /// The latency histogram's bucket (unused for a batch request).
+    bucket: usize,
+}
+
+impl PickedCall {
+    /// Request `req`'s answer call to model `m` at `service` (the
+    /// model's own service tier, else the request's): what
+    /// [`Lane::main_call`] works out for it.
+    #[inline]
+    pub fn at(
+        t: &Tables,
+        inst: &Instance,
+        m: usize,
+        service: ServiceTier,
+        req: &Request,
+    ) -> PickedCall {
+        let w = req.workload as usize;
+        let lane = Lane::new(t, inst, w, ModelId::new(m));
+        let billing = lane
+            .pr
+            .billing(req.input_tokens, req.prefix_tokens, req.batch, service);
+        let (ttft, ms_per_token) = t.speed(lane.m, billing.mode);
+        let output = count_f64(req.output_tokens);
+        let deferred = lane.caching && billing.cached;
+        let input = if deferred {
+            count_f64(req.input_tokens - req.prefix_tokens)
+        } else {
+            count_f64(req.input_tokens)
+        };
+        // `book` adds the call's latency to a request's 0 ms.
+        let latency_ms = 0.0 + (ttft + output * ms_per_token);
+        PickedCall {
+            cell: lane.i,
+            tier: billing.tier as usize,
+            mode: billing.mode as usize,
+            deferred,
+            input,
+            output,
+            batch: billing.mode == Mode::Batch,
+            bucket: bucket(latency_ms),
+        }
+    }
+}
+
+/// Books `call` as [`book`] books the decision that calls its model alone
+/// and accepts the answer, under [`CacheMode::Defer`]: the same additions,
+/// in the same order, to the same counters.
+#[inline]
+pub(crate) fn book_pick(
+    led: &mut Ledger,
+    call: &PickedCall,
+    req: &Request,
+    weight: f64,
+    succeeded: f64,
+) {
+    let w = req.workload as usize;
+    let (cell, counts, latency) = led.parts_at(call.cell, w);
+    cell.calls += weight;
+    if call.deferred {
+        *cell.deferred_mut(call.tier, call.mode) += weight;
+    }
+    let tokens = cell.tokens_mut(MAIN, call.tier, call.mode);
+    tokens[Component::Input as usize] += weight * call.input;
+    tokens[Component::Output as usize] += weight * call.output;
+    counts.requests += weight;
+    counts.skips += weight * 0.0;
+    counts.fixed_overhead_usd += weight * 0.0;
+    counts.served += weight;
+    if call.batch {
+        counts.batch += weight;
+    }
+    counts.succeeded += succeeded;
+    if !req.batch {
+        latency.counts[call.bucket] += weight;
+    }
+}
+
 /// What [`book_served_all`] is told of the requests before it books them:
 /// at most how many there are and the largest token count any of them
 /// carries, so that it can tell whether its sums, kept as whole numbers,

@@ -58,14 +58,13 @@ use rayon::prelude::*;
 
 use crate::calendar::MONTH_SECONDS;
 use crate::catalog::pricing::{
-    CacheOutcome, CallShape, Component, Mode, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier, Ttl,
-    price_call,
+    CallShape, Component, Mode, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier, Ttl, price_call,
 };
 use crate::catalog::{Catalog, ModelId};
-use crate::policy::{BuiltinRef, CallKind, Decision, Oracle, Policy};
+use crate::policy::{BuiltinRef, CallKind, Decision, Judged, Oracle, Policy};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
-use crate::sim::book::{CacheMode, Tables, book};
+use crate::sim::book::{CacheMode, PickedCall, Tables, book, book_pick};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Group, Ledger, MAIN, SessionTally};
 use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
@@ -484,6 +483,7 @@ fn route_chunk(
         })
         .collect();
     let mut candidates: Vec<(ModelId, f64)> = Vec::new();
+    let mut judged: Vec<Judged> = Vec::new();
     for item in sample {
         let (base, b, share) = (&item.request, item.block, item.weight);
         let d = base.difficulty;
@@ -519,6 +519,7 @@ fn route_chunk(
                 let oracle = oracles[p];
                 if let Some(o) = oracle {
                     o.candidates(&common, &ctx, &mut candidates);
+                    Judged::all(&candidates, &common, &ctx, &mut judged);
                 }
                 let intervals = cuts.len() - 1;
                 let mut i = 0;
@@ -546,13 +547,19 @@ fn route_chunk(
                     });
                     common.required_capability = required;
                     let req = &common;
-                    dec.clear();
-                    ctx.take_queried();
-                    match oracle {
-                        Some(o) => o.route_among(&candidates, req, &ctx, &mut dec),
-                        None => policy.route(req, &ctx, &mut dec),
-                    }
-                    let asked = ctx.take_queried();
+                    // The model the decision accepts, and the models it
+                    // asked about: the oracle's from its judged candidates
+                    // (`Oracle::pick_common`, what `route_among` decides),
+                    // any other policy's from its route.
+                    let (accepted, asked) = match oracle {
+                        Some(_) => Oracle::pick_common(&judged, required),
+                        None => {
+                            dec.clear();
+                            ctx.take_queried();
+                            policy.route(req, &ctx, &mut dec);
+                            (dec.accepted().map(|c| c.model), ctx.take_queried())
+                        }
+                    };
                     // The run extends past the boundary at cuts[j+1] (the
                     // capability caps[j]) while no model asked about has
                     // that capability.
@@ -570,17 +577,20 @@ fn route_chunk(
                     }
                     // Acceptable where the outcome uniform is below the
                     // accepted model's success probability.
-                    let ok = match dec.accepted() {
-                        Some(c) if !merge && ctx.succeeds(c.model, req) => weight,
+                    let ok = match accepted {
+                        Some(m) if !merge && ctx.succeeds(m, req) => weight,
                         Some(_) if !merge => 0.0,
-                        Some(c) => {
-                            let pa = p_of(&mut p_model, c.model.index(), inst, task, d);
+                        Some(m) => {
+                            let pa = p_of(&mut p_model, m.index(), inst, task, d);
                             share * rho * (pa.min(hi) - lo).max(0.0)
                         }
                         None => 0.0,
                     };
                     ctx.take_queried();
-                    acc.add(&dec, weight, ok);
+                    match oracle {
+                        Some(_) => acc.add_pick(accepted, weight, ok, &mut dec),
+                        None => acc.add(&dec, weight, ok),
+                    }
                 }
             }
             // Independent outcomes (share 1 − rho): every pattern of the
@@ -627,18 +637,31 @@ fn route_chunk(
                 }
             }
             // Each distinct decision booked and priced once.
+            // A decision that calls one model and accepts it (most of
+            // them) from what the request's call to that model books and
+            // costs, worked out once for every policy (`MainPrices`).
             for e in acc.entries() {
-                book(
-                    tables,
-                    inst,
-                    &mut full[p],
-                    &e.decision,
-                    base,
-                    &mut CacheMode::Defer,
-                    e.weight,
-                    e.succeeded,
-                );
-                let (a, x) = request_cost(&mut mains, &e.decision, base);
+                let (a, x) = match e.decision.picked() {
+                    Some(m) => {
+                        let call = mains.picked(m, base);
+                        book_pick(&mut full[p], &call.booked, base, e.weight, e.succeeded);
+                        // `request_cost`'s sums: no fixed overhead, one call.
+                        (0.0 + call.price, 0.0 + call.miss_extra)
+                    }
+                    None => {
+                        book(
+                            tables,
+                            inst,
+                            &mut full[p],
+                            &e.decision,
+                            base,
+                            &mut CacheMode::Defer,
+                            e.weight,
+                            e.succeeded,
+                        );
+                        request_cost(&mut mains, &e.decision, base)
+                    }
+                };
                 let weight = e.weight;
                 add_moments(&mut moments[p], weight, a, x);
                 let bl = match blocks[p].last_mut() {
@@ -715,6 +738,37 @@ impl Distinct {
             e.succeeded += succeeded;
             return;
         }
+        self.push(dec, weight, succeeded);
+    }
+
+    /// [`Self::add`] of the decision that calls `pick` alone and accepts
+    /// it (`None`: calls nothing), built in `scratch` only when no entry
+    /// holds it yet (`Decision::is_pick`).
+    fn add_pick(
+        &mut self,
+        pick: Option<ModelId>,
+        weight: f64,
+        succeeded: f64,
+        scratch: &mut Decision,
+    ) {
+        if let Some(e) = self.entries[..self.used]
+            .iter_mut()
+            .find(|e| e.decision.is_pick(pick))
+        {
+            e.weight += weight;
+            e.succeeded += succeeded;
+            return;
+        }
+        scratch.clear();
+        if let Some(m) = pick {
+            let i = scratch.call(m);
+            scratch.accept(i);
+        }
+        self.push(scratch, weight, succeeded);
+    }
+
+    /// A new entry for `dec`, in the room of a previous request's if any.
+    fn push(&mut self, dec: &Decision, weight: f64, succeeded: f64) {
         if self.used == self.entries.len() {
             self.entries.push(Entry {
                 decision: dec.clone(),
@@ -735,13 +789,23 @@ impl Distinct {
     }
 }
 
-/// One sample request's main-call prices by (model, service tier), shared
-/// by every policy routing it: (the call's price if its cacheable prefix
-/// hits, what a miss adds), or NaN until first asked.
+/// One sample request's main calls by (model, service tier), shared by
+/// every policy routing it: what booking each adds and what it costs,
+/// worked out on first use.
 struct MainPrices<'a> {
     inst: &'a Instance,
     tables: &'a Tables,
-    by_route: Vec<(f64, f64)>,
+    calls: Vec<Option<MainCall>>,
+}
+
+/// A sample request's main call to one model at one service tier.
+#[derive(Debug, Clone, Copy)]
+struct MainCall {
+    booked: PickedCall,
+    /// The call's price if its cacheable prefix hits the cache (USD).
+    price: f64,
+    /// What a miss adds (USD).
+    miss_extra: f64,
 }
 
 impl<'a> MainPrices<'a> {
@@ -749,48 +813,76 @@ impl<'a> MainPrices<'a> {
         MainPrices {
             inst,
             tables,
-            by_route: vec![(f64::NAN, f64::NAN); tables.nm * N_SERVICE_TIERS],
+            calls: vec![None; tables.nm * N_SERVICE_TIERS],
         }
     }
 
-    /// Forgets the previous request's prices.
+    /// Forgets the previous request's calls.
     fn clear(&mut self) {
-        self.by_route.fill((f64::NAN, f64::NAN));
+        self.calls.fill(None);
+    }
+
+    /// `req`'s main call to model `m` at `service`.
+    #[inline]
+    fn at(&mut self, m: usize, service: ServiceTier, req: &Request) -> MainCall {
+        let i = m * N_SERVICE_TIERS + service as usize;
+        match self.calls[i] {
+            Some(call) => call,
+            None => {
+                let call = self.work_out(m, service, req);
+                self.calls[i] = Some(call);
+                call
+            }
+        }
     }
 
     /// The main call's (all-hit price, miss extra) of `req` on model `m`
     /// at `service` (USD).
     #[inline]
     fn get(&mut self, m: usize, service: ServiceTier, req: &Request) -> (f64, f64) {
-        let i = m * N_SERVICE_TIERS + service as usize;
-        if self.by_route[i].0.is_nan() {
-            self.by_route[i] = self.price(m, service, req);
-        }
-        self.by_route[i]
+        let call = self.at(m, service, req);
+        (call.price, call.miss_extra)
     }
 
-    fn price(&self, m: usize, service: ServiceTier, req: &Request) -> (f64, f64) {
+    /// `req`'s answer call to `model` (at its own service tier, else the
+    /// request's).
+    #[inline]
+    fn picked(&mut self, model: ModelId, req: &Request) -> MainCall {
+        self.at(model.index(), model.service().unwrap_or(req.service), req)
+    }
+
+    /// The call's booking and its price: the price `price_call` gives the
+    /// call with its cacheable prefix read from the cache, to the bit (the
+    /// same products and quotients, summed in `Charges::total`'s order,
+    /// the unused write components' zeros included).
+    fn work_out(&self, m: usize, service: ServiceTier, req: &Request) -> MainCall {
         let (w, t) = (req.workload as usize, self.tables);
-        let pricing = &self.inst.pricing[m];
-        let billing = pricing.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
-        let cacheable = t.caching[w] && billing.cached;
-        let mut miss_extra = 0.0;
-        if cacheable {
-            let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
-            miss_extra = req.prefix_tokens as f64
-                * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
-                / 1e6;
-        }
-        let shape = CallShape {
-            input_tokens: req.input_tokens,
-            output_tokens: req.output_tokens,
-            prefix_tokens: req.prefix_tokens,
-            cache: cacheable.then_some(CacheOutcome::Hit),
-            ttl: Ttl::FiveMinutes,
-            batch: req.batch,
-            service,
+        let booked = PickedCall::at(t, self.inst, m, service, req);
+        let rates = self.inst.pricing[m].rates(booked.tier, booked.mode);
+        let rate = |c: Component| rates[c as usize];
+        let cost = |tokens: u64, c: Component| tokens as f64 * rate(c) / 1e6;
+        let (input, read) = if booked.deferred {
+            let prefix = req.prefix_tokens.min(req.input_tokens);
+            (req.input_tokens - prefix, prefix)
+        } else {
+            (req.input_tokens, 0)
         };
-        (price_call(pricing, &shape).total(), miss_extra)
+        let cache_write = cost(0, Component::CacheWrite5m) + cost(0, Component::CacheWrite1h);
+        let price = cost(input, Component::Input)
+            + cache_write
+            + cost(read, Component::CacheRead)
+            + cost(req.output_tokens, Component::Output);
+        let miss_extra = if booked.deferred {
+            req.prefix_tokens as f64 * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
+                / 1e6
+        } else {
+            0.0
+        };
+        MainCall {
+            booked,
+            price,
+            miss_extra,
+        }
     }
 }
 
@@ -1284,6 +1376,199 @@ fn fingerprint(inst: &Instance, w: usize) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::pricing::CacheOutcome;
+    use crate::input::yaml::Source;
+    use crate::scenario::Scenario;
+    use crate::sim::instance::{Draws, resolve};
+
+    /// Caching workloads (one at batch rates a third of the time, one at
+    /// the Flex tier), inputs long enough for long-context rates, a model
+    /// named at the Priority tier, and an oracle over models priced alike.
+    const CALLS: &str = r#"
+name: main-calls
+horizon_months: 1
+catalog: bedrock-2026-11
+region_profile: us
+seed: 11
+volume: { requests_per_month: 100000 }
+workloads:
+  - name: long
+    share: 0.4
+    task: rag
+    input_tokens: { lognormal: { median: 60000, p90: 400000 } }
+    output_tokens: { lognormal: { median: 300, p90: 2000 } }
+    difficulty: { beta: { mean: 0.7, concentration: 3 } }
+    cache: { prefix_tokens: 2000, distinct_prefixes: 3 }
+    batch_share: 0.3
+  - name: short
+    share: 0.4
+    task: code
+    input_tokens: { lognormal: { median: 800, p90: 3000 } }
+    output_tokens: { lognormal: { median: 200, p90: 900 } }
+    difficulty: { beta: { mean: 0.4, concentration: 4 } }
+    cache: { prefix_tokens: 1500, distinct_prefixes: 2, ttl: 1h }
+    service_tier: flex
+  - name: no-output
+    share: 0.2
+    task: classification
+    input_tokens: { lognormal: { median: 500, p90: 2000 } }
+    output_tokens: { constant: 0 }
+    difficulty: { beta: { mean: 0.5, concentration: 4 } }
+policies:
+  - name: oracle
+    oracle: [claude-opus-4-6, claude-opus-4-5, nova-micro, claude-sonnet-4-6, claude-sonnet-4, nova-lite, nova-pro:priority, claude-opus-4-7]
+  - name: priority
+    single: nova-pro:priority
+baseline: oracle
+"#;
+
+    /// The scenario's first replication, and 256 sample requests of each
+    /// workload.
+    fn sampled(yaml: &str) -> (Scenario, Instance, Vec<Request>) {
+        let s = Scenario::from_source(&Source::from_text("test.yaml", yaml), &[]).unwrap();
+        let inst = resolve(
+            &s,
+            &mut Draws {
+                seed: s.seed,
+                replication: 0,
+            },
+            0,
+        );
+        let mut requests = Vec::new();
+        for (w, wl) in inst.workloads.iter().enumerate() {
+            let mut rng = Stream::Sample { workload: w as u64 }.generator(s.seed);
+            let sample = stratified_sample(wl, w, inst.slope, BLOCKS, 16, &mut rng);
+            requests.extend(sample.iter().map(|r| r.request));
+        }
+        (s, inst, requests)
+    }
+
+    /// Every model, and the oracle's models as named (a model at the
+    /// Priority tier among them).
+    fn models(s: &Scenario, inst: &Instance) -> Vec<ModelId> {
+        let mut ms: Vec<ModelId> = (0..s.catalog.models.len()).map(ModelId::new).collect();
+        ms.extend(inst.policies[0].models().unwrap());
+        ms
+    }
+
+    #[test]
+    fn a_picked_call_books_and_costs_what_its_decision_does() {
+        let (s, inst, requests) = sampled(CALLS);
+        let tables = Tables::new(&inst, &s.catalog);
+        let (nw, nm) = (inst.workloads.len(), s.catalog.models.len());
+        let mut mains = MainPrices::new(&inst, &tables);
+        let mut dec = Decision::default();
+        let (mut deferred, mut long, mut batch, mut priced) = (0, 0, 0, 0);
+        for (k, req) in requests.iter().enumerate() {
+            mains.clear();
+            for model in models(&s, &inst) {
+                dec.clear();
+                let i = dec.call(model);
+                dec.accept(i);
+                assert_eq!(dec.picked(), Some(model));
+                let (weight, succeeded) = (0.3 + k as f64 * 1e-3, 0.1 + k as f64 * 7e-4);
+                let mut by_book = Ledger::new(nw, nm);
+                let mut by_pick = Ledger::new(nw, nm);
+                for _ in 0..2 {
+                    let t = &tables;
+                    book(
+                        t,
+                        &inst,
+                        &mut by_book,
+                        &dec,
+                        req,
+                        &mut CacheMode::Defer,
+                        weight,
+                        succeeded,
+                    );
+                    let call = mains.picked(model, req);
+                    book_pick(&mut by_pick, &call.booked, req, weight, succeeded);
+                }
+                assert!(by_book == by_pick, "{model:?} {req:?}");
+                // The price, as `price_call` gives it to the bit.
+                let call = mains.picked(model, req);
+                let m = model.index();
+                let service = model.service().unwrap_or(req.service);
+                let pricing = &inst.pricing[m];
+                let billing =
+                    pricing.billing(req.input_tokens, req.prefix_tokens, req.batch, service);
+                let w = req.workload as usize;
+                let cacheable = tables.caching[w] && billing.cached;
+                let shape = CallShape {
+                    input_tokens: req.input_tokens,
+                    output_tokens: req.output_tokens,
+                    prefix_tokens: req.prefix_tokens,
+                    cache: cacheable.then_some(CacheOutcome::Hit),
+                    ttl: Ttl::FiveMinutes,
+                    batch: req.batch,
+                    service,
+                };
+                let price = price_call(pricing, &shape).total();
+                assert_eq!(call.price.to_bits(), price.to_bits(), "{model:?} {req:?}");
+                let rate = |c: Component| pricing.rate(billing.tier, billing.mode, c);
+                let extra = if cacheable {
+                    let write = tables.write[w * tables.nm + m];
+                    req.prefix_tokens as f64 * (rate(write) - rate(Component::CacheRead)) / 1e6
+                } else {
+                    0.0
+                };
+                assert_eq!(call.miss_extra.to_bits(), extra.to_bits());
+                deferred += usize::from(cacheable);
+                long += usize::from(billing.tier == Tier::Long);
+                batch += usize::from(billing.mode == Mode::Batch);
+                priced += usize::from(price > 0.0);
+            }
+        }
+        // Every path was taken.
+        assert!(
+            deferred > 500 && long > 500 && batch > 500,
+            "{deferred} {long} {batch}"
+        );
+        assert!(priced > 5_000, "{priced}");
+    }
+
+    #[test]
+    fn an_oracle_picks_among_judged_candidates_as_its_route_does() {
+        let (s, inst, requests) = sampled(CALLS);
+        let ctx = inst.context(&s.catalog);
+        let oracle = match inst.policies[0].builtin() {
+            Some(BuiltinRef::Oracle(o)) => o,
+            _ => unreachable!("the first policy is the oracle"),
+        };
+        let (mut candidates, mut judged) = (Vec::new(), Vec::new());
+        let mut dec = Decision::default();
+        let mut picks = std::collections::HashSet::new();
+        for req in &requests {
+            let mut common = Request {
+                common: true,
+                ..*req
+            };
+            oracle.candidates(&common, &ctx, &mut candidates);
+            Judged::all(&candidates, &common, &ctx, &mut judged);
+            // Required capabilities at, just around and between the
+            // candidates' capabilities, and beyond them.
+            let mut required = vec![-1.0, 2.0];
+            for j in &judged {
+                let c = j.capability;
+                required.extend([c, c.next_down(), c.next_up(), c - 0.01, c + 0.01]);
+            }
+            for r in required {
+                common.required_capability = r;
+                dec.clear();
+                ctx.take_queried();
+                oracle.route_among(&candidates, &common, &ctx, &mut dec);
+                let asked = ctx.take_queried();
+                let (pick, asked_by_pick) = Oracle::pick_common(&judged, r);
+                assert_eq!(asked, asked_by_pick, "{r} {req:?}");
+                assert_eq!(dec.picked(), pick, "{r} {req:?}");
+                assert!(dec.is_pick(pick));
+                picks.insert(pick);
+            }
+        }
+        // Most candidates were picked somewhere, and "none" too (a request
+        // too long for every candidate can happen only past 1M tokens).
+        assert!(picks.len() >= 6, "{picks:?}");
+    }
 
     #[test]
     fn hit_probability_limits() {

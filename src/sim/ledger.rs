@@ -523,6 +523,21 @@ impl Ledger {
         )
     }
 
+    /// [`Self::parts_mut`] by the cell's index (`workload × models +
+    /// model`), `workload` being the cell's.
+    #[inline]
+    pub(crate) fn parts_at(
+        &mut self,
+        cell: usize,
+        workload: usize,
+    ) -> (&mut Cell, &mut Counts, &mut Histogram) {
+        (
+            &mut self.cells[cell],
+            &mut self.per_workload[workload],
+            &mut self.latency[workload],
+        )
+    }
+
     pub fn cell(&self, workload: usize, model: usize) -> &Cell {
         &self.cells[workload * self.n_models + model]
     }
