@@ -205,7 +205,7 @@ pub(crate) fn book(
 /// under several policies and outcome intervals): [`book_pick`] books it
 /// as [`book`] books the decision that calls that model alone and accepts
 /// its answer, with the cache left to the closed form ([`CacheMode::Defer`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PickedCall {
     /// The (workload, model) cell's index in the ledger.
     cell: usize,

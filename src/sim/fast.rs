@@ -795,11 +795,15 @@ impl Distinct {
 struct MainPrices<'a> {
     inst: &'a Instance,
     tables: &'a Tables,
-    calls: Vec<Option<MainCall>>,
+    /// Each slot's call, and the request it was worked out for (the
+    /// slot is current when that is `request`): forgetting a request's
+    /// calls is a count, not a sweep over every slot.
+    calls: Vec<(u64, MainCall)>,
+    request: u64,
 }
 
 /// A sample request's main call to one model at one service tier.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct MainCall {
     booked: PickedCall,
     /// The call's price if its cacheable prefix hits the cache (USD).
@@ -813,13 +817,14 @@ impl<'a> MainPrices<'a> {
         MainPrices {
             inst,
             tables,
-            calls: vec![None; tables.nm * N_SERVICE_TIERS],
+            calls: vec![(0, MainCall::default()); tables.nm * N_SERVICE_TIERS],
+            request: 1,
         }
     }
 
     /// Forgets the previous request's calls.
     fn clear(&mut self) {
-        self.calls.fill(None);
+        self.request += 1;
     }
 
     /// `req`'s main call to model `m` at `service`.
@@ -827,10 +832,10 @@ impl<'a> MainPrices<'a> {
     fn at(&mut self, m: usize, service: ServiceTier, req: &Request) -> MainCall {
         let i = m * N_SERVICE_TIERS + service as usize;
         match self.calls[i] {
-            Some(call) => call,
-            None => {
+            (at, call) if at == self.request => call,
+            _ => {
                 let call = self.work_out(m, service, req);
-                self.calls[i] = Some(call);
+                self.calls[i] = (self.request, call);
                 call
             }
         }
