@@ -472,7 +472,7 @@ impl Booking<'_, '_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::input::yaml::Source;
     use crate::scenario::Scenario;
@@ -486,7 +486,7 @@ mod tests {
     /// and requests with no output, on which Claude 3.5 Haiku and Nova Pro
     /// (the same input rate) cost the same though Nova Pro comes first in
     /// price order: the tie rule then picks the one listed first.
-    const ORACLE: &str = r#"
+    pub(crate) const ORACLE: &str = r#"
 name: oracle-orders
 horizon_months: 1
 catalog: bedrock-2026-11
@@ -526,7 +526,7 @@ baseline: oracle
 "#;
 
     /// The scenario in `yaml` and its first replication's instance.
-    fn first_replication(yaml: &str) -> (Scenario, Instance) {
+    pub(crate) fn first_replication(yaml: &str) -> (Scenario, Instance) {
         let s = Scenario::from_source(&Source::from_text("test.yaml", yaml), &[]).unwrap();
         let inst = resolve(
             &s,

@@ -730,15 +730,25 @@ impl Distinct {
     }
 
     fn add(&mut self, dec: &Decision, weight: f64, succeeded: f64) {
-        if let Some(e) = self.entries[..self.used]
-            .iter_mut()
-            .find(|e| e.decision.same_as(dec))
-        {
-            e.weight += weight;
-            e.succeeded += succeeded;
-            return;
+        if !self.add_to(|d| d.same_as(dec), weight, succeeded) {
+            self.push(dec, weight, succeeded);
         }
-        self.push(dec, weight, succeeded);
+    }
+
+    /// Adds to the entry whose decision `is` picks out, if there is one.
+    #[inline(always)]
+    fn add_to(&mut self, is: impl Fn(&Decision) -> bool, weight: f64, succeeded: f64) -> bool {
+        match self.entries[..self.used]
+            .iter_mut()
+            .find(|e| is(&e.decision))
+        {
+            Some(e) => {
+                e.weight += weight;
+                e.succeeded += succeeded;
+                true
+            }
+            None => false,
+        }
     }
 
     /// [`Self::add`] of the decision that calls `pick` alone and accepts
@@ -751,12 +761,7 @@ impl Distinct {
         succeeded: f64,
         scratch: &mut Decision,
     ) {
-        if let Some(e) = self.entries[..self.used]
-            .iter_mut()
-            .find(|e| e.decision.is_pick(pick))
-        {
-            e.weight += weight;
-            e.succeeded += succeeded;
+        if self.add_to(|d| d.is_pick(pick), weight, succeeded) {
             return;
         }
         scratch.clear();
@@ -1382,63 +1387,32 @@ fn fingerprint(inst: &Instance, w: usize) -> Vec<u64> {
 mod tests {
     use super::*;
     use crate::catalog::pricing::CacheOutcome;
-    use crate::input::yaml::Source;
     use crate::scenario::Scenario;
-    use crate::sim::instance::{Draws, resolve};
+    use crate::sim::exact::tests::{ORACLE, first_replication};
 
-    /// Caching workloads (one at batch rates a third of the time, one at
-    /// the Flex tier), inputs long enough for long-context rates, a model
-    /// named at the Priority tier, and an oracle over models priced alike.
-    const CALLS: &str = r#"
-name: main-calls
-horizon_months: 1
-catalog: bedrock-2026-11
-region_profile: us
-seed: 11
-volume: { requests_per_month: 100000 }
-workloads:
-  - name: long
-    share: 0.4
-    task: rag
-    input_tokens: { lognormal: { median: 60000, p90: 400000 } }
-    output_tokens: { lognormal: { median: 300, p90: 2000 } }
-    difficulty: { beta: { mean: 0.7, concentration: 3 } }
-    cache: { prefix_tokens: 2000, distinct_prefixes: 3 }
-    batch_share: 0.3
-  - name: short
-    share: 0.4
-    task: code
-    input_tokens: { lognormal: { median: 800, p90: 3000 } }
-    output_tokens: { lognormal: { median: 200, p90: 900 } }
-    difficulty: { beta: { mean: 0.4, concentration: 4 } }
-    cache: { prefix_tokens: 1500, distinct_prefixes: 2, ttl: 1h }
-    service_tier: flex
-  - name: no-output
-    share: 0.2
-    task: classification
-    input_tokens: { lognormal: { median: 500, p90: 2000 } }
-    output_tokens: { constant: 0 }
-    difficulty: { beta: { mean: 0.5, concentration: 4 } }
-policies:
-  - name: oracle
-    oracle: [claude-opus-4-6, claude-opus-4-5, nova-micro, claude-sonnet-4-6, claude-sonnet-4, nova-lite, nova-pro:priority, claude-opus-4-7]
-  - name: priority
-    single: nova-pro:priority
-baseline: oracle
-"#;
+    /// Exact mode's oracle scenario (long-context rates, batch and Flex
+    /// calls, models priced alike, one listed twice) with cached prefixes
+    /// and a model named at the Priority tier.
+    fn calls_scenario() -> String {
+        ORACLE
+            .replace(
+                "    batch_share: 0.3\n",
+                "    batch_share: 0.3\n    cache: { prefix_tokens: 2000, distinct_prefixes: 3 }\n",
+            )
+            .replace(
+                "    service_tier: flex\n",
+                "    service_tier: flex\n    cache: { prefix_tokens: 1500, distinct_prefixes: 2, ttl: 1h }\n",
+            )
+            .replace(
+                "baseline: oracle\n",
+                "  - name: priority\n    single: nova-pro:priority\nbaseline: oracle\n",
+            )
+    }
 
     /// The scenario's first replication, and 256 sample requests of each
     /// workload.
     fn sampled(yaml: &str) -> (Scenario, Instance, Vec<Request>) {
-        let s = Scenario::from_source(&Source::from_text("test.yaml", yaml), &[]).unwrap();
-        let inst = resolve(
-            &s,
-            &mut Draws {
-                seed: s.seed,
-                replication: 0,
-            },
-            0,
-        );
+        let (s, inst) = first_replication(yaml);
         let mut requests = Vec::new();
         for (w, wl) in inst.workloads.iter().enumerate() {
             let mut rng = Stream::Sample { workload: w as u64 }.generator(s.seed);
@@ -1448,17 +1422,17 @@ baseline: oracle
         (s, inst, requests)
     }
 
-    /// Every model, and the oracle's models as named (a model at the
+    /// Every model, and the policies' models as named (a model at the
     /// Priority tier among them).
     fn models(s: &Scenario, inst: &Instance) -> Vec<ModelId> {
         let mut ms: Vec<ModelId> = (0..s.catalog.models.len()).map(ModelId::new).collect();
-        ms.extend(inst.policies[0].models().unwrap());
+        ms.extend(inst.policies.iter().flat_map(|p| p.models().unwrap()));
         ms
     }
 
     #[test]
     fn a_picked_call_books_and_costs_what_its_decision_does() {
-        let (s, inst, requests) = sampled(CALLS);
+        let (s, inst, requests) = sampled(&calls_scenario());
         let tables = Tables::new(&inst, &s.catalog);
         let (nw, nm) = (inst.workloads.len(), s.catalog.models.len());
         let mut mains = MainPrices::new(&inst, &tables);
@@ -1534,7 +1508,7 @@ baseline: oracle
 
     #[test]
     fn an_oracle_picks_among_judged_candidates_as_its_route_does() {
-        let (s, inst, requests) = sampled(CALLS);
+        let (s, inst, requests) = sampled(&calls_scenario());
         let ctx = inst.context(&s.catalog);
         let oracle = match inst.policies[0].builtin() {
             Some(BuiltinRef::Oracle(o)) => o,
