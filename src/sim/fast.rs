@@ -264,106 +264,174 @@ fn add_moments(m: &mut [f64; 5], weight: f64, a: f64, x: f64) {
 /// Routes workload `w`'s sample through every policy of the instance;
 /// `seed` is the scenario's seed.
 pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u64) -> Evaluated {
-    if inst.workloads[w].session.is_some() {
-        return evaluate_sessions(inst, catalog, w, k, seed);
-    }
-    let nw = inst.workloads.len();
-    let nm = catalog.models.len();
-    let np = inst.policies.len();
-    let tables = Tables::new(inst, catalog);
-    let block = (k / BLOCKS).max(1);
-    let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
-    let sample = stratified_sample(&inst.workloads[w], w, inst.slope, BLOCKS, block, &mut rng);
-    let k = BLOCKS * block;
-    // The outcome uniform is integrated out: model m succeeds iff u < p_m(d),
-    // so the distinct capabilities for the task cut [0, 1] into intervals on
-    // which every model's outcome is fixed; each interval is evaluated once,
-    // weighted by its length.
-    // Each policy's own: only the capabilities of the models a policy
-    // consults cut [0, 1] for it. On an interval where none of its models'
-    // outcomes changes, it decides and is judged alike (a policy that does
-    // not name its models gets every model's cuts).
-    let task = inst.workloads[w].task.index();
-    // A `rules` policy routes this workload's requests through one of its
-    // policies: that one is routed directly, and only its models cut the
-    // outcome (for a policy that learns outcomes through the context, the
-    // other models' cuts would only be merged over: the same results).
-    let resolved: Vec<&dyn Policy> = inst
-        .policies
-        .iter()
-        .map(|p| for_workload(p.as_ref(), w))
-        .collect();
-    let caps_of: Vec<Vec<Cap>> = resolved
-        .iter()
-        .zip(&inst.policies)
-        .map(|(r, p)| {
-            let named = if r.outcomes_through_context() && p.outcomes_through_context() {
-                r.models()
-            } else {
-                p.models()
-            };
-            let mut caps: Vec<f64> = match named {
-                Some(ms) => ms
-                    .iter()
-                    .map(|m| inst.capability[m.index()][task])
-                    .collect(),
-                None => inst.capability.iter().map(|c| c[task]).collect(),
-            };
-            caps.sort_by(f64::total_cmp);
-            caps.dedup();
-            caps.into_iter()
-                .map(|value| {
-                    let mut cap = Cap {
-                        value,
-                        models: 0,
-                        first: usize::MAX,
-                    };
-                    for (m, c) in inst.capability.iter().enumerate() {
-                        if c[task] == value {
-                            cap.models |= if m < 64 { 1 << m } else { u64::MAX };
-                            cap.first = cap.first.min(m);
-                        }
-                    }
-                    cap
-                })
-                .collect()
-        })
-        .collect();
-    // Chunks of blocks routed in parallel, folded in block order (the
-    // same sums whatever the number of threads).
-    let chunks: Vec<&[SampleRequest]> = sample
-        .chunk_by(|a, b| a.block / CHUNK_BLOCKS == b.block / CHUNK_BLOCKS)
-        .collect();
-    let parts: Vec<Partial> = chunks
-        .par_iter()
-        .map(|chunk| {
-            route_chunk(
-                inst, catalog, &tables, &resolved, &caps_of, task, block, chunk,
-            )
-        })
-        .collect();
-    let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
-    let mut full = vec![Ledger::new(nw, nm); np];
-    let mut moments = vec![[0.0; 5]; np];
-    for part in &parts {
-        for p in 0..np {
-            full[p].add_scaled(&part.full[p], 1.0);
-            for (m, x) in moments[p].iter_mut().zip(&part.moments[p]) {
-                *m += x;
-            }
-            for (b, x) in &part.blocks[p] {
-                blocks[p][*b] = *x;
-            }
+    match Staged::new(inst, catalog, w, k, seed) {
+        Staged::Evaluated(ev) => ev,
+        Staged::Drawn(d) => {
+            let parts: Vec<Partial> = d.chunks().par_iter().map(|c| d.route(c)).collect();
+            d.finish(&parts)
         }
     }
-    let kf = k as f64;
-    // Every sample request is one request, whatever its cases' weights add
-    // up to in floating point (each policy cuts the outcome into its own
-    // intervals): requests are conserved exactly across policies.
-    for l in &mut full {
-        l.per_workload[w].requests = kf;
+}
+
+/// A workload's evaluation before its sample is routed: a session
+/// workload's already whole; a request workload's sample drawn, with what
+/// routing it needs. [`run`] draws every workload's sample first and then
+/// routes all their chunks together, so that no thread waits while
+/// another draws a sample (same chunks, same sums: [`evaluate`] is
+/// `Drawn::route` over [`Drawn::chunks`], then [`Drawn::finish`]).
+enum Staged<'a> {
+    Evaluated(Evaluated),
+    Drawn(Drawn<'a>),
+}
+
+/// A request workload's drawn sample, and what routing it needs.
+struct Drawn<'a> {
+    inst: &'a Instance,
+    catalog: &'a Catalog,
+    w: usize,
+    k: usize,
+    block: usize,
+    task: usize,
+    tables: Tables,
+    sample: Vec<SampleRequest>,
+    /// The policy that routes the workload under each policy.
+    resolved: Vec<&'a dyn Policy>,
+    /// Each policy's capability cuts of the outcome.
+    caps_of: Vec<Vec<Cap>>,
+}
+
+impl<'a> Staged<'a> {
+    fn new(inst: &'a Instance, catalog: &'a Catalog, w: usize, k: usize, seed: u64) -> Self {
+        if inst.workloads[w].session.is_some() {
+            return Staged::Evaluated(evaluate_sessions(inst, catalog, w, k, seed));
+        }
+        let tables = Tables::new(inst, catalog);
+        let block = (k / BLOCKS).max(1);
+        let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
+        let sample = stratified_sample(&inst.workloads[w], w, inst.slope, BLOCKS, block, &mut rng);
+        let k = BLOCKS * block;
+        // The outcome uniform is integrated out: model m succeeds iff u < p_m(d),
+        // so the distinct capabilities for the task cut [0, 1] into intervals on
+        // which every model's outcome is fixed; each interval is evaluated once,
+        // weighted by its length.
+        // Each policy's own: only the capabilities of the models a policy
+        // consults cut [0, 1] for it. On an interval where none of its models'
+        // outcomes changes, it decides and is judged alike (a policy that does
+        // not name its models gets every model's cuts).
+        let task = inst.workloads[w].task.index();
+        // A `rules` policy routes this workload's requests through one of its
+        // policies: that one is routed directly, and only its models cut the
+        // outcome (for a policy that learns outcomes through the context, the
+        // other models' cuts would only be merged over: the same results).
+        let resolved: Vec<&dyn Policy> = inst
+            .policies
+            .iter()
+            .map(|p| for_workload(p.as_ref(), w))
+            .collect();
+        let caps_of: Vec<Vec<Cap>> = resolved
+            .iter()
+            .zip(&inst.policies)
+            .map(|(r, p)| {
+                let named = if r.outcomes_through_context() && p.outcomes_through_context() {
+                    r.models()
+                } else {
+                    p.models()
+                };
+                let mut caps: Vec<f64> = match named {
+                    Some(ms) => ms
+                        .iter()
+                        .map(|m| inst.capability[m.index()][task])
+                        .collect(),
+                    None => inst.capability.iter().map(|c| c[task]).collect(),
+                };
+                caps.sort_by(f64::total_cmp);
+                caps.dedup();
+                caps.into_iter()
+                    .map(|value| {
+                        let mut cap = Cap {
+                            value,
+                            models: 0,
+                            first: usize::MAX,
+                        };
+                        for (m, c) in inst.capability.iter().enumerate() {
+                            if c[task] == value {
+                                cap.models |= if m < 64 { 1 << m } else { u64::MAX };
+                                cap.first = cap.first.min(m);
+                            }
+                        }
+                        cap
+                    })
+                    .collect()
+            })
+            .collect();
+        Staged::Drawn(Drawn {
+            inst,
+            catalog,
+            w,
+            k,
+            block,
+            task,
+            tables,
+            sample,
+            resolved,
+            caps_of,
+        })
     }
-    Evaluated::assemble(inst, w, k, &full, &moments, blocks, Vec::new())
+}
+
+impl Drawn<'_> {
+    /// The sample's chunks of blocks, routed in parallel and folded in
+    /// block order (the same sums whatever the number of threads).
+    fn chunks(&self) -> Vec<&[SampleRequest]> {
+        self.sample
+            .chunk_by(|a, b| a.block / CHUNK_BLOCKS == b.block / CHUNK_BLOCKS)
+            .collect()
+    }
+
+    /// Routes one chunk through every policy.
+    fn route(&self, chunk: &[SampleRequest]) -> Partial {
+        let (inst, catalog) = (self.inst, self.catalog);
+        route_chunk(
+            inst,
+            catalog,
+            &self.tables,
+            &self.resolved,
+            &self.caps_of,
+            self.task,
+            self.block,
+            chunk,
+        )
+    }
+
+    /// The evaluation from every chunk's part, in chunk order.
+    fn finish(&self, parts: &[Partial]) -> Evaluated {
+        let (inst, w, k) = (self.inst, self.w, self.k);
+        let nw = inst.workloads.len();
+        let nm = self.catalog.models.len();
+        let np = inst.policies.len();
+        let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
+        let mut full = vec![Ledger::new(nw, nm); np];
+        let mut moments = vec![[0.0; 5]; np];
+        for part in parts {
+            for p in 0..np {
+                full[p].add_scaled(&part.full[p], 1.0);
+                for (m, x) in moments[p].iter_mut().zip(&part.moments[p]) {
+                    *m += x;
+                }
+                for (b, x) in &part.blocks[p] {
+                    blocks[p][*b] = *x;
+                }
+            }
+        }
+        let kf = k as f64;
+        // Every sample request is one request, whatever its cases' weights add
+        // up to in floating point (each policy cuts the outcome into its own
+        // intervals): requests are conserved exactly across policies.
+        for l in &mut full {
+            l.per_workload[w].requests = kf;
+        }
+        Evaluated::assemble(inst, w, k, &full, &moments, blocks, Vec::new())
+    }
 }
 
 impl Evaluated {
@@ -1170,6 +1238,56 @@ fn month(
     }
 }
 
+/// Evaluates each of `todo`'s (instance, workload) pairs: every sample
+/// drawn (a session workload's evaluated whole), then every chunk of every
+/// sample routed in one parallel loop, then each workload's chunks folded
+/// in order. The same as [`evaluate`] for each, without a thread waiting
+/// while another draws a sample.
+fn evaluate_all(
+    setup: &Setup<'_, '_>,
+    insts: &[Instance],
+    todo: &[(usize, SampleKey)],
+    samples_for: &[usize],
+) -> Vec<(SampleKey, Arc<Evaluated>)> {
+    let scenario = setup.scenario;
+    setup.install(|| {
+        let staged: Vec<Staged> = todo
+            .par_iter()
+            .map(|(i, key)| {
+                let (inst, w) = (&insts[*i], key.0);
+                Staged::new(inst, &scenario.catalog, w, samples_for[w], scenario.seed)
+            })
+            .collect();
+        let jobs: Vec<(usize, &Drawn, &[SampleRequest])> = staged
+            .iter()
+            .enumerate()
+            .flat_map(|(j, st)| match st {
+                Staged::Drawn(d) => d.chunks().into_iter().map(|c| (j, d, c)).collect(),
+                Staged::Evaluated(_) => Vec::new(),
+            })
+            .collect();
+        let mut parts: Vec<(usize, Partial)> = jobs
+            .par_iter()
+            .map(|&(j, d, chunk)| (j, d.route(chunk)))
+            .collect();
+        drop(jobs);
+        let mut fresh = Vec::with_capacity(todo.len());
+        for (j, (st, (_, key))) in staged.into_iter().zip(todo).enumerate() {
+            let ev = match st {
+                Staged::Evaluated(ev) => ev,
+                Staged::Drawn(d) => {
+                    // This workload's parts, in chunk order.
+                    let n = parts.iter().take_while(|(jj, _)| *jj == j).count();
+                    let mine: Vec<Partial> = parts.drain(..n).map(|(_, p)| p).collect();
+                    d.finish(&mine)
+                }
+            };
+            fresh.push((key.clone(), Arc::new(ev)));
+        }
+        fresh
+    })
+}
+
 /// A workload and the fingerprint of what its routing depends on.
 type SampleKey = (usize, Vec<u64>);
 
@@ -1255,21 +1373,22 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
                 }
             }
         }
-        let fresh: Vec<(SampleKey, Arc<Evaluated>)> = setup.install(|| {
-            todo.par_iter()
-                .map(|(i, key)| {
-                    let w = key.0;
-                    let ev = evaluate(
-                        &insts[*i],
-                        &scenario.catalog,
-                        w,
-                        samples_for[w],
-                        scenario.seed,
-                    );
-                    (key.clone(), Arc::new(ev))
-                })
-                .collect()
-        });
+        // Evaluated together (`evaluate_all`), but holding samples of at
+        // most `MAX_SAMPLES` requests per thread at once, as evaluating one
+        // sample per thread would: past that, in turns.
+        let mut fresh: Vec<(SampleKey, Arc<Evaluated>)> = Vec::with_capacity(todo.len());
+        let budget = setup.install(rayon::current_num_threads).max(1) * MAX_SAMPLES;
+        let mut from = 0;
+        while from < todo.len() {
+            let mut to = from + 1;
+            let mut held = samples_for[todo[from].1.0];
+            while to < todo.len() && held + samples_for[todo[to].1.0] <= budget {
+                held += samples_for[todo[to].1.0];
+                to += 1;
+            }
+            fresh.extend(evaluate_all(setup, &insts, &todo[from..to], &samples_for));
+            from = to;
+        }
         let used: std::collections::HashSet<&(usize, Vec<u64>)> = keys.iter().flatten().collect();
         evaluated.retain(|key, _| used.contains(key));
         evaluated.extend(fresh);
