@@ -857,30 +857,8 @@ impl Decision {
         self.fixed_overhead_usd
     }
 
-    /// Whether this is [`Self::same_as`] the decision that calls `pick`
-    /// alone and accepts its answer (`None`: the decision that calls
-    /// nothing), with no skip and no fixed overhead: what the oracle
-    /// decides, compared without building it.
-    #[inline]
-    pub fn is_pick(&self, pick: Option<ModelId>) -> bool {
-        self.skips == 0
-            && self.fixed_overhead_usd.to_bits() == 0f64.to_bits()
-            && match pick {
-                None => self.calls.is_empty() && self.accepted.is_none(),
-                Some(m) => {
-                    self.accepted == Some(0)
-                        && self.calls.len() == 1
-                        && self.calls[0]
-                            == Call {
-                                model: m,
-                                kind: CallKind::Main,
-                            }
-                }
-            }
-    }
-
     /// The model this decision calls alone and accepts, when it is such a
-    /// decision ([`Self::is_pick`] of it).
+    /// decision.
     #[inline]
     pub fn picked(&self) -> Option<ModelId> {
         match self.calls.as_slice() {

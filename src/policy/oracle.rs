@@ -50,14 +50,20 @@ impl Policy for Oracle {
 
 impl Oracle {
     /// The models that can take `req`, in the oracle's order, with their
-    /// list costs: what [`Policy::route`] computes before judging any
-    /// outcome. Neither depends on the outcome, so the fast path computes
-    /// them once per request and judges each outcome interval with
-    /// [`Oracle::route_among`] (the same decisions, and the same models
-    /// asked about, as `route`).
-    pub fn candidates(&self, req: &Request, ctx: &Context<'_>, out: &mut Vec<(ModelId, f64)>) {
+    /// list costs and what judging them needs: what [`Policy::route`]
+    /// computes before judging any outcome. None of it depends on the
+    /// outcome, so the fast path works it out once per request and judges
+    /// each outcome interval with [`Oracle::pick_common`] (independent
+    /// outcomes with [`Oracle::route_among`]): the same decisions, and the
+    /// same models asked about, as `route`.
+    pub(crate) fn candidates(&self, req: &Request, ctx: &Context<'_>, out: &mut Vec<Judged>) {
         out.clear();
-        out.extend(self.priced(req, ctx));
+        out.extend(self.priced(req, ctx).map(|(model, cost)| Judged {
+            model,
+            cost,
+            capability: ctx.capability(model, req.task),
+            bit: Context::queried_bit(model),
+        }));
     }
 
     /// The models that can take `req`, with their list costs, lazily.
@@ -77,14 +83,14 @@ impl Oracle {
     /// [`Policy::route`] among `candidates` from [`Oracle::candidates`]
     /// for the same request.
     #[inline]
-    pub fn route_among(
+    pub(crate) fn route_among(
         &self,
-        candidates: &[(ModelId, f64)],
+        candidates: &[Judged],
         req: &Request,
         ctx: &Context<'_>,
         out: &mut Decision,
     ) {
-        self.choose(candidates.iter().copied(), req, ctx, out);
+        self.choose(candidates.iter().map(|j| (j.model, j.cost)), req, ctx, out);
     }
 
     /// [`Oracle::route_among`] on a request whose outcomes are common (a
@@ -143,8 +149,9 @@ impl Oracle {
     }
 }
 
-/// A candidate of [`Oracle::candidates`] with what judging it needs for
-/// a request whose outcomes are common (`Oracle::pick_common`).
+/// A candidate of [`Oracle::candidates`]: with its list cost, what
+/// judging it needs for a request whose outcomes are common
+/// (`Oracle::pick_common`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Judged {
     pub model: ModelId,
@@ -154,20 +161,6 @@ pub(crate) struct Judged {
     pub capability: f64,
     /// Its bit in `Context::take_queried`'s set.
     pub bit: u64,
-}
-
-impl Judged {
-    /// `candidates` (from [`Oracle::candidates`] for `req`) judged
-    /// through `ctx`, into `out`.
-    pub(crate) fn all(candidates: &[(ModelId, f64)], req: &Request, ctx: &Context<'_>, out: &mut Vec<Judged>) {
-        out.clear();
-        out.extend(candidates.iter().map(|&(model, cost)| Judged {
-            model,
-            cost,
-            capability: ctx.capability(model, req.task),
-            bit: Context::queried_bit(model),
-        }));
-    }
 }
 
 /// The oracle's candidates in price order, per (batch, service tier) of a

@@ -5,7 +5,7 @@
 use crate::catalog::Catalog;
 use crate::catalog::ModelId;
 use crate::catalog::pricing::{
-    Component, Mode, ModelPricing, N_MODES, N_SERVICE_TIERS, ServiceTier,
+    Component, Mode, ModelPricing, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier,
 };
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
@@ -224,41 +224,77 @@ pub(crate) struct PickedCall {
     bucket: usize,
 }
 
-impl PickedCall {
-    /// Request `req`'s answer call to model `m` at `service` (the
-    /// model's own service tier, else the request's): what
-    /// [`Lane::main_call`] works out for it.
-    #[inline]
-    pub fn at(
+/// A request's answer call to a model at a service tier (the model's own,
+/// else the request's), as [`Lane::main_call`] books it, in two steps:
+/// what does not depend on the request's token counts, for one
+/// (workload, model, service tier, batch) lane, worked out once; then
+/// [`PickLane::call`] for each request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PickLane {
+    cell: usize,
+    /// Where the lane's calls are billed: the mode, and the input size
+    /// above which the long-context tier applies.
+    pub mode: Mode,
+    long_above: u64,
+    /// The lane caches a prefix at all (the workload sends one, the model
+    /// caches, and not as a batch the model batches); then a prefix of at
+    /// least `min_cache_tokens` is cached.
+    caching: bool,
+    min_cache_tokens: u64,
+    ttft: f64,
+    ms_per_token: f64,
+}
+
+impl PickLane {
+    pub fn new(
         t: &Tables,
         inst: &Instance,
+        w: usize,
         m: usize,
         service: ServiceTier,
-        req: &Request,
-    ) -> PickedCall {
-        let w = req.workload as usize;
+        batch: bool,
+    ) -> PickLane {
         let lane = Lane::new(t, inst, w, ModelId::new(m));
-        let billing = lane
-            .pr
-            .billing(req.input_tokens, req.prefix_tokens, req.batch, service);
-        let (ttft, ms_per_token) = t.speed(lane.m, billing.mode);
+        let mode = lane.pr.mode(batch, service);
+        let (ttft, ms_per_token) = t.speed(lane.m, mode);
+        PickLane {
+            cell: lane.i,
+            mode,
+            long_above: lane.pr.long_above,
+            caching: lane.caching && lane.pr.caching && !(batch && lane.pr.batch),
+            min_cache_tokens: lane.pr.min_cache_tokens,
+            ttft,
+            ms_per_token,
+        }
+    }
+
+    /// The call of `req` (of this lane's workload and batch) in this lane:
+    /// `ModelPricing::billing`'s tier and caching, decided alike.
+    #[inline]
+    pub fn call(&self, req: &Request) -> PickedCall {
+        let prefix = req.prefix_tokens.min(req.input_tokens);
+        let deferred = self.caching && prefix > 0 && prefix >= self.min_cache_tokens;
+        let tier = if req.input_tokens > self.long_above {
+            Tier::Long
+        } else {
+            Tier::Standard
+        };
         let output = count_f64(req.output_tokens);
-        let deferred = lane.caching && billing.cached;
         let input = if deferred {
             count_f64(req.input_tokens - req.prefix_tokens)
         } else {
             count_f64(req.input_tokens)
         };
         // `book` adds the call's latency to a request's 0 ms.
-        let latency_ms = 0.0 + (ttft + output * ms_per_token);
+        let latency_ms = 0.0 + (self.ttft + output * self.ms_per_token);
         PickedCall {
-            cell: lane.i,
-            tier: billing.tier as usize,
-            mode: billing.mode as usize,
+            cell: self.cell,
+            tier: tier as usize,
+            mode: self.mode as usize,
             deferred,
             input,
             output,
-            batch: billing.mode == Mode::Batch,
+            batch: self.mode == Mode::Batch,
             bucket: bucket(latency_ms),
         }
     }

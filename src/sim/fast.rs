@@ -64,7 +64,7 @@ use crate::catalog::{Catalog, ModelId};
 use crate::policy::{BuiltinRef, CallKind, Decision, Judged, Oracle, Policy};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
-use crate::sim::book::{CacheMode, PickedCall, Tables, book, book_pick};
+use crate::sim::book::{CacheMode, PickLane, PickedCall, Tables, book, book_pick};
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Group, Ledger, MAIN, SessionTally};
 use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
@@ -398,6 +398,7 @@ impl Drawn<'_> {
             &self.resolved,
             &self.caps_of,
             self.task,
+            self.w,
             self.block,
             chunk,
         )
@@ -515,6 +516,7 @@ fn route_chunk(
     policies: &[&dyn Policy],
     caps_of: &[Vec<Cap>],
     task: usize,
+    w: usize,
     block: usize,
     sample: &[SampleRequest],
 ) -> Partial {
@@ -534,7 +536,7 @@ fn route_chunk(
     let mut acc = Distinct::default();
     let mut stack: Vec<(Outcomes, f64)> = Vec::new();
     let mut p_model = vec![f64::NAN; nm];
-    let mut mains = MainPrices::new(inst, tables);
+    let mut mains = MainPrices::new(inst, tables, w);
     let merges: Vec<bool> = inst
         .policies
         .iter()
@@ -550,7 +552,6 @@ fn route_chunk(
             _ => None,
         })
         .collect();
-    let mut candidates: Vec<(ModelId, f64)> = Vec::new();
     let mut judged: Vec<Judged> = Vec::new();
     for item in sample {
         let (base, b, share) = (&item.request, item.block, item.weight);
@@ -570,6 +571,12 @@ fn route_chunk(
         };
         for (p, &policy) in policies.iter().enumerate() {
             acc.clear();
+            // The oracle's candidates and their list costs do not depend on
+            // the outcome: worked out once per request, for both parts.
+            let oracle = oracles[p];
+            if let Some(o) = oracle {
+                o.candidates(&common, &ctx, &mut judged);
+            }
             // Common outcomes (share rho): one evaluation per interval, or,
             // for a policy that learns outcomes only from the context, per
             // run of intervals whose boundaries flip no outcome it asked
@@ -584,11 +591,6 @@ fn route_chunk(
                 );
                 cuts.push(1.0);
                 let merge = merges[p];
-                let oracle = oracles[p];
-                if let Some(o) = oracle {
-                    o.candidates(&common, &ctx, &mut candidates);
-                    Judged::all(&candidates, &common, &ctx, &mut judged);
-                }
                 let intervals = cuts.len() - 1;
                 let mut i = 0;
                 while i < intervals {
@@ -671,7 +673,10 @@ fn route_chunk(
                     let req = &own;
                     dec.clear();
                     ctx.take_queried();
-                    policy.route(req, &ctx, &mut dec);
+                    match oracle {
+                        Some(o) => o.route_among(&judged, req, &ctx, &mut dec),
+                        None => policy.route(req, &ctx, &mut dec),
+                    }
                     let mut open = ctx.take_queried();
                     let accepted = dec.accepted().map(|c| c.model);
                     if let Some(m) = accepted
@@ -709,7 +714,7 @@ fn route_chunk(
             // them) from what the request's call to that model books and
             // costs, worked out once for every policy (`MainPrices`).
             for e in acc.entries() {
-                let (a, x) = match e.decision.picked() {
+                let (a, x) = match e.pick {
                     Some(m) => {
                         let call = mains.picked(m, base);
                         book_pick(&mut full[p], &call.booked, base, e.weight, e.succeeded);
@@ -787,6 +792,10 @@ struct Distinct {
 }
 
 struct Entry {
+    /// `Some(m)`: the decision that calls `m` alone and accepts its answer
+    /// (`Decision::picked`), which most are, kept without its calls;
+    /// `None`: any other, in `decision`.
+    pick: Option<ModelId>,
     decision: Decision,
     weight: f64,
     succeeded: f64,
@@ -798,18 +807,21 @@ impl Distinct {
     }
 
     fn add(&mut self, dec: &Decision, weight: f64, succeeded: f64) {
-        if !self.add_to(|d| d.same_as(dec), weight, succeeded) {
-            self.push(dec, weight, succeeded);
+        match dec.picked() {
+            Some(m) => self.add_model(m, weight, succeeded),
+            None => {
+                let is = |e: &Entry| e.pick.is_none() && e.decision.same_as(dec);
+                if !self.add_to(is, weight, succeeded) {
+                    self.push(None, Some(dec), weight, succeeded);
+                }
+            }
         }
     }
 
-    /// Adds to the entry whose decision `is` picks out, if there is one.
+    /// Adds to the entry `is` picks out, if there is one.
     #[inline(always)]
-    fn add_to(&mut self, is: impl Fn(&Decision) -> bool, weight: f64, succeeded: f64) -> bool {
-        match self.entries[..self.used]
-            .iter_mut()
-            .find(|e| is(&e.decision))
-        {
+    fn add_to(&mut self, is: impl Fn(&Entry) -> bool, weight: f64, succeeded: f64) -> bool {
+        match self.entries[..self.used].iter_mut().find(|e| is(e)) {
             Some(e) => {
                 e.weight += weight;
                 e.succeeded += succeeded;
@@ -820,8 +832,7 @@ impl Distinct {
     }
 
     /// [`Self::add`] of the decision that calls `pick` alone and accepts
-    /// it (`None`: calls nothing), built in `scratch` only when no entry
-    /// holds it yet (`Decision::is_pick`).
+    /// it (`None`: calls nothing, built in `scratch`).
     fn add_pick(
         &mut self,
         pick: Option<ModelId>,
@@ -829,31 +840,41 @@ impl Distinct {
         succeeded: f64,
         scratch: &mut Decision,
     ) {
-        if self.add_to(|d| d.is_pick(pick), weight, succeeded) {
-            return;
+        match pick {
+            Some(m) => self.add_model(m, weight, succeeded),
+            None => {
+                scratch.clear();
+                self.add(scratch, weight, succeeded);
+            }
         }
-        scratch.clear();
-        if let Some(m) = pick {
-            let i = scratch.call(m);
-            scratch.accept(i);
-        }
-        self.push(scratch, weight, succeeded);
     }
 
-    /// A new entry for `dec`, in the room of a previous request's if any.
-    fn push(&mut self, dec: &Decision, weight: f64, succeeded: f64) {
+    /// [`Self::add`] of the decision that calls `m` alone and accepts it.
+    #[inline]
+    fn add_model(&mut self, m: ModelId, weight: f64, succeeded: f64) {
+        if !self.add_to(|e| e.pick == Some(m), weight, succeeded) {
+            self.push(Some(m), None, weight, succeeded);
+        }
+    }
+
+    /// A new entry for `pick`, or else `dec`, in the room of a previous
+    /// request's if any.
+    fn push(&mut self, pick: Option<ModelId>, dec: Option<&Decision>, weight: f64, succeeded: f64) {
         if self.used == self.entries.len() {
             self.entries.push(Entry {
-                decision: dec.clone(),
+                pick,
+                decision: Decision::default(),
                 weight,
                 succeeded,
             });
-        } else {
-            let e = &mut self.entries[self.used];
-            e.decision.clone_from(dec);
-            e.weight = weight;
-            e.succeeded = succeeded;
         }
+        let e = &mut self.entries[self.used];
+        e.pick = pick;
+        if let Some(dec) = dec {
+            e.decision.clone_from(dec);
+        }
+        e.weight = weight;
+        e.succeeded = succeeded;
         self.used += 1;
     }
 
@@ -867,10 +888,12 @@ impl Distinct {
 /// worked out on first use.
 struct MainPrices<'a> {
     inst: &'a Instance,
-    tables: &'a Tables,
-    /// Each slot's call, and the request it was worked out for (the
-    /// slot is current when that is `request`): forgetting a request's
-    /// calls is a count, not a sweep over every slot.
+    /// Per (model, service tier, batch): what a call's booking and price
+    /// take from the lane rather than the request.
+    lanes: Vec<MainLane>,
+    /// Each (model, service tier)'s call, and the request it was worked
+    /// out for (the slot is current when that is `request`): forgetting a
+    /// request's calls is a count, not a sweep over every slot.
     calls: Vec<(u64, MainCall)>,
     request: u64,
 }
@@ -885,11 +908,43 @@ struct MainCall {
     miss_extra: f64,
 }
 
+/// One (model, service tier, batch) lane of a workload's main calls: its
+/// booking's constants and, per price tier, the rates (USD per 1M tokens)
+/// its price takes.
+#[derive(Debug, Clone, Copy)]
+struct MainLane {
+    pick: PickLane,
+    /// Per `Tier`: input, cache read and output rates, and what writing
+    /// the prefix costs over reading it.
+    rates: [[f64; 4]; 2],
+}
+
 impl<'a> MainPrices<'a> {
-    fn new(inst: &'a Instance, tables: &'a Tables) -> MainPrices<'a> {
+    /// For workload `w`'s requests.
+    fn new(inst: &'a Instance, tables: &Tables, w: usize) -> MainPrices<'a> {
+        let mut lanes = Vec::with_capacity(tables.nm * N_SERVICE_TIERS * 2);
+        for m in 0..tables.nm {
+            for service in ServiceTier::ALL {
+                for batch in [false, true] {
+                    let pick = PickLane::new(tables, inst, w, m, service, batch);
+                    let write = tables.write[w * tables.nm + m];
+                    let rates = [Tier::Standard, Tier::Long].map(|tier| {
+                        let r = inst.pricing[m].rates(tier as usize, pick.mode as usize);
+                        let rate = |c: Component| r[c as usize];
+                        [
+                            rate(Component::Input),
+                            rate(Component::CacheRead),
+                            rate(Component::Output),
+                            rate(write) - rate(Component::CacheRead),
+                        ]
+                    });
+                    lanes.push(MainLane { pick, rates });
+                }
+            }
+        }
         MainPrices {
             inst,
-            tables,
+            lanes,
             calls: vec![(0, MainCall::default()); tables.nm * N_SERVICE_TIERS],
             request: 1,
         }
@@ -904,14 +959,15 @@ impl<'a> MainPrices<'a> {
     #[inline]
     fn at(&mut self, m: usize, service: ServiceTier, req: &Request) -> MainCall {
         let i = m * N_SERVICE_TIERS + service as usize;
-        match self.calls[i] {
-            (at, call) if at == self.request => call,
-            _ => {
-                let call = self.work_out(m, service, req);
-                self.calls[i] = (self.request, call);
-                call
-            }
+        if self.calls[i].0 != self.request {
+            // Worked out in its slot (not built apart and copied in: a
+            // copy that reads back the fields just written stalls).
+            let lane = &self.lanes[2 * i + usize::from(req.batch)];
+            let slot = &mut self.calls[i];
+            slot.0 = self.request;
+            work_out(lane, req, &mut slot.1);
         }
+        self.calls[i].1
     }
 
     /// The main call's (all-hit price, miss extra) of `req` on model `m`
@@ -928,40 +984,33 @@ impl<'a> MainPrices<'a> {
     fn picked(&mut self, model: ModelId, req: &Request) -> MainCall {
         self.at(model.index(), model.service().unwrap_or(req.service), req)
     }
+}
 
-    /// The call's booking and its price: the price `price_call` gives the
-    /// call with its cacheable prefix read from the cache, to the bit (the
-    /// same products and quotients, summed in `Charges::total`'s order,
-    /// the unused write components' zeros included).
-    fn work_out(&self, m: usize, service: ServiceTier, req: &Request) -> MainCall {
-        let (w, t) = (req.workload as usize, self.tables);
-        let booked = PickedCall::at(t, self.inst, m, service, req);
-        let rates = self.inst.pricing[m].rates(booked.tier, booked.mode);
-        let rate = |c: Component| rates[c as usize];
-        let cost = |tokens: u64, c: Component| tokens as f64 * rate(c) / 1e6;
-        let (input, read) = if booked.deferred {
-            let prefix = req.prefix_tokens.min(req.input_tokens);
-            (req.input_tokens - prefix, prefix)
-        } else {
-            (req.input_tokens, 0)
-        };
-        let cache_write = cost(0, Component::CacheWrite5m) + cost(0, Component::CacheWrite1h);
-        let price = cost(input, Component::Input)
-            + cache_write
-            + cost(read, Component::CacheRead)
-            + cost(req.output_tokens, Component::Output);
-        let miss_extra = if booked.deferred {
-            req.prefix_tokens as f64 * (rate(t.write[w * t.nm + m]) - rate(Component::CacheRead))
-                / 1e6
-        } else {
-            0.0
-        };
-        MainCall {
-            booked,
-            price,
-            miss_extra,
-        }
-    }
+/// `req`'s call in `lane`: its booking and its price, the price
+/// `price_call` gives the call with its cacheable prefix read from the
+/// cache, to the bit (the same products and quotients, summed in
+/// `Charges::total`'s order). Its unused components are left out of the
+/// sum: each is 0 tokens × a finite rate / 1e6 = +0, and adding +0 to a
+/// sum of non-negative terms changes no bit.
+#[inline]
+fn work_out(lane: &MainLane, req: &Request, out: &mut MainCall) {
+    let booked = lane.pick.call(req);
+    let [input_rate, read_rate, output_rate, write_over_read] = lane.rates[booked.tier];
+    let cost = |tokens: u64, rate: f64| tokens as f64 * rate / 1e6;
+    let mut price = if booked.deferred {
+        let prefix = req.prefix_tokens.min(req.input_tokens);
+        cost(req.input_tokens - prefix, input_rate) + cost(prefix, read_rate)
+    } else {
+        cost(req.input_tokens, input_rate)
+    };
+    price += cost(req.output_tokens, output_rate);
+    out.miss_extra = if booked.deferred {
+        req.prefix_tokens as f64 * write_over_read / 1e6
+    } else {
+        0.0
+    };
+    out.price = price;
+    out.booked = booked;
 }
 
 /// The cost of one decision in USD, split as (cost if every cacheable
@@ -1554,10 +1603,13 @@ mod tests {
         let (s, inst, requests) = sampled(&calls_scenario());
         let tables = Tables::new(&inst, &s.catalog);
         let (nw, nm) = (inst.workloads.len(), s.catalog.models.len());
-        let mut mains = MainPrices::new(&inst, &tables);
+        let mut by_workload: Vec<MainPrices> = (0..nw)
+            .map(|w| MainPrices::new(&inst, &tables, w))
+            .collect();
         let mut dec = Decision::default();
         let (mut deferred, mut long, mut batch, mut priced) = (0, 0, 0, 0);
         for (k, req) in requests.iter().enumerate() {
+            let mains = &mut by_workload[req.workload as usize];
             mains.clear();
             for model in models(&s, &inst) {
                 dec.clear();
@@ -1633,7 +1685,7 @@ mod tests {
             Some(BuiltinRef::Oracle(o)) => o,
             _ => unreachable!("the first policy is the oracle"),
         };
-        let (mut candidates, mut judged) = (Vec::new(), Vec::new());
+        let mut judged = Vec::new();
         let mut dec = Decision::default();
         let mut picks = std::collections::HashSet::new();
         for req in &requests {
@@ -1641,8 +1693,7 @@ mod tests {
                 common: true,
                 ..*req
             };
-            oracle.candidates(&common, &ctx, &mut candidates);
-            Judged::all(&candidates, &common, &ctx, &mut judged);
+            oracle.candidates(&common, &ctx, &mut judged);
             // Required capabilities at, just around and between the
             // candidates' capabilities, and beyond them.
             let mut required = vec![-1.0, 2.0];
@@ -1654,12 +1705,12 @@ mod tests {
                 common.required_capability = r;
                 dec.clear();
                 ctx.take_queried();
-                oracle.route_among(&candidates, &common, &ctx, &mut dec);
+                oracle.route_among(&judged, &common, &ctx, &mut dec);
                 let asked = ctx.take_queried();
                 let (pick, asked_by_pick) = Oracle::pick_common(&judged, r);
                 assert_eq!(asked, asked_by_pick, "{r} {req:?}");
                 assert_eq!(dec.picked(), pick, "{r} {req:?}");
-                assert!(dec.is_pick(pick));
+                assert!(pick.is_some() || dec.calls().is_empty());
                 picks.insert(pick);
             }
         }
