@@ -1189,6 +1189,12 @@ fn month(
                 for tier in Tier::ALL {
                     for mode in Mode::ALL {
                         let (k, j) = (tier as usize, mode as usize);
+                        // A price class with no deferred calls (most of
+                        // them) reads and writes +0 tokens, and adding the
+                        // ±0 USD they cost leaves every sum as it was.
+                        if d[k][j] == 0.0 {
+                            continue;
+                        }
                         b.read[k][j] = s * d[k][j] * prefix * hit;
                         b.write[k][j] = s * d[k][j] * prefix * (1.0 - hit);
                         let (r, wr) = (

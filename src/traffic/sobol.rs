@@ -77,14 +77,19 @@ fn laine_karras(mut x: u32, seed: u32) -> u32 {
     x
 }
 
+/// The Owen scramble of `x`, given `x` with its bits reversed.
 #[inline]
-fn owen_scramble(x: u32, seed: u32) -> u32 {
-    laine_karras(x.reverse_bits(), seed).reverse_bits()
+fn owen_scramble_reversed(reversed: u32, seed: u32) -> u32 {
+    laine_karras(reversed, seed).reverse_bits()
 }
 
 /// `n` scrambled Sobol points in [0, 1)^DIMS, one randomisation drawn from `rng`.
 pub fn scrambled_points<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<[f64; DIMS]> {
-    let v = directions();
+    // The points are kept with their bits reversed, as the scramble takes
+    // them: reversing is linear over XOR, so the reversed directions build
+    // the reversed points (one reversal a coordinate saved; x86 has no
+    // instruction for it).
+    let v = directions().map(|dir| dir.map(u32::reverse_bits));
     let seeds: [u32; DIMS] = std::array::from_fn(|_| rng.next_u32());
     let mut x = [0u32; DIMS];
     let mut out = Vec::with_capacity(n);
@@ -98,7 +103,7 @@ pub fn scrambled_points<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<[f64; DIM
             }
         }
         out.push(std::array::from_fn(|d| {
-            let hi = owen_scramble(x[d], seeds[d]) as f64;
+            let hi = owen_scramble_reversed(x[d], seeds[d]) as f64;
             let lo = (rng.next_u32() as f64 + 0.5) * (1.0 / 4_294_967_296.0);
             (hi + lo) * (1.0 / 4_294_967_296.0)
         }));
