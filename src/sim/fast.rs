@@ -1349,8 +1349,7 @@ type SampleKey = (usize, Vec<u64>);
 /// Runs every replication: evaluates each distinct sample once, then every
 /// (replication, month) in parallel, folding results in order.
 pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
-    let (np, nw, months, reps) = (setup.np, setup.nw, setup.months, setup.reps);
-    let scenario = setup.scenario;
+    let (nw, reps) = (setup.nw, setup.reps);
     let mut out = setup.empty_run();
     // When many replications change what routing depends on, each needs its
     // own evaluated sample: spread a budget of 16 full samples per workload
@@ -1400,148 +1399,205 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     };
     let k = 1.0 / reps as f64;
     let mut evaluated: HashMap<SampleKey, Arc<Evaluated>> = HashMap::new();
+    // Chunks of 64 replications, each computed in parallel and folded in
+    // order on one thread; a chunk is folded while the next is computed
+    // (the fold is the same, chunk by chunk, in the same order).
     let chunk = 64u32;
+    let mut pending: Option<Chunk> = None;
     let mut start = 0u32;
     while start < reps {
         let end = (start + chunk).min(reps);
-        let (insts, tables): (Vec<Instance>, Vec<Tables>) = setup.install(|| {
-            (start..end)
-                .into_par_iter()
-                .map(|r| {
-                    let inst = setup.instance(r as u64);
-                    let tables = Tables::new(&inst, &scenario.catalog);
-                    (inst, tables)
-                })
-                .unzip()
+        let out = &mut out;
+        let evaluated = &mut evaluated;
+        let samples_for = &samples_for;
+        let fold = pending.take();
+        let (_, next) = setup.install(|| {
+            rayon::join(
+                || {
+                    if let Some(c) = fold {
+                        fold_chunk(setup, out, c, k);
+                    }
+                },
+                || compute_chunk(setup, evaluated, samples_for, start, end),
+            )
         });
-
-        // Evaluate each distinct (workload, fingerprint) once.
-        let keys: Vec<Vec<(usize, Vec<u64>)>> = insts
-            .iter()
-            .map(|inst| (0..nw).map(|w| (w, fingerprint(inst, w))).collect())
-            .collect();
-        let mut todo: Vec<(usize, (usize, Vec<u64>))> = Vec::new();
-        for (i, ks) in keys.iter().enumerate() {
-            for key in ks {
-                if !evaluated.contains_key(key) && !todo.iter().any(|t| t.1 == *key) {
-                    todo.push((i, key.clone()));
-                }
-            }
-        }
-        // Evaluated together (`evaluate_all`), but holding samples of at
-        // most `MAX_SAMPLES` requests per thread at once, as evaluating one
-        // sample per thread would: past that, in turns.
-        let mut fresh: Vec<(SampleKey, Arc<Evaluated>)> = Vec::with_capacity(todo.len());
-        let budget = setup.install(rayon::current_num_threads).max(1) * MAX_SAMPLES;
-        let mut from = 0;
-        while from < todo.len() {
-            let mut to = from + 1;
-            let mut held = samples_for[todo[from].1.0];
-            while to < todo.len() && held + samples_for[todo[to].1.0] <= budget {
-                held += samples_for[todo[to].1.0];
-                to += 1;
-            }
-            fresh.extend(evaluate_all(setup, &insts, &todo[from..to], &samples_for));
-            from = to;
-        }
-        let used: std::collections::HashSet<&(usize, Vec<u64>)> = keys.iter().flatten().collect();
-        evaluated.retain(|key, _| used.contains(key));
-        evaluated.extend(fresh);
-        let per_inst: Vec<Vec<Arc<Evaluated>>> = keys
-            .iter()
-            .map(|ks| ks.iter().map(|key| evaluated[key].clone()).collect())
-            .collect();
-
-        let items: Vec<(usize, usize)> = (0..insts.len())
-            .flat_map(|i| (0..months).map(move |m| (i, m)))
-            .collect();
-        let results: Vec<Item> = setup.install(|| {
-            items
-                .par_iter()
-                .map(|&(i, m)| {
-                    let inst = &insts[i];
-                    let item = month(inst, &tables[i], &per_inst[i], m, scenario.seed, np);
-                    setup.tick();
-                    item
-                })
-                .collect()
-        });
-
-        // Fold in order. The volume-independent parts of the ledgers are
-        // added once per distinct sample at the end of the chunk, with the
-        // summed scale of every replication that used it.
-        let mut coef: Vec<(Arc<Evaluated>, usize, Vec<f64>)> = Vec::new();
-        let mut it = results.into_iter();
-        for (i, inst) in insts.iter().enumerate() {
-            let mut row = Vec::with_capacity(months);
-            for m in 0..months {
-                let item = it.next().expect("one result per item");
-                for p in 0..np {
-                    out.cost_se[m][p] += k * item.cost_se[p];
-                    out.quality_se[m][p] += k * item.quality_se[p];
-                }
-                for b in &item.cache {
-                    let led = &mut out.ledgers[m][b.policy];
-                    let cell = led.cell_mut(b.workload, b.model);
-                    for tier in 0..2 {
-                        for mode in 0..N_MODES {
-                            if mode >= 2 && b.read[tier][mode] + b.write[tier][mode] == 0.0 {
-                                continue;
-                            }
-                            let tok = cell.tokens_mut(MAIN, tier, mode);
-                            tok[Component::CacheRead as usize] += k * b.read[tier][mode];
-                            tok[b.write_component as usize] += k * b.write[tier][mode];
-                        }
-                    }
-                    cell.cache_hits += k * b.hits;
-                    cell.cache_misses += k * b.misses;
-                    // A session's tally counted its deferred prefix as read.
-                    if inst.workloads[b.workload].session.is_some() {
-                        let tally = &mut led.sessions[b.workload];
-                        if !tally.is_session() {
-                            *tally = SessionTally::new();
-                        }
-                        let written = k * deferred_total(&b.write);
-                        tally.read -= written;
-                        tally.write += written;
-                        tally.swing_missed_usd += k * b.miss_extra_usd;
-                    }
-                    let c = &mut out.costs[m][b.policy].cells[b.workload * setup.nm + b.model];
-                    c[Group::CacheRead as usize] += k * b.read_usd;
-                    c[Group::CacheWrite as usize] += k * b.write_usd;
-                }
-                row.push(item.reps);
-                out.volumes[m] += k * inst.volumes[m];
-            }
-            for (w, ev) in per_inst[i].iter().enumerate() {
-                let j = match coef
-                    .iter()
-                    .position(|(e, ww, _)| *ww == w && Arc::ptr_eq(e, ev))
-                {
-                    Some(j) => j,
-                    None => {
-                        coef.push((ev.clone(), w, vec![0.0; months]));
-                        coef.len() - 1
-                    }
-                };
-                for m in 0..months {
-                    coef[j].2[m] += k * inst.volumes[m] * inst.workloads[w].share;
-                }
-            }
-            out.reps.push(row);
-            out.drawn.push(inst.drawn.clone());
-        }
-        for (ev, w, c) in &coef {
-            for (m, &scale) in c.iter().enumerate() {
-                for p in 0..np {
-                    out.ledgers[m][p].add_single_scaled(&ev.ledgers[p], *w, scale);
-                    out.costs[m][p].add_single_scaled(&ev.costs[p], *w, scale);
-                }
-            }
-        }
+        pending = Some(next);
         start = end;
     }
+    if let Some(c) = pending {
+        fold_chunk(setup, &mut out, c, k);
+    }
     out
+}
+
+/// One chunk of replications, computed: their instances, the evaluated
+/// samples each uses (by workload) and every (replication, month) item in
+/// order.
+struct Chunk {
+    insts: Vec<Instance>,
+    per_inst: Vec<Vec<Arc<Evaluated>>>,
+    results: Vec<Item>,
+}
+
+/// Computes replications `start..end`: resolves them, evaluates each
+/// distinct (workload, fingerprint) not yet in `evaluated` (which keeps
+/// only those this chunk uses), and computes every month.
+fn compute_chunk(
+    setup: &Setup<'_, '_>,
+    evaluated: &mut HashMap<SampleKey, Arc<Evaluated>>,
+    samples_for: &[usize],
+    start: u32,
+    end: u32,
+) -> Chunk {
+    let (np, nw, months) = (setup.np, setup.nw, setup.months);
+    let scenario = setup.scenario;
+    let (insts, tables): (Vec<Instance>, Vec<Tables>) = (start..end)
+        .into_par_iter()
+        .map(|r| {
+            let inst = setup.instance(r as u64);
+            let tables = Tables::new(&inst, &scenario.catalog);
+            (inst, tables)
+        })
+        .unzip();
+
+    // Evaluate each distinct (workload, fingerprint) once.
+    let keys: Vec<Vec<(usize, Vec<u64>)>> = insts
+        .iter()
+        .map(|inst| (0..nw).map(|w| (w, fingerprint(inst, w))).collect())
+        .collect();
+    let mut todo: Vec<(usize, (usize, Vec<u64>))> = Vec::new();
+    for (i, ks) in keys.iter().enumerate() {
+        for key in ks {
+            if !evaluated.contains_key(key) && !todo.iter().any(|t| t.1 == *key) {
+                todo.push((i, key.clone()));
+            }
+        }
+    }
+    // Evaluated together (`evaluate_all`), but holding samples of at
+    // most `MAX_SAMPLES` requests per thread at once, as evaluating one
+    // sample per thread would: past that, in turns.
+    let mut fresh: Vec<(SampleKey, Arc<Evaluated>)> = Vec::with_capacity(todo.len());
+    let budget = rayon::current_num_threads().max(1) * MAX_SAMPLES;
+    let mut from = 0;
+    while from < todo.len() {
+        let mut to = from + 1;
+        let mut held = samples_for[todo[from].1.0];
+        while to < todo.len() && held + samples_for[todo[to].1.0] <= budget {
+            held += samples_for[todo[to].1.0];
+            to += 1;
+        }
+        fresh.extend(evaluate_all(setup, &insts, &todo[from..to], samples_for));
+        from = to;
+    }
+    let used: std::collections::HashSet<&(usize, Vec<u64>)> = keys.iter().flatten().collect();
+    evaluated.retain(|key, _| used.contains(key));
+    evaluated.extend(fresh);
+    let per_inst: Vec<Vec<Arc<Evaluated>>> = keys
+        .iter()
+        .map(|ks| ks.iter().map(|key| evaluated[key].clone()).collect())
+        .collect();
+
+    let items: Vec<(usize, usize)> = (0..insts.len())
+        .flat_map(|i| (0..months).map(move |m| (i, m)))
+        .collect();
+    let results: Vec<Item> = items
+        .par_iter()
+        .map(|&(i, m)| {
+            let inst = &insts[i];
+            let item = month(inst, &tables[i], &per_inst[i], m, scenario.seed, np);
+            setup.tick();
+            item
+        })
+        .collect();
+    Chunk {
+        insts,
+        per_inst,
+        results,
+    }
+}
+
+/// Folds a computed chunk into `out`, replication by replication, each
+/// weighted `k`. The volume-independent parts of the ledgers are added
+/// once per distinct sample at the end of the chunk, with the summed scale
+/// of every replication that used it.
+fn fold_chunk(setup: &Setup<'_, '_>, out: &mut Run, chunk: Chunk, k: f64) {
+    let (np, months) = (setup.np, setup.months);
+    let Chunk {
+        insts,
+        per_inst,
+        results,
+    } = chunk;
+    let mut coef: Vec<(Arc<Evaluated>, usize, Vec<f64>)> = Vec::new();
+    let mut it = results.into_iter();
+    for (i, inst) in insts.iter().enumerate() {
+        let mut row = Vec::with_capacity(months);
+        for m in 0..months {
+            let item = it.next().expect("one result per item");
+            for p in 0..np {
+                out.cost_se[m][p] += k * item.cost_se[p];
+                out.quality_se[m][p] += k * item.quality_se[p];
+            }
+            for b in &item.cache {
+                let led = &mut out.ledgers[m][b.policy];
+                let cell = led.cell_mut(b.workload, b.model);
+                for tier in 0..2 {
+                    for mode in 0..N_MODES {
+                        // A price class the month's books left empty adds
+                        // +0 tokens: skipped, every sum as it was.
+                        if b.read[tier][mode] + b.write[tier][mode] == 0.0 {
+                            continue;
+                        }
+                        let tok = cell.tokens_mut(MAIN, tier, mode);
+                        tok[Component::CacheRead as usize] += k * b.read[tier][mode];
+                        tok[b.write_component as usize] += k * b.write[tier][mode];
+                    }
+                }
+                cell.cache_hits += k * b.hits;
+                cell.cache_misses += k * b.misses;
+                // A session's tally counted its deferred prefix as read.
+                if inst.workloads[b.workload].session.is_some() {
+                    let tally = &mut led.sessions[b.workload];
+                    if !tally.is_session() {
+                        *tally = SessionTally::new();
+                    }
+                    let written = k * deferred_total(&b.write);
+                    tally.read -= written;
+                    tally.write += written;
+                    tally.swing_missed_usd += k * b.miss_extra_usd;
+                }
+                let c = &mut out.costs[m][b.policy].cells[b.workload * setup.nm + b.model];
+                c[Group::CacheRead as usize] += k * b.read_usd;
+                c[Group::CacheWrite as usize] += k * b.write_usd;
+            }
+            row.push(item.reps);
+            out.volumes[m] += k * inst.volumes[m];
+        }
+        for (w, ev) in per_inst[i].iter().enumerate() {
+            let j = match coef
+                .iter()
+                .position(|(e, ww, _)| *ww == w && Arc::ptr_eq(e, ev))
+            {
+                Some(j) => j,
+                None => {
+                    coef.push((ev.clone(), w, vec![0.0; months]));
+                    coef.len() - 1
+                }
+            };
+            for m in 0..months {
+                coef[j].2[m] += k * inst.volumes[m] * inst.workloads[w].share;
+            }
+        }
+        out.reps.push(row);
+        out.drawn.push(inst.drawn.clone());
+    }
+    for (ev, w, c) in &coef {
+        for (m, &scale) in c.iter().enumerate() {
+            for p in 0..np {
+                out.ledgers[m][p].add_single_scaled(&ev.ledgers[p], *w, scale);
+                out.costs[m][p].add_single_scaled(&ev.costs[p], *w, scale);
+            }
+        }
+    }
 }
 
 /// What workload `w`'s routing depends on in this replication: the drawn
