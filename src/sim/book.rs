@@ -5,7 +5,7 @@
 use crate::catalog::Catalog;
 use crate::catalog::ModelId;
 use crate::catalog::pricing::{
-    Component, Mode, ModelPricing, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier,
+    Component, Mode, ModelPricing, N_MODES, N_SERVICE_TIERS, ServiceTier,
 };
 use crate::policy::{CallKind, Decision};
 use crate::sim::instance::Instance;
@@ -228,57 +228,52 @@ pub(crate) struct PickedCall {
 /// else the request's), as [`Lane::main_call`] books it, in two steps:
 /// what does not depend on the request's token counts, for one
 /// (workload, model, service tier, batch) lane, worked out once; then
-/// [`PickLane::call`] for each request.
+/// [`PickLane::call`] for each request, which asks the model's pricing
+/// for the price tier and caching as `ModelPricing::billing` does.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PickLane {
+pub(crate) struct PickLane<'a> {
+    pr: &'a ModelPricing,
     cell: usize,
-    /// Where the lane's calls are billed: the mode, and the input size
-    /// above which the long-context tier applies.
+    /// Where the lane's calls are billed.
     pub mode: Mode,
-    long_above: u64,
-    /// The lane caches a prefix at all (the workload sends one, the model
-    /// caches, and not as a batch the model batches); then a prefix of at
-    /// least `min_cache_tokens` is cached.
+    batch: bool,
+    /// Whether the workload sends a prefix through a cache at all.
     caching: bool,
-    min_cache_tokens: u64,
     ttft: f64,
     ms_per_token: f64,
 }
 
-impl PickLane {
+impl<'a> PickLane<'a> {
     pub fn new(
         t: &Tables,
-        inst: &Instance,
+        inst: &'a Instance,
         w: usize,
         m: usize,
         service: ServiceTier,
         batch: bool,
-    ) -> PickLane {
+    ) -> PickLane<'a> {
         let lane = Lane::new(t, inst, w, ModelId::new(m));
         let mode = lane.pr.mode(batch, service);
         let (ttft, ms_per_token) = t.speed(lane.m, mode);
         PickLane {
+            pr: &inst.pricing[m],
             cell: lane.i,
             mode,
-            long_above: lane.pr.long_above,
-            caching: lane.caching && lane.pr.caching && !(batch && lane.pr.batch),
-            min_cache_tokens: lane.pr.min_cache_tokens,
+            batch,
+            caching: lane.caching,
             ttft,
             ms_per_token,
         }
     }
 
-    /// The call of `req` (of this lane's workload and batch) in this lane:
-    /// `ModelPricing::billing`'s tier and caching, decided alike.
+    /// The call of `req` (of this lane's workload and batch) in this lane.
     #[inline]
     pub fn call(&self, req: &Request) -> PickedCall {
-        let prefix = req.prefix_tokens.min(req.input_tokens);
-        let deferred = self.caching && prefix > 0 && prefix >= self.min_cache_tokens;
-        let tier = if req.input_tokens > self.long_above {
-            Tier::Long
-        } else {
-            Tier::Standard
-        };
+        let tier = self.pr.tier(req.input_tokens);
+        let deferred = self.caching
+            && self
+                .pr
+                .caches(req.prefix_tokens.min(req.input_tokens), self.batch);
         let output = count_f64(req.output_tokens);
         let input = if deferred {
             count_f64(req.input_tokens - req.prefix_tokens)

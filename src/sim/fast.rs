@@ -890,7 +890,7 @@ struct MainPrices<'a> {
     inst: &'a Instance,
     /// Per (model, service tier, batch): what a call's booking and price
     /// take from the lane rather than the request.
-    lanes: Vec<MainLane>,
+    lanes: Vec<MainLane<'a>>,
     /// Each (model, service tier)'s call, and the request it was worked
     /// out for (the slot is current when that is `request`): forgetting a
     /// request's calls is a count, not a sweep over every slot.
@@ -912,8 +912,8 @@ struct MainCall {
 /// booking's constants and, per price tier, the rates (USD per 1M tokens)
 /// its price takes.
 #[derive(Debug, Clone, Copy)]
-struct MainLane {
-    pick: PickLane,
+struct MainLane<'a> {
+    pick: PickLane<'a>,
     /// Per `Tier`: input, cache read and output rates, and what writing
     /// the prefix costs over reading it.
     rates: [[f64; 4]; 2],
@@ -993,7 +993,7 @@ impl<'a> MainPrices<'a> {
 /// sum: each is 0 tokens × a finite rate / 1e6 = +0, and adding +0 to a
 /// sum of non-negative terms changes no bit.
 #[inline]
-fn work_out(lane: &MainLane, req: &Request, out: &mut MainCall) {
+fn work_out(lane: &MainLane<'_>, req: &Request, out: &mut MainCall) {
     let booked = lane.pick.call(req);
     let [input_rate, read_rate, output_rate, write_over_read] = lane.rates[booked.tier];
     let cost = |tokens: u64, rate: f64| tokens as f64 * rate / 1e6;
