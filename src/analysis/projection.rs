@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::policy::Role;
@@ -383,153 +384,18 @@ pub fn project(s: &Scenario, run: &Run) -> Projection {
 }
 
 /// Builds the projection with bands at `quantiles`.
+///
+/// Each policy's summary depends on its own ledgers and replications
+/// alone (and the baseline's, read only), so the policies are summarised
+/// in parallel on the current rayon pool and collected in order: the same
+/// summaries whatever the number of threads. A caller that limits threads
+/// runs this inside its own pool (as `tiersim run --threads` does).
 pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
     let np = run.policy_names.len();
-    let nm = s.catalog.models.len();
-    let nw = s.workloads.len();
-    let mut policies = Vec::with_capacity(np);
-    for p in 0..np {
-        // Horizon totals.
-        let mut total = Ledger::new(nw, nm);
-        let mut costs = Costs::zero(nw, nm);
-        let mut months = Vec::with_capacity(run.months);
-        for m in 0..run.months {
-            let l = &run.ledgers[m][p];
-            let c = &run.costs[m][p];
-            total.add_scaled(l, 1.0);
-            costs.add_scaled(c, 1.0);
-            let t = l.totals();
-            let cost = c.total();
-            months.push(MonthLine {
-                month: m + 1,
-                requests: t.requests,
-                cost_usd: cost,
-                quality: ratio(t.succeeded, t.requests),
-                escalation_rate: ratio(t.escalated, t.requests),
-                cache_hit_rate: hit_rate(l),
-                cost_per_1k_requests: ratio(cost, t.requests) * 1000.0,
-                latency_p50_ms: l.latency_total().quantile(0.5),
-                latency_p95_ms: l.latency_total().quantile(0.95),
-                by_component: Components::from(c.by_group()),
-                cost_usd_sampling_error: Z95 * run.cost_se[m][p],
-            });
-        }
-        let t = total.totals();
-        let mut total_cost = Sum::default();
-        for m in &months {
-            total_cost.add(m.cost_usd);
-        }
-        let total_cost = total_cost.value();
-        let by_model_cost = costs.by_model();
-        let mut calls = vec![0.0; nm];
-        let mut ovh_calls = vec![0.0; nm];
-        for w in 0..nw {
-            for (m, (c, o)) in calls.iter_mut().zip(ovh_calls.iter_mut()).enumerate() {
-                *c += total.cell(w, m).calls;
-                *o += total.cell(w, m).overhead_calls;
-            }
-        }
-        let all_calls: f64 = calls.iter().sum();
-        let by_model = (0..nm)
-            .filter(|&m| calls[m] > 0.0 || ovh_calls[m] > 0.0)
-            .map(|m| {
-                (
-                    s.catalog.models[m].key.clone(),
-                    ModelLine {
-                        family: s.catalog.models[m].family.clone(),
-                        calls: calls[m],
-                        overhead_calls: ovh_calls[m],
-                        cost_usd: by_model_cost[m],
-                        call_share: ratio(calls[m], all_calls),
-                        cost_share: ratio(by_model_cost[m], total_cost),
-                    },
-                )
-            })
-            .collect();
-        let by_workload_cost = costs.by_workload();
-        let by_workload = (0..nw)
-            .map(|w| {
-                let c = &total.per_workload[w];
-                let (mut h, mut mi) = (0.0, 0.0);
-                for m in 0..nm {
-                    h += total.cell(w, m).cache_hits;
-                    mi += total.cell(w, m).cache_misses;
-                }
-                (
-                    s.workloads[w].name.clone(),
-                    WorkloadLine {
-                        requests: c.requests,
-                        cost_usd: by_workload_cost[w],
-                        quality: ratio(c.succeeded, c.requests),
-                        cost_per_1k_requests: ratio(by_workload_cost[w], c.requests) * 1000.0,
-                        cache_hit_rate: (h + mi > 0.0).then(|| h / (h + mi)),
-                        sessions: session_line(&total.sessions[w], c, by_workload_cost[w]),
-                        unserved_rate: ratio(c.unserved, c.requests),
-                        skips_per_request: ratio(c.skips, c.requests),
-                    },
-                )
-            })
-            .collect();
-        let mut tok = Tokens {
-            input: 0.0,
-            cache_write: 0.0,
-            cache_read: 0.0,
-            output: 0.0,
-            overhead_input: 0.0,
-            overhead_output: 0.0,
-        };
-        use crate::catalog::pricing::Component as C;
-        for cell in &total.cells {
-            tok.input += cell.component_tokens(0, C::Input);
-            tok.cache_write += cell.component_tokens(0, C::CacheWrite5m)
-                + cell.component_tokens(0, C::CacheWrite1h);
-            tok.cache_read += cell.component_tokens(0, C::CacheRead);
-            tok.output += cell.component_tokens(0, C::Output);
-            tok.overhead_input += cell.component_tokens(1, C::Input);
-            tok.overhead_output += cell.component_tokens(1, C::Output);
-        }
-        policies.push(PolicySummary {
-            name: run.policy_names[p].clone(),
-            kind: run.policy_kinds[p].clone(),
-            role: run.policy_roles[p],
-            total_cost_usd: total_cost,
-            first_month_cost_usd: months.first().map_or(0.0, |m| m.cost_usd),
-            requests: t.requests,
-            quality: ratio(t.succeeded, t.requests),
-            quality_loss_pp: 0.0,
-            savings_vs_baseline_pct: 0.0,
-            escalation_rate: ratio(t.escalated, t.requests),
-            cache_hit_rate: hit_rate(&total),
-            batch_share: ratio(t.batch, t.requests),
-            unserved_rate: ratio(t.unserved, t.requests),
-            skips_per_request: ratio(t.skips, t.requests),
-            latency_p50_ms: total.latency_total().quantile(0.5),
-            latency_p95_ms: total.latency_total().quantile(0.95),
-            cost_per_1k_requests: ratio(total_cost, t.requests) * 1000.0,
-            quality_gap_recovered: None,
-            on_frontier: false,
-            by_model,
-            by_workload,
-            by_component: Components::from(costs.by_group()),
-            tokens: tok,
-            sampling_error: match run.mode {
-                crate::sim::Mode::Exact => None,
-                crate::sim::Mode::Fast { .. } => {
-                    let cost: f64 = (0..run.months).map(|m| run.cost_se[m][p]).sum();
-                    let weighted: f64 = (0..run.months)
-                        .map(|m| run.volumes[m] * run.quality_se[m][p])
-                        .sum();
-                    let volume: f64 = run.volumes.iter().sum();
-                    Some(SamplingError {
-                        total_cost_usd: Z95 * cost,
-                        quality: Z95 * ratio(weighted, volume),
-                    })
-                }
-            },
-            bands: bands(run, p, s.baseline.min(np.saturating_sub(1)), quantiles),
-            months,
-        });
-    }
+    let mut policies: Vec<PolicySummary> = (0..np)
+        .into_par_iter()
+        .map(|p| summarize(s, run, quantiles, p))
+        .collect();
 
     // Against the baseline.
     let base = s.baseline.min(np.saturating_sub(1));
@@ -578,6 +444,154 @@ pub fn project_with(s: &Scenario, run: &Run, quantiles: &[f64]) -> Projection {
         baseline: run.policy_names[base].clone(),
         policies,
         volumes: run.volumes.clone(),
+    }
+}
+
+/// Policy `p`'s summary, before the comparisons with the others (quality
+/// loss, savings, gap recovered, frontier) that [`project_with`] adds.
+fn summarize(s: &Scenario, run: &Run, quantiles: &[f64], p: usize) -> PolicySummary {
+    let np = run.policy_names.len();
+    let nm = s.catalog.models.len();
+    let nw = s.workloads.len();
+    // Horizon totals.
+    let mut total = Ledger::new(nw, nm);
+    let mut costs = Costs::zero(nw, nm);
+    let mut months = Vec::with_capacity(run.months);
+    for m in 0..run.months {
+        let l = &run.ledgers[m][p];
+        let c = &run.costs[m][p];
+        total.add_scaled(l, 1.0);
+        costs.add_scaled(c, 1.0);
+        let t = l.totals();
+        let cost = c.total();
+        months.push(MonthLine {
+            month: m + 1,
+            requests: t.requests,
+            cost_usd: cost,
+            quality: ratio(t.succeeded, t.requests),
+            escalation_rate: ratio(t.escalated, t.requests),
+            cache_hit_rate: hit_rate(l),
+            cost_per_1k_requests: ratio(cost, t.requests) * 1000.0,
+            latency_p50_ms: l.latency_total().quantile(0.5),
+            latency_p95_ms: l.latency_total().quantile(0.95),
+            by_component: Components::from(c.by_group()),
+            cost_usd_sampling_error: Z95 * run.cost_se[m][p],
+        });
+    }
+    let t = total.totals();
+    let mut total_cost = Sum::default();
+    for m in &months {
+        total_cost.add(m.cost_usd);
+    }
+    let total_cost = total_cost.value();
+    let by_model_cost = costs.by_model();
+    let mut calls = vec![0.0; nm];
+    let mut ovh_calls = vec![0.0; nm];
+    for w in 0..nw {
+        for (m, (c, o)) in calls.iter_mut().zip(ovh_calls.iter_mut()).enumerate() {
+            *c += total.cell(w, m).calls;
+            *o += total.cell(w, m).overhead_calls;
+        }
+    }
+    let all_calls: f64 = calls.iter().sum();
+    let by_model = (0..nm)
+        .filter(|&m| calls[m] > 0.0 || ovh_calls[m] > 0.0)
+        .map(|m| {
+            (
+                s.catalog.models[m].key.clone(),
+                ModelLine {
+                    family: s.catalog.models[m].family.clone(),
+                    calls: calls[m],
+                    overhead_calls: ovh_calls[m],
+                    cost_usd: by_model_cost[m],
+                    call_share: ratio(calls[m], all_calls),
+                    cost_share: ratio(by_model_cost[m], total_cost),
+                },
+            )
+        })
+        .collect();
+    let by_workload_cost = costs.by_workload();
+    let by_workload = (0..nw)
+        .map(|w| {
+            let c = &total.per_workload[w];
+            let (mut h, mut mi) = (0.0, 0.0);
+            for m in 0..nm {
+                h += total.cell(w, m).cache_hits;
+                mi += total.cell(w, m).cache_misses;
+            }
+            (
+                s.workloads[w].name.clone(),
+                WorkloadLine {
+                    requests: c.requests,
+                    cost_usd: by_workload_cost[w],
+                    quality: ratio(c.succeeded, c.requests),
+                    cost_per_1k_requests: ratio(by_workload_cost[w], c.requests) * 1000.0,
+                    cache_hit_rate: (h + mi > 0.0).then(|| h / (h + mi)),
+                    sessions: session_line(&total.sessions[w], c, by_workload_cost[w]),
+                    unserved_rate: ratio(c.unserved, c.requests),
+                    skips_per_request: ratio(c.skips, c.requests),
+                },
+            )
+        })
+        .collect();
+    let mut tok = Tokens {
+        input: 0.0,
+        cache_write: 0.0,
+        cache_read: 0.0,
+        output: 0.0,
+        overhead_input: 0.0,
+        overhead_output: 0.0,
+    };
+    use crate::catalog::pricing::Component as C;
+    for cell in &total.cells {
+        tok.input += cell.component_tokens(0, C::Input);
+        tok.cache_write +=
+            cell.component_tokens(0, C::CacheWrite5m) + cell.component_tokens(0, C::CacheWrite1h);
+        tok.cache_read += cell.component_tokens(0, C::CacheRead);
+        tok.output += cell.component_tokens(0, C::Output);
+        tok.overhead_input += cell.component_tokens(1, C::Input);
+        tok.overhead_output += cell.component_tokens(1, C::Output);
+    }
+    PolicySummary {
+        name: run.policy_names[p].clone(),
+        kind: run.policy_kinds[p].clone(),
+        role: run.policy_roles[p],
+        total_cost_usd: total_cost,
+        first_month_cost_usd: months.first().map_or(0.0, |m| m.cost_usd),
+        requests: t.requests,
+        quality: ratio(t.succeeded, t.requests),
+        quality_loss_pp: 0.0,
+        savings_vs_baseline_pct: 0.0,
+        escalation_rate: ratio(t.escalated, t.requests),
+        cache_hit_rate: hit_rate(&total),
+        batch_share: ratio(t.batch, t.requests),
+        unserved_rate: ratio(t.unserved, t.requests),
+        skips_per_request: ratio(t.skips, t.requests),
+        latency_p50_ms: total.latency_total().quantile(0.5),
+        latency_p95_ms: total.latency_total().quantile(0.95),
+        cost_per_1k_requests: ratio(total_cost, t.requests) * 1000.0,
+        quality_gap_recovered: None,
+        on_frontier: false,
+        by_model,
+        by_workload,
+        by_component: Components::from(costs.by_group()),
+        tokens: tok,
+        sampling_error: match run.mode {
+            crate::sim::Mode::Exact => None,
+            crate::sim::Mode::Fast { .. } => {
+                let cost: f64 = (0..run.months).map(|m| run.cost_se[m][p]).sum();
+                let weighted: f64 = (0..run.months)
+                    .map(|m| run.volumes[m] * run.quality_se[m][p])
+                    .sum();
+                let volume: f64 = run.volumes.iter().sum();
+                Some(SamplingError {
+                    total_cost_usd: Z95 * cost,
+                    quality: Z95 * ratio(weighted, volume),
+                })
+            }
+        },
+        bands: bands(run, p, s.baseline.min(np.saturating_sub(1)), quantiles),
+        months,
     }
 }
 

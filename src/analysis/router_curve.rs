@@ -394,8 +394,9 @@ pub(crate) fn run_variant(
     options: &mut impl FnMut(&Scenario) -> RunOptions<'static>,
 ) -> Result<(Scenario, Projection, Capacity)> {
     let s = variant(src, doc, policies, baseline)?;
-    let run = sim::run(&s, &options(&s))?;
-    let p = project(&s, &run);
+    let opts = options(&s);
+    let run = sim::run(&s, &opts)?;
+    let p = sim::on_threads(opts.threads, || project(&s, &run))?;
     let c = capacity(&s, &run);
     Ok((s, p, c))
 }

@@ -196,7 +196,7 @@ pub fn sweep(
         let scenario = Scenario::from_source_with(src, &sets)?;
         let opts = options(&scenario);
         let run = sim::run(&scenario, &opts)?;
-        let p = project(&scenario, &run);
+        let p = sim::on_threads(opts.threads, || project(&scenario, &run))?;
         meta.get_or_insert((
             p.scenario.clone(),
             p.horizon_months,

@@ -53,6 +53,15 @@ fn source_and_sets(path: &Path, sim: &Sim) -> Result<(yaml::Source, Vec<String>)
     Ok((src, sets))
 }
 
+/// The projection of a run, on the threads `--threads` allows.
+fn project(
+    s: &Scenario,
+    run: &Run,
+    sim: &Sim,
+) -> Result<tiersim::analysis::projection::Projection> {
+    sim::on_threads(sim.threads, || project_with(s, run, &sim.quantiles))
+}
+
 fn simulate(s: &Scenario, sim: &Sim, label: &str) -> Result<Run> {
     let reps = replications(sim, s);
     let progress = Progress::new(sim.quiet, label);
@@ -108,7 +117,9 @@ fn unknown_policy(name: &str, s: &Scenario, names: &[&str]) -> Error {
 pub fn run(p: RunPlan) -> Result<()> {
     let s = load(&p.scenario, &p.sim)?;
     let run = simulate(&s, &p.sim, "simulating replication-months")?;
-    let o = outcome::outcome(&s, &run, &p.sim.quantiles, p.max_quality_loss_pp);
+    let o = sim::on_threads(p.sim.threads, || {
+        outcome::outcome(&s, &run, &p.sim.quantiles, p.max_quality_loss_pp)
+    })?;
     let notes = notes(&s, &o);
     let (projection, credits, verdicts) = (&o.projection, &o.credits, &o.provisioned);
     let document = json::render(&json::document(
@@ -257,7 +268,7 @@ pub fn sensitivity(path: &Path, policy: Option<&str>, output: Output, sim: &Sim)
         None => {
             // The policy a founder would pick: cheapest within the budget.
             let run = sim::run(&s, &options(sim, 1))?;
-            let p = project_with(&s, &run, &sim.quantiles);
+            let p = project(&s, &run, sim)?;
             cheapest_within(&p, 2.0).unwrap_or(s.baseline)
         }
     };
@@ -320,7 +331,7 @@ pub fn credits(
         }
     }?;
     if let Some(out) = &sim.out {
-        let projection = project_with(&s, &run, &sim.quantiles);
+        let projection = project(&s, &run, sim)?;
         outputs::credits(
             out,
             sim,
@@ -343,10 +354,7 @@ pub fn compare(paths: &[PathBuf], output: Output, sim: &Sim) -> Result<()> {
     for path in paths {
         let s = load(path, sim)?;
         let run = simulate(&s, sim, &format!("simulating {}", path.display()))?;
-        projections.push((
-            path.display().to_string(),
-            project_with(&s, &run, &sim.quantiles),
-        ));
+        projections.push((path.display().to_string(), project(&s, &run, sim)?));
         scenarios.push((path.clone(), s, run.replications));
     }
     let c = cmp::compare(&projections);

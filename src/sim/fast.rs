@@ -246,7 +246,8 @@ fn evaluate_sessions(
                 .collect()
         })
         .collect();
-    Evaluated::assemble(inst, w, k, &full, &moments, blocks, coverage)
+    let full = full.iter().map(|l| l.extract(w)).collect();
+    Evaluated::assemble(inst, k, full, &moments, blocks, coverage)
 }
 
 /// Adds a unit's cost split `(a, x)` (all cacheable prefixes hit; the
@@ -406,12 +407,11 @@ impl Drawn<'_> {
 
     /// The evaluation from every chunk's part, in chunk order.
     fn finish(&self, parts: &[Partial]) -> Evaluated {
-        let (inst, w, k) = (self.inst, self.w, self.k);
-        let nw = inst.workloads.len();
+        let (inst, k) = (self.inst, self.k);
         let nm = self.catalog.models.len();
         let np = inst.policies.len();
         let mut blocks = vec![vec![[0.0; 3]; BLOCKS]; np];
-        let mut full = vec![Ledger::new(nw, nm); np];
+        let mut full = vec![Ledger::new(1, nm); np];
         let mut moments = vec![[0.0; 5]; np];
         for part in parts {
             for p in 0..np {
@@ -429,21 +429,20 @@ impl Drawn<'_> {
         // up to in floating point (each policy cuts the outcome into its own
         // intervals): requests are conserved exactly across policies.
         for l in &mut full {
-            l.per_workload[w].requests = kf;
+            l.per_workload[0].requests = kf;
         }
-        Evaluated::assemble(inst, w, k, &full, &moments, blocks, Vec::new())
+        Evaluated::assemble(inst, k, full, &moments, blocks, Vec::new())
     }
 }
 
 impl Evaluated {
-    /// The evaluation of workload `w`'s sample of `k` units from its
-    /// summed ledgers, moments and blocks: per unit, the cached prefixes
-    /// left deferred.
+    /// The evaluation of a workload's sample of `k` units from its summed
+    /// ledgers (one per policy, each holding that workload alone), moments
+    /// and blocks: per unit, the cached prefixes left deferred.
     fn assemble(
         inst: &Instance,
-        w: usize,
         k: usize,
-        full: &[Ledger],
+        full: Vec<Ledger>,
         moments: &[[f64; 5]],
         blocks: Vec<Vec<[f64; 3]>>,
         coverage: Vec<Vec<(usize, f64)>>,
@@ -451,8 +450,7 @@ impl Evaluated {
         let kf = k as f64;
         let mut ledgers = Vec::with_capacity(full.len());
         let mut deferred = Vec::with_capacity(full.len());
-        for l in full {
-            let mut one = l.extract(w);
+        for mut one in full {
             one.scale(1.0 / kf);
             let mut d = Vec::new();
             for (m, cell) in one.cells.iter_mut().enumerate() {
@@ -490,8 +488,11 @@ impl Evaluated {
 /// Blocks routed together as one parallel task.
 const CHUNK_BLOCKS: usize = 4;
 
-/// One chunk's share of an [`Evaluated`]: per policy, its ledger, moments
-/// and (block, block sums).
+/// One chunk's share of an [`Evaluated`]: per policy, its ledger (the
+/// workload's part alone, as a one-workload ledger: a chunk books nothing
+/// to any other, and sixteen chunks' ledgers of every workload were
+/// megabytes of fresh memory, each page of it a fault), moments and
+/// (block, block sums).
 struct Partial {
     full: Vec<Ledger>,
     moments: Vec<[f64; 5]>,
@@ -751,7 +752,7 @@ fn route_chunk(
         }
     }
     Partial {
-        full,
+        full: full.iter().map(|l| l.extract(w)).collect(),
         moments,
         blocks,
     }
@@ -1326,20 +1327,26 @@ fn evaluate_all(
             .map(|&(j, d, chunk)| (j, d.route(chunk)))
             .collect();
         drop(jobs);
-        let mut fresh = Vec::with_capacity(todo.len());
-        for (j, (st, (_, key))) in staged.into_iter().zip(todo).enumerate() {
-            let ev = match st {
-                Staged::Evaluated(ev) => ev,
-                Staged::Drawn(d) => {
-                    // This workload's parts, in chunk order.
-                    let n = parts.iter().take_while(|(jj, _)| *jj == j).count();
-                    let mine: Vec<Partial> = parts.drain(..n).map(|(_, p)| p).collect();
-                    d.finish(&mine)
-                }
-            };
-            fresh.push((key.clone(), Arc::new(ev)));
+        // Each workload's parts, in chunk order; then each workload
+        // finished on its own (in parallel: a workload's fold reads only
+        // its own parts, in the same order).
+        let mut mine: Vec<Vec<Partial>> = Vec::with_capacity(staged.len());
+        for j in 0..staged.len() {
+            let n = parts.iter().take_while(|(jj, _)| *jj == j).count();
+            mine.push(parts.drain(..n).map(|(_, p)| p).collect());
         }
-        fresh
+        staged
+            .into_par_iter()
+            .zip(mine)
+            .zip(todo)
+            .map(|((st, mine), (_, key))| {
+                let ev = match st {
+                    Staged::Evaluated(ev) => ev,
+                    Staged::Drawn(d) => d.finish(&mine),
+                };
+                (key.clone(), Arc::new(ev))
+            })
+            .collect()
     })
 }
 

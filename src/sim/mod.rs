@@ -276,6 +276,26 @@ fn check_shape(months: u64, np: u64, nw: u64, nm: u64, reps: u64) -> Result<()> 
 }
 
 /// Runs every replication and month of `scenario`.
+/// A pool of `threads` worker threads (at least one).
+fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::failure(format!("cannot start worker threads: {e}")))
+}
+
+/// Runs `f` with its parallel loops on `threads` worker threads (a pool of
+/// its own), or on the current rayon pool (all cores, unless a caller
+/// installed another) when `None`: what [`RunOptions::threads`] is to
+/// [`run`], for the analyses of a run's results that work in parallel
+/// (`analysis::projection::project_with` summarises policies so).
+pub fn on_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Send) -> Result<R> {
+    match threads {
+        Some(t) => Ok(pool(t)?.install(f)),
+        None => Ok(f()),
+    }
+}
+
 pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
     let reps = opts.replications.max(1);
     let months = scenario.horizon_months as usize;
@@ -369,12 +389,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
     )
     .map_err(|e| in_scenario_file(e, scenario))?;
     if let Some(t) = opts.threads {
-        setup.pool = Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t.max(1))
-                .build()
-                .map_err(|e| Error::failure(format!("cannot start worker threads: {e}")))?,
-        );
+        setup.pool = Some(pool(t)?);
     }
     if scenario.simulate_throttling && opts.mode != Mode::Exact {
         return Err(Error::input(

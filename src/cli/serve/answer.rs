@@ -148,7 +148,11 @@ impl WhatIf {
         let reps = analyses::replications(&self.plan_sim, s);
         let run = tiersim::sim::run(s, &analyses::options(&self.plan_sim, reps))
             .map_err(|e| refusal(&e))?;
-        let o = outcome::outcome(s, &run, &self.plan_sim.quantiles, self.budget);
+        let (sim, budget) = (&self.plan_sim, self.budget);
+        let o = tiersim::sim::on_threads(sim.threads, || {
+            outcome::outcome(s, &run, &sim.quantiles, budget)
+        })
+        .map_err(|e| refusal(&e))?;
         let notes = analyses::notes(s, &o);
         Ok((run, o, notes))
     }
