@@ -309,7 +309,7 @@ impl<'a> Staged<'a> {
         let tables = Tables::new(inst, catalog);
         let block = (k / BLOCKS).max(1);
         let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
-        let sample = stratified_sample(&inst.workloads[w], w, inst.slope, BLOCKS, block, &mut rng);
+        let sample = stratified_sample(&inst.workloads[w], inst.slope, BLOCKS, block, &mut rng);
         let k = BLOCKS * block;
         // The outcome uniform is integrated out: model m succeeds iff u < p_m(d),
         // so the distinct capabilities for the task cut [0, 1] into intervals on
@@ -385,7 +385,7 @@ impl Drawn<'_> {
     /// block order (the same sums whatever the number of threads).
     fn chunks(&self) -> Vec<&[SampleRequest]> {
         self.sample
-            .chunk_by(|a, b| a.block / CHUNK_BLOCKS == b.block / CHUNK_BLOCKS)
+            .chunk_by(|a, b| a.block as usize / CHUNK_BLOCKS == b.block as usize / CHUNK_BLOCKS)
             .collect()
     }
 
@@ -554,8 +554,9 @@ fn route_chunk(
         })
         .collect();
     let mut judged: Vec<Judged> = Vec::new();
+    let wl = &inst.workloads[w];
     for item in sample {
-        let (base, b, share) = (&item.request, item.block, item.weight);
+        let (base, b, share) = (&item.request(w, wl), item.block as usize, item.weight);
         let d = base.difficulty;
         p_model.fill(f64::NAN);
         mains.clear();
@@ -1653,8 +1654,8 @@ mod tests {
         let mut requests = Vec::new();
         for (w, wl) in inst.workloads.iter().enumerate() {
             let mut rng = Stream::Sample { workload: w as u64 }.generator(s.seed);
-            let sample = stratified_sample(wl, w, inst.slope, BLOCKS, 16, &mut rng);
-            requests.extend(sample.iter().map(|r| r.request));
+            let sample = stratified_sample(wl, inst.slope, BLOCKS, 16, &mut rng);
+            requests.extend(sample.iter().map(|r| r.request(w, wl)));
         }
         (s, inst, requests)
     }

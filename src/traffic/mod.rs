@@ -284,17 +284,59 @@ pub(crate) fn coin_flips<R: Rng>(rng: &mut R) -> [f64; 4] {
 /// One request of the fast path's sample, with its weight (a request of
 /// the sample counts once; one split into tail strata counts in parts) and
 /// the block it belongs to.
+///
+/// Kept as what varies from one request of the workload to the next (96
+/// bytes, against 152 for a whole [`Request`]): a default run draws some
+/// 68,000 of them into fresh memory, and each page of it was a page fault.
+/// [`SampleRequest::request`] makes the request whole.
 #[derive(Debug, Clone, Copy)]
 pub struct SampleRequest {
-    pub request: Request,
+    /// Input tokens, the cacheable prefix included.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub difficulty: f64,
+    pub required_capability: f64,
+    pub aux: [f64; 4],
+    pub key: u64,
+    /// `Φ⁻¹(aux[3])`, computed when drawn.
+    pub noise: f64,
     pub weight: f64,
-    pub block: usize,
+    pub block: u32,
+    pub batch: bool,
+}
+
+impl SampleRequest {
+    /// The request, of workload `w` (`wl`): the workload's fields with
+    /// this one's draws; common outcomes, one prefix, at time 0.
+    #[inline(always)]
+    pub fn request(&self, w: usize, wl: &WorkloadInst) -> Request {
+        Request {
+            workload: w as u16,
+            task: wl.task,
+            modality: wl.modality,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            prefix_tokens: wl.prefix_tokens,
+            prefix_id: 0,
+            difficulty: self.difficulty,
+            required_capability: self.required_capability,
+            common: true,
+            batch: self.batch,
+            service: wl.service,
+            time_s: 0.0,
+            aux: self.aux,
+            key: self.key,
+            outcomes: Outcomes::default(),
+            noise: self.noise,
+            session: SessionState::SINGLE,
+        }
+    }
 }
 
 /// Parts the topmost stratum of tokens or difficulty is split into.
 pub const TAIL_SPLIT: usize = 16;
 
-/// A stratified sample of `blocks × block` requests of workload `w` for
+/// A stratified sample of `blocks × block` requests of workload `wl` for
 /// the fast path, as `blocks` independent randomisations of a scrambled
 /// Sobol point set of `block` points (independent so the spread of their
 /// means measures the sample's error honestly; see `sobol`). Each point
@@ -317,7 +359,6 @@ pub const TAIL_SPLIT: usize = 16;
 /// `sim::fast`).
 pub fn stratified_sample(
     wl: &WorkloadInst,
-    w: usize,
     slope: f64,
     blocks: usize,
     block: usize,
@@ -353,28 +394,16 @@ pub fn stratified_sample(
                 let batch = p[7] < wl.batch_share;
                 let aux = [p[3], p[4], p[6], p[5]];
                 out.push(SampleRequest {
-                    request: Request {
-                        workload: w as u16,
-                        task: wl.task,
-                        modality: wl.modality,
-                        input_tokens: wl.prefix_tokens + fresh,
-                        output_tokens,
-                        prefix_tokens: wl.prefix_tokens,
-                        prefix_id: 0,
-                        difficulty,
-                        required_capability: required_capability(difficulty, 0.5, slope),
-                        common: true,
-                        batch,
-                        service: wl.service,
-                        time_s: 0.0,
-                        aux,
-                        key: rng.next_u64(),
-                        outcomes: Outcomes::default(),
-                        noise: crate::stats::dist::std_normal_quantile(aux[3]),
-                        session: SessionState::SINGLE,
-                    },
+                    input_tokens: wl.prefix_tokens + fresh,
+                    output_tokens,
+                    difficulty,
+                    required_capability: required_capability(difficulty, 0.5, slope),
+                    aux,
+                    key: rng.next_u64(),
+                    noise: crate::stats::dist::std_normal_quantile(aux[3]),
                     weight: 1.0 / parts as f64,
-                    block: b,
+                    block: b as u32,
+                    batch,
                 });
             }
         }
