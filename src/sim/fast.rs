@@ -490,9 +490,8 @@ const CHUNK_BLOCKS: usize = 4;
 
 /// One chunk's share of an [`Evaluated`]: per policy, its ledger (the
 /// workload's part alone, as a one-workload ledger: a chunk books nothing
-/// to any other, and sixteen chunks' ledgers of every workload were
-/// megabytes of fresh memory, each page of it a fault), moments and
-/// (block, block sums).
+/// to any other workload, so the parts held until the fold are a quarter
+/// of the size with four workloads), moments and (block, block sums).
 struct Partial {
     full: Vec<Ledger>,
     moments: Vec<[f64; 5]>,

@@ -275,7 +275,6 @@ fn check_shape(months: u64, np: u64, nw: u64, nm: u64, reps: u64) -> Result<()> 
     Ok(())
 }
 
-/// Runs every replication and month of `scenario`.
 /// A pool of `threads` worker threads (at least one).
 fn pool(threads: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
@@ -296,6 +295,7 @@ pub fn on_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Send)
     }
 }
 
+/// Runs every replication and month of `scenario`.
 pub fn run(scenario: &Scenario, opts: &RunOptions<'_>) -> Result<Run> {
     let reps = opts.replications.max(1);
     let months = scenario.horizon_months as usize;
