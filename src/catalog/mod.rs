@@ -311,32 +311,24 @@ pub struct Catalog {
     pub origin: String,
 }
 
-/// The catalogs shipped in `pricing/`, embedded in the binary.
-pub const EMBEDDED: &[(&str, &str)] = &[
+/// The catalogs shipped in `pricing/`, embedded in the binary: (name,
+/// YAML, the YAML's spec as JSON).
+///
+/// The YAML is the source, with its sources and comments; the JSON
+/// (`src/catalog/embedded/`, generated) is what `Catalog::load` reads,
+/// since the YAML parser took about 11 M instructions (some 3 ms, a tenth
+/// of a small run) for the 30 KB of `bedrock-2026-11`. The test
+/// `catalog::tests::embedded_json_is_the_yaml` holds each JSON to its
+/// YAML (`TIERSIM_BLESS=1` rewrites them).
+pub const EMBEDDED: &[(&str, &str, &str)] = &[
     (
         "bedrock-2026-11",
         include_str!("../../pricing/bedrock-2026-11.yaml"),
-    ),
-    (
-        "representative-2026",
-        include_str!("../../pricing/representative-2026.yaml"),
-    ),
-];
-
-/// The embedded catalogs' specs as JSON, generated from `EMBEDDED` (the
-/// YAML stays the source of truth, with its sources and comments): every
-/// command that loads a built-in catalog reads this instead, since the
-/// YAML parser took about 11 M instructions (some 3 ms, a tenth of a
-/// small run) for the 30 KB of `bedrock-2026-11`. The test
-/// `catalog::tests::embedded_json_is_the_yaml` holds each to its YAML
-/// (`TIERSIM_BLESS=1` rewrites them).
-const EMBEDDED_JSON: &[(&str, &str)] = &[
-    (
-        "bedrock-2026-11",
         include_str!("embedded/bedrock-2026-11.json"),
     ),
     (
         "representative-2026",
+        include_str!("../../pricing/representative-2026.yaml"),
         include_str!("embedded/representative-2026.json"),
     ),
 ];
@@ -437,10 +429,9 @@ impl Catalog {
     }
 
     pub fn load(reference: &str, base_dir: Option<&Path>) -> Result<Catalog> {
-        if let Some((name, text)) = EMBEDDED.iter().find(|(n, _)| *n == reference) {
+        if let Some((name, text, json)) = EMBEDDED.iter().find(|(n, ..)| *n == reference) {
             let origin = format!("embedded:{name}");
-            let json = EMBEDDED_JSON.iter().find(|(n, _)| n == name);
-            if let Some(spec) = json.and_then(|(_, j)| serde_json::from_str(j).ok())
+            if let Ok(spec) = serde_json::from_str(json)
                 && let Ok(catalog) = Catalog::from_spec(spec, origin.clone())
             {
                 return Ok(catalog);
@@ -451,7 +442,7 @@ impl Catalog {
             return Catalog::from_source(&src, origin);
         }
         if !Catalog::is_path_reference(reference) {
-            let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = EMBEDDED.iter().map(|(n, ..)| *n).collect();
             return Err(Error::input(format!(
                 "unknown catalog `{reference}`; built-in catalogs: {}; or give a path to a catalog YAML file",
                 names.join(", ")
@@ -1010,7 +1001,7 @@ mod tests {
     /// catalog. With `TIERSIM_BLESS=1` the JSON is rewritten first.
     #[test]
     fn embedded_json_is_the_yaml() {
-        for (name, text) in EMBEDDED {
+        for (name, text, json) in EMBEDDED {
             let src = Source::from_text(format!("pricing/{name}.yaml"), *text);
             let spec: CatalogSpec = yaml::parse(&src).unwrap();
             let want = serde_json::to_string_pretty(&spec).unwrap() + "\n";
@@ -1021,7 +1012,6 @@ mod tests {
             if std::env::var_os("TIERSIM_BLESS").is_some() {
                 std::fs::write(&file, &want).unwrap();
             }
-            let (_, json) = EMBEDDED_JSON.iter().find(|(n, _)| n == name).unwrap();
             assert!(
                 *json == want,
                 "{file} is not pricing/{name}.yaml's spec: rewrite it with TIERSIM_BLESS=1 cargo test --release --lib embedded_json"

@@ -43,7 +43,7 @@ pub(super) fn validate(spec: ScenarioSpec, base_dir: Option<&Path>) -> Result<Sc
                     file.display(),
                     crate::catalog::EMBEDDED
                         .iter()
-                        .map(|(n, _)| *n)
+                        .map(|(n, ..)| *n)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
