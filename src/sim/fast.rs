@@ -51,7 +51,7 @@
 //! volume: nothing per request is stored beyond the `k`-request sample.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -276,9 +276,9 @@ pub fn evaluate(inst: &Instance, catalog: &Catalog, w: usize, k: usize, seed: u6
 
 /// A workload's evaluation before its sample is routed: a session
 /// workload's already whole; a request workload's sample drawn, with what
-/// routing it needs. [`run`] draws every workload's sample first and then
-/// routes all their chunks together, so that no thread waits while
-/// another draws a sample (same chunks, same sums: [`evaluate`] is
+/// routing it needs. [`evaluate_all`] routes each sample's chunks as
+/// tasks of their own as soon as it is drawn, alongside the other
+/// workloads' drawing and routing (same chunks, same sums: [`evaluate`] is
 /// `Drawn::route` over [`Drawn::chunks`], then [`Drawn::finish`]).
 enum Staged<'a> {
     Evaluated(Evaluated),
@@ -1294,11 +1294,23 @@ fn month(
     }
 }
 
-/// Evaluates each of `todo`'s (instance, workload) pairs: every sample
-/// drawn (a session workload's evaluated whole), then every chunk of every
-/// sample routed in one parallel loop, then each workload's chunks folded
-/// in order. The same as [`evaluate`] for each, without a thread waiting
-/// while another draws a sample.
+/// Evaluates each of `todo`'s (instance, workload) pairs: the same as
+/// [`evaluate`] for each, with all their work in one pool of tasks, so
+/// that no thread waits while there is work.
+///
+/// Each pair's sample is drawn in a task of its own, which then spawns a
+/// task for each of its chunks; each chunk's part goes to its own slot,
+/// and each workload's parts are folded in chunk order at the end (in
+/// parallel: a workload's fold reads only its own parts). Which thread
+/// draws or routes what, and when, changes no sum.
+///
+/// Session workloads are started first: each draws its sessions on one
+/// thread (one generator), the longest serial stretch of the evaluation,
+/// while the other threads draw and route the request workloads and the
+/// session workload's own chunks. Before this, every sample was drawn
+/// before any was routed, and coding-assistant's routing of its three
+/// request workloads waited about 30 ms for its session workload's
+/// sessions.
 fn evaluate_all(
     setup: &Setup<'_, '_>,
     insts: &[Instance],
@@ -1306,43 +1318,57 @@ fn evaluate_all(
     samples_for: &[usize],
 ) -> Vec<(SampleKey, Arc<Evaluated>)> {
     let scenario = setup.scenario;
+    let is_session = |j: usize| {
+        let (i, (w, _)) = (&todo[j].0, &todo[j].1);
+        insts[*i].workloads[*w].session.is_some()
+    };
+    // Sessions first, then the request workloads, each in `todo`'s order.
+    let mut order: Vec<usize> = (0..todo.len()).collect();
+    order.sort_by_key(|&j| !is_session(j));
     setup.install(|| {
-        let staged: Vec<Staged> = todo
-            .par_iter()
-            .map(|(i, key)| {
-                let (inst, w) = (&insts[*i], key.0);
-                Staged::new(inst, &scenario.catalog, w, samples_for[w], scenario.seed)
-            })
-            .collect();
-        let jobs: Vec<(usize, &Drawn, &[SampleRequest])> = staged
-            .iter()
-            .enumerate()
-            .flat_map(|(j, st)| match st {
-                Staged::Drawn(d) => d.chunks().into_iter().map(|c| (j, d, c)).collect(),
-                Staged::Evaluated(_) => Vec::new(),
-            })
-            .collect();
-        let mut parts: Vec<(usize, Partial)> = jobs
-            .par_iter()
-            .map(|&(j, d, chunk)| (j, d.route(chunk)))
-            .collect();
-        drop(jobs);
-        // Each workload's parts, in chunk order; then each workload
-        // finished on its own (in parallel: a workload's fold reads only
-        // its own parts, in the same order).
-        let mut mine: Vec<Vec<Partial>> = Vec::with_capacity(staged.len());
-        for j in 0..staged.len() {
-            let n = parts.iter().take_while(|(jj, _)| *jj == j).count();
-            mine.push(parts.drain(..n).map(|(_, p)| p).collect());
-        }
+        let staged: Vec<OnceLock<Staged>> = todo.iter().map(|_| OnceLock::new()).collect();
+        // Each pair's chunks' parts, a slot for each chunk.
+        let parts: Vec<OnceLock<Vec<OnceLock<Partial>>>> =
+            todo.iter().map(|_| OnceLock::new()).collect();
+        rayon::scope_fifo(|scope| {
+            for &j in &order {
+                let (staged, parts) = (&staged, &parts);
+                scope.spawn_fifo(move |scope| {
+                    let (i, (w, _)) = (&todo[j].0, &todo[j].1);
+                    let (inst, catalog) = (&insts[*i], &scenario.catalog);
+                    let st = staged[j].get_or_init(|| {
+                        Staged::new(inst, catalog, *w, samples_for[*w], scenario.seed)
+                    });
+                    if let Staged::Drawn(d) = st {
+                        let chunks = d.chunks();
+                        let slots = parts[j]
+                            .get_or_init(|| chunks.iter().map(|_| OnceLock::new()).collect());
+                        for (chunk, slot) in chunks.into_iter().zip(slots) {
+                            scope.spawn_fifo(move |_| {
+                                let _ = slot.set(d.route(chunk));
+                            });
+                        }
+                    }
+                });
+            }
+        });
         staged
             .into_par_iter()
-            .zip(mine)
+            .zip(parts)
             .zip(todo)
-            .map(|((st, mine), (_, key))| {
+            .map(|((st, parts), (_, key))| {
+                let st = st.into_inner().expect("every pair is drawn in the scope");
                 let ev = match st {
                     Staged::Evaluated(ev) => ev,
-                    Staged::Drawn(d) => d.finish(&mine),
+                    Staged::Drawn(d) => {
+                        let mine: Vec<Partial> = parts
+                            .into_inner()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|p| p.into_inner().expect("every chunk is routed in the scope"))
+                            .collect();
+                        d.finish(&mine)
+                    }
                 };
                 (key.clone(), Arc::new(ev))
             })
