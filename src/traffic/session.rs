@@ -358,8 +358,9 @@ impl<'a> SessionSampler<'a> {
 ///
 /// Until 2026-12-05 every position was stratified over the whole block:
 /// as many rows of the block's size as the longest session has turns,
-/// about four times the turns sampled (coding-assistant), the live turns
-/// of a late position taking a random subset of its strata.
+/// four to six times the turns sampled (coding-assistant 5.4, worked out
+/// from its turn distribution), the live turns of a late position taking
+/// a random subset of its strata.
 // `d` indexes a dimension of every live session's cell, not one slice.
 #[allow(clippy::needless_range_loop)]
 fn stratify_turns(
