@@ -1344,6 +1344,7 @@ fn evaluate_all(
                         let slots = parts[j]
                             .get_or_init(|| chunks.iter().map(|_| OnceLock::new()).collect());
                         for (chunk, slot) in chunks.into_iter().zip(slots) {
+                            // The chunk's one task: its slot is empty.
                             scope.spawn_fifo(move |_| {
                                 let _ = slot.set(d.route(chunk));
                             });

@@ -281,7 +281,7 @@ impl<'a> SessionSampler<'a> {
             outcome_correlation,
             block,
             strata: Vec::new(),
-            order: (0..block).collect(),
+            order: Vec::new(),
         }
     }
 
