@@ -223,12 +223,13 @@ pub struct SampleSession {
 /// session to session (the number of turns and the session's difficulty).
 /// A session's cost is close to a sum over its turns (what each turn
 /// appends is re-read by every later one), so the per-turn draws are
-/// stratified too: across the block's sessions, turn `k`'s appended
-/// tokens, output tokens, gap, difficulty spread, outcome and coin flips
-/// (a policy's first-turn choice decides much of an affinity-routed
-/// session's cost) each take one value from every 1/`block` of their
-/// distribution, in an independent random order per turn position (a
-/// Latin hypercube per turn position). Prefix ids are not: the fast path
+/// stratified too: across the `n` sessions of the block that reach turn
+/// `k`, its appended tokens, output tokens, gap, difficulty spread,
+/// outcome and coin flips (a policy's first-turn choice decides much of an
+/// affinity-routed session's cost) each take one value from every 1/`n`
+/// of their distribution, in an independent random order per turn
+/// position (a Latin hypercube per turn position, from
+/// `MIN_STRATIFIED` sessions up; `stratify_turns`). Prefix ids are not: the fast path
 /// resolves cross-session prefix hits in closed form.
 #[allow(clippy::too_many_arguments)]
 pub fn session_sample(
@@ -252,7 +253,7 @@ pub fn session_sample(
 /// [`session_sample`] one block at a time: the same draws in the same
 /// order, so a caller can route the blocks drawn so far while it draws
 /// the next (the fast path does). The generator runs on from block to
-/// block, never reset; the sampler keeps only buffers.
+/// block, never reset; the sampler keeps only the strata's buffer.
 pub struct SessionSampler<'a> {
     wl: &'a WorkloadInst,
     s: &'a SessionInst,
@@ -261,7 +262,6 @@ pub struct SessionSampler<'a> {
     outcome_correlation: f64,
     block: usize,
     strata: Vec<TurnUniforms>,
-    order: Vec<usize>,
 }
 
 impl<'a> SessionSampler<'a> {
@@ -281,7 +281,6 @@ impl<'a> SessionSampler<'a> {
             outcome_correlation,
             block,
             strata: Vec::new(),
-            order: Vec::new(),
         }
     }
 
@@ -289,13 +288,13 @@ impl<'a> SessionSampler<'a> {
     pub fn block(&mut self, b: usize, rng: &mut Generator, out: &mut Vec<SampleSession>) {
         let (wl, s, w, block) = (self.wl, self.s, self.w, self.block);
         let (slope, outcome_correlation) = (self.slope, self.outcome_correlation);
-        let (strata, order) = (&mut self.strata, &mut self.order);
+        let strata = &mut self.strata;
         let points = super::sobol::scrambled_points(block, rng);
         let turns: Vec<u64> = points
             .iter()
             .map(|p| s.turns.quantile(p[0]).clamp(1, MAX_TURNS))
             .collect();
-        stratify_turns(&turns, rng, strata, order);
+        stratify_turns(&turns, rng, strata);
         // The first turn's difficulty spread, outcome and coin flips take
         // the Sobol point's remaining dimensions: stratified jointly with
         // the number of turns, since a first-turn choice that holds for the
@@ -363,19 +362,14 @@ impl<'a> SessionSampler<'a> {
 /// a random subset of its strata.
 // `d` indexes a dimension of every live session's cell, not one slice.
 #[allow(clippy::needless_range_loop)]
-fn stratify_turns(
-    turns: &[u64],
-    rng: &mut Generator,
-    strata: &mut Vec<TurnUniforms>,
-    order: &mut Vec<usize>,
-) {
+fn stratify_turns(turns: &[u64], rng: &mut Generator, strata: &mut Vec<TurnUniforms>) {
     let block = turns.len();
     let longest = turns.iter().copied().max().unwrap_or(1) as usize;
     // The sessions longest first (ties in index order): those that reach
     // turn k are the first `alive` of them.
     let mut by_length: Vec<usize> = (0..block).collect();
     by_length.sort_by(|&a, &b| turns[b].cmp(&turns[a]).then(a.cmp(&b)));
-    order.resize(block, 0);
+    let mut order = vec![0; block];
     strata.clear();
     strata.resize(longest * block, [0.0; STRATIFIED]);
     let mut alive = block;
@@ -421,8 +415,8 @@ mod tests {
         // 64 sessions of 1 to 40 turns, several ending at each length.
         let turns: Vec<u64> = (0..64u64).map(|i| 1 + (i * 37 % 64) * 40 / 64).collect();
         let mut rng = Stream::Sample { workload: 0 }.generator(7);
-        let (mut strata, mut order) = (Vec::new(), Vec::new());
-        stratify_turns(&turns, &mut rng, &mut strata, &mut order);
+        let mut strata = Vec::new();
+        stratify_turns(&turns, &mut rng, &mut strata);
         let longest = *turns.iter().max().unwrap() as usize;
         assert_eq!(longest, 40);
         assert_eq!(strata.len(), longest * 64);
