@@ -139,11 +139,12 @@ impl Classifier {
                         && let Some(z) = estimate.at(r.uniform(Stream::CLASSIFIER_NOISE))
                     {
                         let x = r.difficulty + sd * z;
-                        if x > strong_above && x < strong_below {
-                            return strong;
-                        }
-                        if x < weak_below || x > weak_above {
-                            return weak;
+                        // Which side of the band follows the draw: decided
+                        // by a select, not a branch that would mispredict.
+                        let to_strong = (x > strong_above) & (x < strong_below);
+                        let to_weak = (x < weak_below) | (x > weak_above);
+                        if to_strong | to_weak {
+                            return std::hint::select_unpredictable(to_strong, strong, weak);
                         }
                     }
                     self.choose(band, r, ctx)

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::catalog::ModelId;
+use crate::catalog::{ModelId, TaskKind};
 use crate::catalog::pricing::{N_SERVICE_TIERS, ServiceTier};
 use crate::check::{Checker, Sampler};
 use crate::policy::{At, BuiltIn, Context, Decision, ListTokens, Policy, PolicyKind};
@@ -172,6 +172,8 @@ pub(crate) struct PriceChains {
     pub(crate) by: [Option<Vec<Link>>; 2 * N_SERVICE_TIERS],
     /// The largest input the orders hold for.
     max_input: u64,
+    /// The task the links' capabilities are for (`Oracle::price_chains_for`).
+    task: Option<TaskKind>,
 }
 
 /// A candidate in a price order.
@@ -183,11 +185,26 @@ pub(crate) struct Link {
     /// the same (when none does, as with a list written cheapest first,
     /// nothing after it need be priced).
     outranked: bool,
+    /// Its capability for the chains' task (NaN without one).
+    capability: f64,
 }
 
 impl Oracle {
-    /// The price orders [`Oracle::route_by_price`] walks.
+    /// The price orders [`Oracle::route_by_price`] walks, for requests of
+    /// any task (tests walk one oracle over several workloads).
+    #[cfg(test)]
     pub(crate) fn price_chains(&self, ctx: &Context<'_>) -> PriceChains {
+        self.chains(ctx, None)
+    }
+
+    /// [`Oracle::price_chains`] for requests of `task`, with each
+    /// candidate's capability for it, which
+    /// [`Oracle::pick_served_common`] judges by.
+    pub(crate) fn price_chains_for(&self, ctx: &Context<'_>, task: TaskKind) -> PriceChains {
+        self.chains(ctx, Some(task))
+    }
+
+    fn chains(&self, ctx: &Context<'_>, task: Option<TaskKind>) -> PriceChains {
         PriceChains {
             by: std::array::from_fn(|i| {
                 let service = ServiceTier::ALL[i % N_SERVICE_TIERS];
@@ -199,21 +216,19 @@ impl Oracle {
                         .map(|(k, &i)| Link {
                             i,
                             outranked: order[k + 1..].iter().any(|&j| j < i),
+                            capability: task.map_or(f64::NAN, |t| ctx.capability(self.models[i], t)),
                         })
                         .collect(),
                 )
             }),
             max_input: ctx.standard_tier_below(&self.models),
+            task,
         }
     }
 
     /// [`Policy::route`], the same decision to the bit, walking the
-    /// candidates cheapest first where `chains` orders them: the first
-    /// that can take the request and succeeds is a cheapest one that
-    /// succeeds, so the dearer ones are never priced or judged. Only the
-    /// candidates priced the same as it are priced, for the tie rule
-    /// (the earliest in the oracle's list wins). Where no order holds (or
-    /// the request is long enough for long-context rates), `route` itself.
+    /// candidates cheapest first where `chains` orders them
+    /// ([`Oracle::pick_by_price`]).
     #[inline(always)]
     pub(crate) fn route_by_price(
         &self,
@@ -222,9 +237,31 @@ impl Oracle {
         ctx: &Context<'_>,
         out: &mut Decision,
     ) {
+        if let Some(pick) = self.pick_by_price(chains, req, ctx) {
+            let c = out.call(self.models[pick]);
+            out.accept(c);
+        }
+    }
+
+    /// The position in the oracle's list of the model [`Policy::route`]
+    /// calls and accepts for `req` (`None`: no candidate can take it),
+    /// walking the candidates cheapest first where `chains` orders them:
+    /// the first that can take the request and succeeds is a cheapest one
+    /// that succeeds, so the dearer ones are never priced or judged. Only
+    /// the candidates priced the same as it are priced, for the tie rule
+    /// (the earliest in the oracle's list wins). Where no order holds (or
+    /// the request is long enough for long-context rates), `route`'s own
+    /// walk over every candidate.
+    #[inline(always)]
+    pub(crate) fn pick_by_price(
+        &self,
+        chains: &PriceChains,
+        req: &Request,
+        ctx: &Context<'_>,
+    ) -> Option<usize> {
         let chain = &chains.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
         let Some(order) = chain.as_ref().filter(|_| req.input_tokens <= chains.max_input) else {
-            return self.route(req, ctx, out);
+            return self.pick_unordered(req, ctx);
         };
         let mut cheapest = None;
         let mut best = None;
@@ -242,7 +279,7 @@ impl Oracle {
         let (k, judged) = match (best, cheapest) {
             (Some(k), _) => (k, true),
             (None, Some(k)) => (k, false),
-            (None, None) => return,
+            (None, None) => return None,
         };
         // Candidates priced the same follow it in the order; the earliest
         // listed of them that qualifies is `route`'s choice.
@@ -250,8 +287,63 @@ impl Oracle {
         if order[k].outranked {
             pick = self.tie_break(&order[k + 1..], pick, judged, req, ctx);
         }
-        let c = out.call(self.models[pick]);
-        out.accept(c);
+        Some(pick)
+    }
+
+    /// [`Oracle::pick_by_price`] for a request every candidate can take
+    /// (the caller knows: exact mode checks a batch's largest requests),
+    /// the same pick. For a request whose outcomes are common and whose
+    /// task `chains` was built for (`price_chains_for`), each candidate's
+    /// judgement is a comparison of its capability with the request's
+    /// required capability, all made and gathered as bits, the first in
+    /// price order that succeeds found by counting zeros: no branch that
+    /// follows which model succeeds, which mispredicted about once a
+    /// request. Others go through `pick_by_price`.
+    #[inline(always)]
+    pub(crate) fn pick_served_common(
+        &self,
+        chains: &PriceChains,
+        req: &Request,
+        ctx: &Context<'_>,
+    ) -> Option<usize> {
+        let chain = &chains.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
+        let order = match chain {
+            Some(order)
+                if req.common
+                    && chains.task == Some(req.task)
+                    && req.input_tokens <= chains.max_input
+                    && order.len() <= 64 =>
+            {
+                order
+            }
+            _ => return self.pick_by_price(chains, req, ctx),
+        };
+        let required = req.required_capability;
+        let mut succeeds = 0u64;
+        for (k, link) in order.iter().enumerate() {
+            succeeds |= u64::from(link.capability > required) << k;
+        }
+        // The first that succeeds; none does: the cheapest (the first,
+        // every candidate taking the request), unjudged.
+        let judged = succeeds != 0;
+        let k = if judged { succeeds.trailing_zeros() as usize } else { 0 };
+        let link = order.get(k)?;
+        let mut pick = link.i;
+        if link.outranked {
+            pick = self.tie_break(&order[k + 1..], pick, judged, req, ctx);
+        }
+        Some(pick)
+    }
+
+    /// [`Oracle::pick_by_price`] where no price order holds: what `route`
+    /// chooses, as a position in the list (out of line: long-context
+    /// requests and unordered rates are rare).
+    #[inline(never)]
+    fn pick_unordered(&self, req: &Request, ctx: &Context<'_>) -> Option<usize> {
+        let mut out = Decision::default();
+        self.route(req, ctx, &mut out);
+        let m = out.accepted()?.model;
+        self.models.iter().position(|&c| c == m)
     }
 
     /// The earliest listed of `pick` and the candidates in `rest` (those

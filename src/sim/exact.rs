@@ -114,6 +114,7 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         chains: (0..np * nw).map(|_| None).collect(),
         bands: vec![None; np * nw],
         choices: Vec::new(),
+        groups: Groups::default(),
         spans: vec![Span::default(); nw],
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
@@ -186,6 +187,9 @@ struct Batch {
     /// A classifier's choice of model for each of a workload's requests
     /// (`Booking::route_classifier`), its room kept from batch to batch.
     choices: Vec<ModelId>,
+    /// A workload's requests grouped by the model a classifier or an
+    /// oracle chose for each, its room kept from batch to batch.
+    groups: Groups,
     /// The span of each workload's requests (`Span::of`), found once a
     /// batch rather than by every policy that books them in whole-number
     /// sums.
@@ -243,12 +247,15 @@ impl Batch {
                             draw_noise(requests);
                         }
                         let span = self.spans[w];
-                        b.route_classifier(p, band, (w, span), requests, &mut self.choices)
+                        let room = (&mut self.choices, &mut self.groups);
+                        b.route_classifier(p, band, (w, span), requests, room)
                     }
                     Some(BuiltinRef::Oracle(p)) => {
-                        let chains =
-                            self.chains[pi * nw + w].get_or_insert_with(|| p.price_chains(ctx));
-                        b.route_oracle(p, chains, requests)
+                        let task = inst.workloads[w].task;
+                        let chains = self.chains[pi * nw + w]
+                            .get_or_insert_with(|| p.price_chains_for(ctx, task));
+                        let (span, groups) = (self.spans[w], &mut self.groups);
+                        b.route_oracle(p, chains, (w, span), requests, groups)
                     }
                     None => b.route_all(policy, requests),
                 }
@@ -273,6 +280,61 @@ fn succeeds_on<'a>(ctx: &'a Context<'_>, m: ModelId, task: TaskKind) -> impl Fn(
         } else {
             ctx.succeeds(m, r)
         }
+    }
+}
+
+/// Whether `models` are different models (a model named twice, at two
+/// service tiers, would share cache slots between two groups).
+fn different_models(models: &[ModelId]) -> bool {
+    let n = models.len();
+    (0..n).all(|i| models[..i].iter().all(|o| o.index() != models[i].index()))
+}
+
+/// A batch's requests of one workload grouped by the model a policy
+/// chose for each (a stable counting sort of their positions), so that
+/// each model's requests are booked in a run of their own, in arrival
+/// order, without a pass over the whole batch per model that asks each
+/// request whether it went there (a branch that follows the choices and
+/// was mispredicted about as often as the choice changes).
+#[derive(Debug, Default)]
+struct Groups {
+    /// Positions, group after group, each group in arrival order.
+    order: Vec<u32>,
+    /// Where each group starts in `order`, and one past the last.
+    starts: Vec<usize>,
+    /// Each request's group.
+    slots: Vec<u32>,
+    /// Where the next position of each group goes, while filling.
+    next: Vec<usize>,
+}
+
+impl Groups {
+    /// Groups requests into `k` groups, the `i`th request's being
+    /// `slots`' `i`th (each below `k`).
+    fn fill(&mut self, k: usize, slots: impl Iterator<Item = usize>) {
+        self.slots.clear();
+        self.slots.extend(slots.map(|s| s as u32));
+        self.starts.clear();
+        self.starts.resize(k + 1, 0);
+        for &s in &self.slots {
+            self.starts[s as usize + 1] += 1;
+        }
+        for g in 0..k {
+            self.starts[g + 1] += self.starts[g];
+        }
+        self.order.clear();
+        self.order.resize(self.slots.len(), 0);
+        self.next.clone_from(&self.starts);
+        for (i, &s) in self.slots.iter().enumerate() {
+            let at = &mut self.next[s as usize];
+            self.order[*at] = i as u32;
+            *at += 1;
+        }
+    }
+
+    /// The positions in group `g`, in arrival order.
+    fn group(&self, g: usize) -> &[u32] {
+        &self.order[self.starts[g]..self.starts[g + 1]]
     }
 }
 
@@ -330,19 +392,71 @@ impl Booking<'_, '_> {
         self.book_decision(req);
     }
 
-    /// [`Self::route_all`] for an oracle: its decisions through
-    /// `Oracle::route_by_price`, the same decisions as its `route`, with the
-    /// dearer candidates never priced.
+    /// [`Self::route_all`] for an oracle on workload `w`'s requests: its
+    /// decisions through `Oracle::pick_by_price`, the same decisions as
+    /// its `route`, with the dearer candidates never priced.
     ///
-    /// (Booking its picks a candidate at a time in whole-number sums, as a
-    /// classifier's are, was measured slower: 2026-12-05, support-platform's
-    /// oracle alone at 3M requests, 508 -> 543 ms.)
+    /// An oracle whose candidates all take the batch's largest requests
+    /// answers each request with one accepted call: its picks are made
+    /// first and grouped by model ([`Groups`]), then each model's requests
+    /// are booked as a `single`'s are, in whole-number sums
+    /// (`book_served_all`; see [`Self::route_single`] for why booking in
+    /// passes changes no sum). Its candidates must be different models,
+    /// not one at two service tiers, whose cache slots would have to see
+    /// their requests interleaved.
     #[inline(always)]
-    fn route_oracle(&mut self, policy: &Oracle, chains: &PriceChains, requests: &[Request]) {
+    fn route_oracle(
+        &mut self,
+        policy: &Oracle,
+        chains: &PriceChains,
+        (w, span): (usize, Span),
+        requests: &[Request],
+        groups: &mut Groups,
+    ) {
+        let ctx = self.ctx;
+        let models = &policy.models;
+        let all_served = models
+            .iter()
+            .all(|&m| ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities));
+        if all_served && different_models(models) {
+            // Every request has a pick: every candidate can take it.
+            let picks = requests.iter().map(|r| {
+                let pick = policy.pick_served_common(chains, r, ctx);
+                pick.unwrap_or_default()
+            });
+            groups.fill(models.len(), picks);
+            self.book_groups(w, models, span, requests, groups);
+            return;
+        }
         for req in requests {
             self.dec.clear();
             policy.route_by_price(chains, req, self.ctx, self.dec);
             self.book_decision(req);
+        }
+    }
+
+    /// Books each group of `groups` (the requests of workload `w` that a
+    /// policy sends to `models[k]` alone and accepts, in group `k`) as
+    /// [`Self::route_single`] books a model's requests.
+    #[inline(always)]
+    fn book_groups(
+        &mut self,
+        w: usize,
+        models: &[ModelId],
+        span: Span,
+        requests: &[Request],
+        groups: &Groups,
+    ) {
+        let (ctx, t, inst) = (self.ctx, self.tables, self.inst);
+        let task = inst.workloads[w].task;
+        for (k, &m) in models.iter().enumerate() {
+            let group = groups.group(k);
+            if group.is_empty() {
+                continue;
+            }
+            let succeeds = succeeds_on(ctx, m, task);
+            let chosen = group.iter().map(|&i| &requests[i as usize]);
+            book_served_all(t, inst, self.led, w, m, chosen, span, self.cache, succeeds);
         }
     }
 
@@ -353,12 +467,9 @@ impl Booking<'_, '_> {
     /// A classifier that charges nothing to decide, whose models all take
     /// the batch's largest requests, answers each request with one
     /// accepted call to the model it chooses: its choices are made first
-    /// (into `choices`), then each model's requests are booked as a
-    /// `single`'s are, in whole-number sums (`book_served_all`; see
-    /// [`Self::route_single`] for why booking in passes changes no sum).
-    /// Its models must be different models, not one at two service
-    /// tiers, whose cache slots would have to see their requests
-    /// interleaved.
+    /// (into `choices`) and grouped by model, then each model's requests
+    /// are booked as an oracle's are ([`Self::book_groups`]). Its models
+    /// must be different models, as an oracle's.
     #[inline(always)]
     fn route_classifier(
         &mut self,
@@ -366,34 +477,25 @@ impl Booking<'_, '_> {
         band: Option<(TaskKind, Band)>,
         (w, span): (usize, Span),
         requests: &[Request],
-        choices: &mut Vec<ModelId>,
+        (choices, groups): (&mut Vec<ModelId>, &mut Groups),
     ) {
         let ctx = self.ctx;
         let routed = policy.routed();
-        let one_route_a_model = routed
-            .iter()
-            .enumerate()
-            .all(|(i, m)| routed[..i].iter().all(|o| o.index() != m.index()));
         let all_served = routed
             .iter()
             .all(|&m| ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities));
-        if policy.charges_nothing() && one_route_a_model && all_served {
+        if policy.charges_nothing() && different_models(&routed) && all_served {
             choices.clear();
             policy.choose_all(band, requests, ctx, choices);
-            let task = self.inst.workloads[w].task;
-            for &m in &routed {
-                if !choices.contains(&m) {
-                    continue;
-                }
-                let succeeds = succeeds_on(ctx, m, task);
-                let chosen = requests
-                    .iter()
-                    .zip(choices.iter())
-                    .filter(|(_, c)| **c == m)
-                    .map(|(r, _)| r);
-                let (t, inst) = (self.tables, self.inst);
-                book_served_all(t, inst, self.led, w, m, chosen, span, self.cache, succeeds);
+            // Each choice's place among the routed models, by model index.
+            let mut place = vec![routed.len(); self.tables.nm];
+            for (k, m) in routed.iter().enumerate() {
+                place[m.index()] = k;
             }
+            // Every choice is one of the routed models (each can take every
+            // request): `routed.len()` would be an index out of bounds.
+            groups.fill(routed.len(), choices.iter().map(|c| place[c.index()]));
+            self.book_groups(w, &routed, span, requests, groups);
             return;
         }
         for req in requests {
@@ -557,6 +659,16 @@ baseline: oracle
             .collect();
         assert_eq!(oracles.len(), 3);
         let chains: Vec<PriceChains> = oracles.iter().map(|o| o.price_chains(&ctx)).collect();
+        // The same orders with each candidate's capability for a task,
+        // by oracle and workload, for `pick_served_common`.
+        let chains_for: Vec<Vec<PriceChains>> = oracles
+            .iter()
+            .map(|o| {
+                let tasks = inst.workloads.iter().map(|w| w.task);
+                tasks.map(|t| o.price_chains_for(&ctx, t)).collect()
+            })
+            .collect();
+        let mut served_common = 0;
         let mut rng = Stream::Traffic {
             replication: 0,
             month: 0,
@@ -572,7 +684,7 @@ baseline: oracle
             40_000,
             &mut rng,
             |req| {
-                for (o, chains) in oracles.iter().zip(&chains) {
+                for ((o, chains), chains_for) in oracles.iter().zip(&chains).zip(&chains_for) {
                     by_route.clear();
                     by_price.clear();
                     o.route(req, &ctx, &mut by_route);
@@ -581,6 +693,15 @@ baseline: oracle
                         |d: &Decision| d.calls().iter().map(|c| c.model).collect::<Vec<_>>();
                     assert_eq!(calls(&by_route), calls(&by_price), "{req:?}");
                     assert_eq!(by_route.accepted_index(), by_price.accepted_index());
+                    // Where every candidate can take the request, the
+                    // judgement by bits picks the same candidate.
+                    if o.models.iter().all(|&m| ctx.can_serve(m, req)) {
+                        let chains = &chains_for[req.workload as usize];
+                        let pick = o.pick_served_common(chains, req, &ctx);
+                        let picked = pick.map(|k| o.models[k]);
+                        assert_eq!(picked, by_route.accepted().map(|c| c.model), "{req:?}");
+                        served_common += usize::from(req.common);
+                    }
                     match by_route.accepted() {
                         None => none_served += 1,
                         Some(c) => {
@@ -611,6 +732,7 @@ baseline: oracle
         );
         assert!(none_served > 100, "{none_served}");
         assert!(listed_first > 100, "{listed_first}");
+        assert!(served_common > 10_000, "{served_common}");
     }
     /// `single` policies, and `rules` entries naming a model, booked in
     /// whole-number sums per price class (`book_served_all`) book what
@@ -711,6 +833,7 @@ baseline: micro
                 chains: (0..np * nw).map(|_| None).collect(),
                 bands: vec![None; np * nw],
                 choices: Vec::new(),
+                groups: Groups::default(),
                 spans: vec![Span::default(); nw],
             };
             for chunk in requests.chunks(BATCH) {

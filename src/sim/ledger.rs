@@ -270,11 +270,10 @@ pub fn bucket(ms: f64) -> usize {
     // 1 < ms < 1e9 < 2^30: the exponent and top 8 mantissa bits, from 1.0.
     let bin = ((ms.to_bits() >> 44) - (1023u64 << 8)) as usize;
     let i = starts[bin] as usize;
-    if i + 1 < BUCKETS && ms >= edges[i + 1] {
-        i + 1
-    } else {
-        i
-    }
+    // A compare and a select: whether the latency passed the bin's edge
+    // follows the latency, and as a branch it was mispredicted.
+    let next = (i + 1).min(BUCKETS - 1);
+    std::hint::select_unpredictable(ms >= edges[next], next, i)
 }
 
 /// Bins of [1, 2^30) in [`bucket`]'s second table.
