@@ -1054,6 +1054,12 @@ fn request_cost(mains: &mut MainPrices<'_>, dec: &Decision, req: &Request) -> (f
 /// `ttl` seconds refreshed by every call: a call at time t misses iff no
 /// call came in the previous min(t, T), so
 /// `E[misses] = (1 − e^{−λT}) + λ(M − T)e^{−λT}` out of `λM` calls.
+///
+/// Where the prefix stays warm (`λT` past [`misses_saturate`]'s bound)
+/// `E[misses]` is 1 to the last bit, and the two exponentials are not
+/// computed: a shaped scenario's busy hours ask for this once per
+/// distinct hourly rate for every policy, workload, model, replication
+/// and month (`Shape::traffic_weighted`).
 pub fn hit_probability(lambda: f64, ttl: f64, horizon: f64) -> f64 {
     let m = horizon;
     let t = ttl.min(m);
@@ -1061,8 +1067,33 @@ pub fn hit_probability(lambda: f64, ttl: f64, horizon: f64) -> f64 {
     if lm.is_nan() || lm <= 1e-12 {
         return 0.0;
     }
-    let misses = -(-lambda * t).exp_m1() + lambda * (m - t) * (-lambda * t).exp();
+    let misses = if misses_saturate(lambda * t, lm) {
+        1.0
+    } else {
+        -(-lambda * t).exp_m1() + lambda * (m - t) * (-lambda * t).exp()
+    };
     (1.0 - misses / lm).clamp(0.0, 1.0)
+}
+
+/// Whether `hit_probability`'s `E[misses]`, `(1 − e^{−x}) + λ(M − T)e^{−x}`
+/// with `x = λT` and `λ(M − T) ≤ λM = lm`, computes to 1 exactly:
+/// - `expm1(−x)` is −1 exactly from `x ≥ 56·ln 2` (38.8) on: libm's
+///   `expm1` (fdlibm's, in glibc) returns `tiny − 1` there, and the true
+///   value, within 2^−56 of −1, rounds to −1 anyway;
+/// - the second term is at most `lm·e^{−x}` give or take a few roundings,
+///   under 2^−54 once `x ≥ ln(lm) + 54·ln 2`, and then adding it to 1
+///   gives 1 (half of 1's spacing is 2^−53). `ln(lm)` is bounded by the
+///   binary exponent of `lm` plus 1, with another bit to spare.
+///
+/// `tests::a_saturated_cache_misses_once_to_the_bit` checks the shortcut
+/// against the formula over a grid of both.
+#[inline]
+fn misses_saturate(x: f64, lm: f64) -> bool {
+    if !(lm.is_finite() && lm > 0.0) {
+        return false;
+    }
+    let exponent = ((lm.to_bits() >> 52) & 0x7ff) as f64 - 1023.0;
+    x >= 40.0 && x >= (exponent + 56.0) * std::f64::consts::LN_2
 }
 
 /// Deferred calls of one (workload, model), by `[price tier][mode]`.
@@ -1813,6 +1844,39 @@ mod tests {
         // Most candidates were picked somewhere, and "none" too (a request
         // too long for every candidate can happen only past 1M tokens).
         assert!(picks.len() >= 6, "{picks:?}");
+    }
+
+    #[test]
+    fn a_saturated_cache_misses_once_to_the_bit() {
+        // Wherever the shortcut applies, the formula computes E[misses] =
+        // 1 to the bit (so `hit_probability` is unchanged), over rates of
+        // calls from one a month to a million a second, TTLs from 1 s to
+        // an hour, and a month of 30 days; and the shortcut applies to
+        // most of a busy prefix's range.
+        let m = MONTH_SECONDS;
+        let (mut applied, mut checked) = (0, 0);
+        let mut lambda = 1.0 / m;
+        while lambda < 1e6 {
+            for ttl in [1.0, 5.0, 60.0, 300.0, 301.7, 3600.0] {
+                let (x, lm) = (lambda * ttl, lambda * m);
+                let formula =
+                    -(-lambda * ttl).exp_m1() + lambda * (m - ttl) * (-lambda * ttl).exp();
+                if misses_saturate(x, lm) {
+                    applied += 1;
+                    assert_eq!(formula.to_bits(), 1.0f64.to_bits(), "λ {lambda}, ttl {ttl}");
+                }
+                checked += 1;
+            }
+            lambda *= 1.0137;
+        }
+        assert!(checked > 10_000, "{checked}");
+        assert!(applied > checked / 3, "{applied} of {checked}");
+        // Not before its bounds: x under 40, or e^{−x} not yet small
+        // against 1/λM.
+        assert!(!misses_saturate(39.9, 1.0));
+        assert!(!misses_saturate(45.0, 1e6));
+        assert!(misses_saturate(60.0, 1e6));
+        assert!(!misses_saturate(1e3, f64::INFINITY));
     }
 
     #[test]
