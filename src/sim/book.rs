@@ -411,12 +411,8 @@ pub(crate) fn book_served_all<'r>(
         }
         return;
     }
-    // What `Lane::main_call` looks up per call, looked up once.
-    let pr = lane.pr;
-    let modes: [[Mode; N_SERVICE_TIERS]; 2] =
-        std::array::from_fn(|b| ServiceTier::ALL.map(|s| pr.mode(b == 1, s)));
+    let mut calls = CallSums::new(&lane);
     let speed: [(f64, f64); N_MODES] = Mode::ALL.map(|mode| t.speed(lane.m, mode));
-    let mut sums = [ClassSums::default(); 2 * N_MODES];
     let mut run = LatencyRun {
         output: u64::MAX,
         mode: Mode::OnDemand,
@@ -427,28 +423,7 @@ pub(crate) fn book_served_all<'r>(
     for req in requests {
         served += 1;
         succeeded += u64::from(succeeds(req));
-        let service = lane.service.unwrap_or(req.service);
-        let mode = modes[usize::from(req.batch)][service as usize];
-        let s = &mut sums[pr.tier(req.input_tokens) as usize * N_MODES + mode as usize];
-        s.calls += 1;
-        s.output += req.output_tokens;
-        let cached = pr.caches(req.prefix_tokens.min(req.input_tokens), req.batch);
-        if lane.caching && cached {
-            s.input += req.input_tokens - req.prefix_tokens;
-            match slot.hit(req, lane.ttl_s) {
-                Some(true) => {
-                    s.hits += 1;
-                    s.read += req.prefix_tokens;
-                }
-                Some(false) => {
-                    s.misses += 1;
-                    s.written += req.prefix_tokens;
-                }
-                None => s.deferred += 1,
-            }
-        } else {
-            s.input += req.input_tokens;
-        }
+        let mode = calls.add(&lane, &mut slot, req);
         batch += u64::from(mode == Mode::Batch);
         if !req.batch {
             // A latency's bucket, looked up only when the output or the
@@ -469,27 +444,109 @@ pub(crate) fn book_served_all<'r>(
         }
     }
     run.add_to(latency);
-    for (k, s) in sums.iter().enumerate() {
-        if s.calls == 0 {
-            continue;
-        }
-        let (tier, mode) = (k / N_MODES, k % N_MODES);
-        cell.calls += count_f64(s.calls);
-        cell.cache_hits += count_f64(s.hits);
-        cell.cache_misses += count_f64(s.misses);
-        if s.deferred > 0 {
-            *cell.deferred_mut(tier, mode) += count_f64(s.deferred);
-        }
-        let tokens = cell.tokens_mut(MAIN, tier, mode);
-        tokens[Component::Input as usize] += count_f64(s.input);
-        tokens[Component::CacheRead as usize] += count_f64(s.read);
-        tokens[lane.write as usize] += count_f64(s.written);
-        tokens[Component::Output as usize] += count_f64(s.output);
-    }
+    calls.fold(&lane, cell);
     counts.requests += count_f64(served);
     counts.served += count_f64(served);
     counts.batch += count_f64(batch);
     counts.succeeded += count_f64(succeeded);
+}
+
+/// Books the answer calls to `m` of `requests` (of workload `w`), in
+/// order, as [`book`] books each such call of a decision (its tokens by
+/// price class, its cache hit or miss) and nothing of the requests'
+/// outcomes: a cascade's request makes several calls, and its caller
+/// books the outcome. In whole-number sums, which the caller has checked
+/// stay exact ([`stays_exact`] of every cell and count it books into).
+pub(crate) fn book_main_calls<'r>(
+    t: &Tables,
+    inst: &Instance,
+    led: &mut Ledger,
+    (w, m): (usize, ModelId),
+    requests: impl Iterator<Item = &'r Request>,
+    last_sent: &mut [Vec<f64>],
+) {
+    let lane = Lane::new(t, inst, w, m);
+    let cell = led.cell_mut(w, m.index());
+    let mut cache = CacheMode::Simulate(last_sent);
+    let mut slot = lane.cache_slot(&mut cache);
+    let mut calls = CallSums::new(&lane);
+    for req in requests {
+        calls.add(&lane, &mut slot, req);
+    }
+    calls.fold(&lane, cell);
+}
+
+/// A run of answer calls of one workload to one model in whole-number
+/// sums per price class: what [`Lane::main_call`] adds for each call,
+/// kept as integers ([`CallSums::add`]) and added to the cell once
+/// ([`CallSums::fold`]).
+struct CallSums {
+    /// The mode of a call by batch eligibility and service tier, looked up
+    /// once.
+    modes: [[Mode; N_SERVICE_TIERS]; 2],
+    /// By `tier * N_MODES + mode`.
+    sums: [ClassSums; 2 * N_MODES],
+}
+
+impl CallSums {
+    fn new(lane: &Lane<'_>) -> CallSums {
+        let pr = lane.pr;
+        CallSums {
+            modes: std::array::from_fn(|b| ServiceTier::ALL.map(|s| pr.mode(b == 1, s))),
+            sums: [ClassSums::default(); 2 * N_MODES],
+        }
+    }
+
+    /// Adds `req`'s call in `lane`, its cache slot `slot`; returns the
+    /// mode the call is billed in.
+    #[inline(always)]
+    fn add(&mut self, lane: &Lane<'_>, slot: &mut CacheSlot<'_>, req: &Request) -> Mode {
+        let pr = lane.pr;
+        let service = lane.service.unwrap_or(req.service);
+        let mode = self.modes[usize::from(req.batch)][service as usize];
+        let s = &mut self.sums[pr.tier(req.input_tokens) as usize * N_MODES + mode as usize];
+        s.calls += 1;
+        s.output += req.output_tokens;
+        let cached = pr.caches(req.prefix_tokens.min(req.input_tokens), req.batch);
+        if lane.caching && cached {
+            s.input += req.input_tokens - req.prefix_tokens;
+            match slot.hit(req, lane.ttl_s) {
+                Some(true) => {
+                    s.hits += 1;
+                    s.read += req.prefix_tokens;
+                }
+                Some(false) => {
+                    s.misses += 1;
+                    s.written += req.prefix_tokens;
+                }
+                None => s.deferred += 1,
+            }
+        } else {
+            s.input += req.input_tokens;
+        }
+        mode
+    }
+
+    /// Adds the sums to `cell`, price class by price class.
+    fn fold(&self, lane: &Lane<'_>, cell: &mut Cell) {
+        for (k, s) in self.sums.iter().enumerate() {
+            if s.calls == 0 {
+                continue;
+            }
+            let (tier, mode) = (k / N_MODES, k % N_MODES);
+            cell.calls += count_f64(s.calls);
+            cell.cache_hits += count_f64(s.hits);
+            cell.cache_misses += count_f64(s.misses);
+            if s.deferred > 0 {
+                *cell.deferred_mut(tier, mode) += count_f64(s.deferred);
+            }
+            let tokens = cell.tokens_mut(MAIN, tier, mode);
+            tokens[Component::Input as usize] += count_f64(s.input);
+            tokens[Component::CacheRead as usize] += count_f64(s.read);
+            tokens[lane.write as usize] += count_f64(s.written);
+            tokens[Component::Output as usize] += count_f64(s.output);
+        }
+    }
 }
 
 /// Consecutive answer calls with the same latency bucket (the same output
@@ -533,10 +590,15 @@ struct ClassSums {
 /// in f64 is exact: no counter grows by more than `span.n` times the
 /// largest token count (a cached prefix is part of the input).
 fn sums_stay_exact(cell: &Cell, counts: &Counts, span: Span) -> bool {
-    let n = count_f64(span.n);
-    let per_call = count_f64(span.max_input.max(span.max_output).max(1));
+    stays_exact(cell, counts, span.n, span.max_input.max(span.max_output))
+}
+
+/// Whether adding `n` requests to `cell` and `counts`, none adding more
+/// than `per_request` (at least 1) to any one counter, keeps every
+/// counter at or below 2^53, where adding whole numbers in f64 is exact.
+pub(crate) fn stays_exact(cell: &Cell, counts: &Counts, n: u64, per_request: u64) -> bool {
     let most = cell.largest_count().max(counts.largest_count());
-    most + n * per_call <= EXACT_WHOLE
+    most + count_f64(n) * count_f64(per_request.max(1)) <= EXACT_WHOLE
 }
 
 /// What a request's calls add up to, for its workload's counts.

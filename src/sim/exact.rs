@@ -16,18 +16,25 @@
 
 use rayon::prelude::*;
 
+use crate::catalog::pricing::{Component, Mode, N_MODES};
 use crate::catalog::{Catalog, ModelId, TaskKind};
 use crate::policy::{
     Band, BuiltinRef, Classifier, Context, Decision, Oracle, Policy, PriceChains, Single,
 };
+use crate::policy::{Cascade, OverheadCost};
 use crate::random::Stream;
-use crate::sim::book::{CacheMode, Span, Tables, book, book_served_all};
+use crate::sim::book::{
+    CacheMode, Span, Tables, book, book_main_calls, book_served_all, stays_exact,
+};
 use crate::sim::instance::Instance;
+use crate::sim::ledger::OVERHEAD;
 use crate::sim::ledger::{Costs, Ledger};
 use crate::sim::session_run::Sessions;
 use crate::sim::{RepMonth, Run, Setup};
+use crate::stats::count_f64;
 use crate::stats::dist::std_normal_quantile;
 use crate::traffic::Request;
+use crate::traffic::request::Stream as RequestStream;
 
 /// Runs every (replication, month), in parallel, folding results in order.
 pub(crate) fn run(setup: &Setup<'_, '_>) -> Run {
@@ -115,6 +122,8 @@ pub fn simulate_month(inst: &Instance, catalog: &Catalog, month: usize, seed: u6
         bands: vec![None; np * nw],
         choices: Vec::new(),
         groups: Groups::default(),
+        accepted: Vec::new(),
+        judged: Vec::new(),
         spans: vec![Span::default(); nw],
     };
     // Session workloads only: a single-request scenario allocates nothing for them.
@@ -190,6 +199,11 @@ struct Batch {
     /// A workload's requests grouped by the model a classifier or an
     /// oracle chose for each, its room kept from batch to batch.
     groups: Groups,
+    /// The step of a cascade that answers each of a workload's requests
+    /// (`Booking::route_cascade`), its room kept from batch to batch.
+    accepted: Vec<u8>,
+    /// A cascade's judge calls in whole-number sums by price class.
+    judged: Vec<JudgeSums>,
     /// The span of each workload's requests (`Span::of`), found once a
     /// batch rather than by every policy that books them in whole-number
     /// sums.
@@ -239,7 +253,10 @@ impl Batch {
                     Some(BuiltinRef::Single(p)) => b.route_single(p, w, requests, self.spans[w]),
                     Some(BuiltinRef::Rules(p)) => b.route_all(p, requests),
                     Some(BuiltinRef::Split(p)) => b.route_all(p, requests),
-                    Some(BuiltinRef::Cascade(p)) => b.route_all(p, requests),
+                    Some(BuiltinRef::Cascade(p)) => {
+                        let room = (&mut self.accepted, &mut self.judged);
+                        b.route_cascade(p, (w, self.spans[w]), requests, room)
+                    }
                     Some(BuiltinRef::Classifier(p)) => {
                         let band = *self.bands[pi * nw + w]
                             .get_or_insert_with(|| p.band_for(inst.workloads[w].task, ctx));
@@ -338,6 +355,15 @@ impl Groups {
     }
 }
 
+/// A cascade's judge calls of one price class, in whole numbers
+/// (`Booking::route_cascade`).
+#[derive(Debug, Clone, Copy, Default)]
+struct JudgeSums {
+    calls: u64,
+    input: u64,
+    output: u64,
+}
+
 /// Computes the classifier's noise (`Request::noise`) for `requests`, once
 /// for every classifier that routes them, in a loop of its own: the same
 /// values `Request::normal` computes on use, but the inverse normal CDF's
@@ -433,6 +459,148 @@ impl Booking<'_, '_> {
             policy.route_by_price(chains, req, self.ctx, self.dec);
             self.book_decision(req);
         }
+    }
+
+    /// [`Self::route_all`] for a cascade on workload `w`'s requests.
+    ///
+    /// A cascade whose steps all take the batch's largest requests, are
+    /// different models, and whose gate is a judge call or free, makes
+    /// for each request a call to each step up to the one it accepts, with
+    /// a gate check after each but the last step: the same decisions as
+    /// its `route`, found first (`accepted`), then booked in passes, every
+    /// sum a whole number as in [`Self::route_single`]: each step's calls
+    /// in arrival order (its cache slots see them so), the judge's calls,
+    /// then each request's outcome, its latency the sum of its calls' in
+    /// the order `book` adds them. Otherwise request by request.
+    #[inline(always)]
+    fn route_cascade(
+        &mut self,
+        policy: &Cascade,
+        (w, span): (usize, Span),
+        requests: &[Request],
+        (accepted, judged): (&mut Vec<u8>, &mut Vec<JudgeSums>),
+    ) {
+        let (ctx, t, inst) = (self.ctx, self.tables, self.inst);
+        let steps = &policy.steps;
+        let judge = match policy.gate.cost {
+            OverheadCost::None => None,
+            OverheadCost::Usd(0.0) => None,
+            OverheadCost::Call {
+                model,
+                input_tokens,
+                output_tokens,
+                include_request,
+            } => Some((model, input_tokens, output_tokens, include_request)),
+            OverheadCost::Usd(_) => return self.route_all(policy, requests),
+        };
+        let all_served = steps
+            .iter()
+            .all(|&m| ctx.can_serve_all(m, span.max_input, span.max_output, span.modalities));
+        let last = steps.len().wrapping_sub(1);
+        // Each request adds at most, to any one counter: a step's tokens,
+        // or the judge's tokens times the gate checks.
+        let judge_tokens = judge.map_or(0, |(_, i, o, _)| {
+            i.max(o)
+                .saturating_add(span.max_input.saturating_add(span.max_output))
+        });
+        let per_request = (span.max_input.max(span.max_output))
+            .max(judge_tokens.saturating_mul(steps.len() as u64));
+        let counts = &self.led.per_workload[w];
+        let cells = steps.iter().chain(judge.as_ref().map(|j| &j.0));
+        let exact = cells
+            .into_iter()
+            .all(|m| stays_exact(self.led.cell(w, m.index()), counts, span.n, per_request));
+        let steps_fit = (1..=64).contains(&steps.len());
+        if !(all_served && exact && steps_fit && different_models(steps)) {
+            return self.route_all(policy, requests);
+        }
+        let task = inst.workloads[w].task;
+        let succeeds: Vec<_> = steps.iter().map(|&m| succeeds_on(ctx, m, task)).collect();
+        let gate = &policy.gate;
+        // The step each request's answer is accepted from.
+        accepted.clear();
+        accepted.extend(requests.iter().map(|r| {
+            for (k, ok) in succeeds[..last].iter().enumerate() {
+                let flag_p = if ok(r) { gate.false_alarm } else { gate.recall };
+                if r.uniform(RequestStream::GATE + k as u32) >= flag_p {
+                    return k as u8;
+                }
+            }
+            last as u8
+        }));
+        // Each step's calls: the requests that reach it, in arrival order.
+        for (k, &m) in steps.iter().enumerate() {
+            let reach = requests
+                .iter()
+                .zip(accepted.iter())
+                .filter(|(_, a)| **a as usize >= k);
+            book_main_calls(t, inst, self.led, (w, m), reach.map(|(r, _)| r), self.cache);
+        }
+        // A call's latency in ms, and whether it is billed at batch rates.
+        let call_ms = |m: ModelId, r: &Request, output: u64| {
+            let service = m.service().unwrap_or(r.service);
+            let mode = inst.pricing[m.index()].mode(r.batch, service);
+            let (ttft, ms_per_token) = t.speed(m.index(), mode);
+            (ttft + count_f64(output) * ms_per_token, mode == Mode::Batch)
+        };
+        // The judge's input for a request, when it sends the request too.
+        let judge_input = |r: &Request, (_, input, _, include): &(ModelId, u64, u64, bool)| {
+            input
+                + if *include {
+                    r.input_tokens + r.output_tokens
+                } else {
+                    0
+                }
+        };
+        judged.clear();
+        judged.resize(2 * N_MODES, JudgeSums::default());
+        let (mut escalated, mut batch, mut succeeded) = (0u64, 0u64, 0u64);
+        let latency = &mut self.led.latency[w];
+        for (r, &a) in requests.iter().zip(accepted.iter()) {
+            let a = a as usize;
+            succeeded += u64::from(succeeds[a](r));
+            escalated += u64::from(a >= 1);
+            let mut ms = 0.0;
+            for (k, &m) in steps[..=a].iter().enumerate() {
+                let (step_ms, step_batch) = call_ms(m, r, r.output_tokens);
+                ms += step_ms;
+                if k == a {
+                    batch += u64::from(step_batch);
+                }
+                if let Some(j) = judge.as_ref().filter(|_| k < last) {
+                    let input = judge_input(r, j);
+                    let pr = &inst.pricing[j.0.index()];
+                    let mode = pr.mode(r.batch, j.0.service().unwrap_or(r.service));
+                    let sums = &mut judged[pr.tier(input) as usize * N_MODES + mode as usize];
+                    sums.calls += 1;
+                    sums.input += input;
+                    sums.output += j.2;
+                    ms += call_ms(j.0, r, j.2).0;
+                }
+            }
+            if !r.batch {
+                latency.add(ms, 1.0);
+            }
+        }
+        if let Some((m, ..)) = judge {
+            let cell = self.led.cell_mut(w, m.index());
+            for (k, sums) in judged.iter().enumerate() {
+                if sums.calls == 0 {
+                    continue;
+                }
+                cell.overhead_calls += count_f64(sums.calls);
+                let tokens = cell.tokens_mut(OVERHEAD, k / N_MODES, k % N_MODES);
+                tokens[Component::Input as usize] += count_f64(sums.input);
+                tokens[Component::Output as usize] += count_f64(sums.output);
+            }
+        }
+        let n = count_f64(requests.len() as u64);
+        let counts = &mut self.led.per_workload[w];
+        counts.requests += n;
+        counts.escalated += count_f64(escalated);
+        counts.served += n;
+        counts.batch += count_f64(batch);
+        counts.succeeded += count_f64(succeeded);
     }
 
     /// Books each group of `groups` (the requests of workload `w` that a
@@ -768,6 +936,7 @@ baseline: oracle
       long: claude-haiku-4-5
       short: nova-2-lite
       no-output: { single: nova-pro }
+      batchy: nova-pro
   - name: router
     classifier:
       cost_usd: 0.0
@@ -794,9 +963,38 @@ baseline: oracle
     oracle: [nova-micro, nova-pro, claude-haiku-4-5, claude-sonnet-4-5]
   - name: oracle-two-tiers
     oracle: [nova-micro, nova-pro, nova-pro:flex, claude-sonnet-4-5]
+  - name: cascade
+    cascade:
+      steps: [nova-micro, nova-pro, claude-sonnet-4-5]
+      gate:
+        recall: 0.8
+        false_alarm: 0.1
+        judge: { model: nova-micro, input_tokens: 300, output_tokens: 4, include_request: true }
+  - name: cascade-free-gate
+    cascade:
+      steps: [nova-pro, claude-haiku-4-5]
+      gate: { recall: 0.9, false_alarm: 0.05 }
+  - name: cascade-priced-gate
+    cascade:
+      steps: [nova-pro, claude-haiku-4-5]
+      gate: { recall: 0.9, false_alarm: 0.05, cost_usd: 0.0001 }
 baseline: micro
 ";
-        let yaml = format!("{}{policies}", &yaml[..yaml.find("policies:").unwrap()]);
+        // A fourth workload, for cascades whose steps take every request
+        // of it: batch calls, cached prefixes, escalations.
+        let batchy = "  - name: batchy
+    share: 0.2
+    task: summarization
+    input_tokens: { lognormal: { median: 3000, p90: 9000 } }
+    output_tokens: { lognormal: { median: 150, p90: 400 } }
+    difficulty: { beta: { mean: 0.5, concentration: 4 } }
+    batch_share: 0.5
+    cache: { prefix_tokens: 1500, distinct_prefixes: 2 }
+";
+        let workloads = yaml[..yaml.find("policies:").unwrap()]
+            .replace("share: 0.4\n    task: rag", "share: 0.3\n    task: rag")
+            .replace("share: 0.4\n    task: code", "share: 0.3\n    task: code");
+        let yaml = format!("{workloads}{batchy}{policies}");
         let (s, inst) = first_replication(&yaml);
         let ctx = inst.context(&s.catalog);
         let tables = Tables::new(&inst, &s.catalog);
@@ -834,6 +1032,8 @@ baseline: micro
                 bands: vec![None; np * nw],
                 choices: Vec::new(),
                 groups: Groups::default(),
+                accepted: Vec::new(),
+                judged: Vec::new(),
                 spans: vec![Span::default(); nw],
             };
             for chunk in requests.chunks(BATCH) {
@@ -892,12 +1092,53 @@ baseline: micro
                 assert!(cell.calls - start >= 100.0, "{key} {cell:?}");
                 if key != "claude-haiku-4-5" {
                     assert!(
-                        cell.cache_hits > 10.0 && cell.cache_misses > 10.0,
+                        cell.cache_hits >= 5.0 && cell.cache_misses > 10.0,
                         "{key} {cell:?}"
                     );
                 }
             }
             assert!(oracle.per_workload[0].requests > 10_000.0);
+            // The cascades escalated to every step, their judges were
+            // called, and batch calls were made, in the workloads whose
+            // requests every step takes (booked in passes).
+            for (pi, first, last) in [
+                (9, "nova-micro", "claude-sonnet-4-5"),
+                (10, "nova-pro", "claude-haiku-4-5"),
+            ] {
+                let led = &by_call[pi];
+                for w in [1, 3] {
+                    let c = &led.per_workload[w];
+                    assert!(
+                        c.escalated > 100.0 && c.escalated < c.requests,
+                        "{pi} {w} {c:?}"
+                    );
+                    // (From 100 below 2^53 a cell's calls stop at 2^53.)
+                    assert!(led.cell(w, model(&s, last)).calls - start >= 100.0);
+                    assert!(led.cell(w, model(&s, first)).calls - start >= 100.0);
+                }
+                assert!(led.per_workload[3].batch > 1_000.0);
+            }
+            let judge = by_call[9].cell(3, model(&s, "nova-micro"));
+            assert!(judge.overhead_calls > 1_000.0 && judge.cache_hits > 100.0);
+            // Batches of these workloads whose requests every step takes.
+            let keys = [
+                "nova-micro",
+                "nova-pro",
+                "claude-haiku-4-5",
+                "claude-sonnet-4-5",
+            ];
+            for w in [1, 3] {
+                let in_passes = requests.chunks(BATCH).filter(|chunk| {
+                    let of_w: Vec<Request> =
+                        chunk.iter().filter(|r| r.workload == w).copied().collect();
+                    let sp = Span::of(&of_w);
+                    keys.iter().all(|k| {
+                        let m = crate::catalog::ModelId::new(model(&s, k));
+                        ctx.can_serve_all(m, sp.max_input, sp.max_output, sp.modalities)
+                    })
+                });
+                assert!(in_passes.count() >= 5, "workload {w}");
+            }
             assert!(
                 !inst.policies[7]
                     .models()
