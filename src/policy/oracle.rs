@@ -176,6 +176,16 @@ pub(crate) struct PriceChains {
     task: Option<TaskKind>,
 }
 
+impl PriceChains {
+    /// The price order for `req`'s batch eligibility and service tier, if
+    /// one holds for it (none does past the largest input they hold for).
+    #[inline(always)]
+    fn order_for(&self, req: &Request) -> Option<&[Link]> {
+        let chain = &self.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
+        chain.as_deref().filter(|_| req.input_tokens <= self.max_input)
+    }
+}
+
 /// A candidate in a price order.
 pub(crate) struct Link {
     /// Its position in the oracle's list.
@@ -259,8 +269,7 @@ impl Oracle {
         req: &Request,
         ctx: &Context<'_>,
     ) -> Option<usize> {
-        let chain = &chains.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
-        let Some(order) = chain.as_ref().filter(|_| req.input_tokens <= chains.max_input) else {
+        let Some(order) = chains.order_for(req) else {
             return self.pick_unordered(req, ctx);
         };
         let mut cheapest = None;
@@ -281,13 +290,27 @@ impl Oracle {
             (None, Some(k)) => (k, false),
             (None, None) => return None,
         };
-        // Candidates priced the same follow it in the order; the earliest
-        // listed of them that qualifies is `route`'s choice.
-        let mut pick = order[k].i;
+        Some(self.tie_ruled(order, k, judged, req, ctx))
+    }
+
+    /// The pick when the `k`th candidate in `order` is the first that
+    /// can take the request and, when `judged`, succeeds: candidates
+    /// priced the same follow it in the order, and the earliest listed of
+    /// them that qualifies is `route`'s choice.
+    #[inline(always)]
+    fn tie_ruled(
+        &self,
+        order: &[Link],
+        k: usize,
+        judged: bool,
+        req: &Request,
+        ctx: &Context<'_>,
+    ) -> usize {
+        let pick = order[k].i;
         if order[k].outranked {
-            pick = self.tie_break(&order[k + 1..], pick, judged, req, ctx);
+            return self.tie_break(&order[k + 1..], pick, judged, req, ctx);
         }
-        Some(pick)
+        pick
     }
 
     /// [`Oracle::pick_by_price`] for a request every candidate can take
@@ -306,16 +329,8 @@ impl Oracle {
         req: &Request,
         ctx: &Context<'_>,
     ) -> Option<usize> {
-        let chain = &chains.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
-        let order = match chain {
-            Some(order)
-                if req.common
-                    && chains.task == Some(req.task)
-                    && req.input_tokens <= chains.max_input
-                    && order.len() <= 64 =>
-            {
-                order
-            }
+        let order = match chains.order_for(req) {
+            Some(order) if req.common && chains.task == Some(req.task) && order.len() <= 64 => order,
             _ => return self.pick_by_price(chains, req, ctx),
         };
         let required = req.required_capability;
@@ -327,12 +342,7 @@ impl Oracle {
         // every candidate taking the request), unjudged.
         let judged = succeeds != 0;
         let k = if judged { succeeds.trailing_zeros() as usize } else { 0 };
-        let link = order.get(k)?;
-        let mut pick = link.i;
-        if link.outranked {
-            pick = self.tie_break(&order[k + 1..], pick, judged, req, ctx);
-        }
-        Some(pick)
+        (k < order.len()).then(|| self.tie_ruled(order, k, judged, req, ctx))
     }
 
     /// [`Oracle::pick_by_price`] where no price order holds: what `route`

@@ -1055,7 +1055,7 @@ fn request_cost(mains: &mut MainPrices<'_>, dec: &Decision, req: &Request) -> (f
 /// call came in the previous min(t, T), so
 /// `E[misses] = (1 − e^{−λT}) + λ(M − T)e^{−λT}` out of `λM` calls.
 ///
-/// Where the prefix stays warm (`λT` past [`misses_saturate`]'s bound)
+/// Where the prefix stays warm (`λT` past `misses_saturate`'s bound)
 /// `E[misses]` is 1 to the last bit, and the two exponentials are not
 /// computed: a shaped scenario's busy hours ask for this once per
 /// distinct hourly rate for every policy, workload, model, replication
