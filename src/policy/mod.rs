@@ -20,7 +20,7 @@ pub use cascade::{CascadeDef, CascadeSpec, Gate, GateCost, GateSpec};
 pub(crate) use classifier::Band;
 pub use classifier::{ClassifierDef, ClassifierRouting, ClassifierSpec, RouteSpec, RoutingDef};
 pub(crate) use oracle::Judged;
-pub(crate) use oracle::PriceChains;
+pub(crate) use oracle::{IntervalPicks, PriceChains};
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
 pub use rules::{RuleTarget, RulesDef};
 pub use session::{SessionRouting, route_turn};

@@ -163,6 +163,33 @@ pub(crate) struct Judged {
     pub bit: u64,
 }
 
+/// The oracle's pick and asked set on each outcome interval of a request
+/// whose outcomes are common, worked out once per workload rather than by
+/// pricing and judging every candidate per interval of every request
+/// ([`Oracle::interval_picks`]; the fast path).
+///
+/// It holds where the oracle's list is its price order for the request's
+/// (batch, service tier) and every candidate takes the request, input
+/// within the standard price tier: list prices then never fall along the
+/// list (`Context::price_chain`), so `pick_common` visits a candidate,
+/// finds the first that succeeds, is judged about each candidate up to
+/// it and about none after it (none is strictly cheaper), and takes the
+/// first candidate when none succeeds: all fixed by which candidates
+/// succeed, that is by the interval.
+pub(crate) struct IntervalPicks {
+    /// By `usize::from(batch) * N_SERVICE_TIERS + service`: per interval,
+    /// the model accepted and the bits of the models asked about
+    /// (`Context::take_queried`); `None` where the list is not the price
+    /// order.
+    by: [Option<Vec<IntervalPick>>; 2 * N_SERVICE_TIERS],
+    /// The largest input the price orders hold for.
+    max_input: u64,
+}
+
+/// On one outcome interval: the model the oracle accepts, and the models
+/// it asks about as `Context::take_queried`'s bits.
+pub(crate) type IntervalPick = (Option<ModelId>, u64);
+
 /// The oracle's candidates in price order, per (batch, service tier) of a
 /// request (`Context::price_chain`), for requests no candidate prices at
 /// long-context rates; `None` where the rates allow no order. Built once
@@ -234,6 +261,61 @@ impl Oracle {
             max_input: ctx.standard_tier_below(&self.models),
             task,
         }
+    }
+
+    /// The [`IntervalPicks`] for requests of `task` whose outcome
+    /// intervals have the required capabilities `required` (one per
+    /// interval, in order): on interval `i`, the candidates of capability
+    /// above `required[i]` succeed, as `pick_common` judges them.
+    pub(crate) fn interval_picks(
+        &self,
+        ctx: &Context<'_>,
+        task: TaskKind,
+        required: &[f64],
+    ) -> IntervalPicks {
+        IntervalPicks {
+            by: std::array::from_fn(|i| {
+                let service = ServiceTier::ALL[i % N_SERVICE_TIERS];
+                let order = ctx.price_chain(&self.models, i >= N_SERVICE_TIERS, service)?;
+                if order.iter().enumerate().any(|(k, &j)| k != j) {
+                    return None;
+                }
+                Some(
+                    required
+                        .iter()
+                        .map(|&r| {
+                            let mut asked = 0u64;
+                            for &m in &self.models {
+                                asked |= Context::queried_bit(m);
+                                if ctx.capability(m, task) > r {
+                                    return (Some(m), asked);
+                                }
+                            }
+                            (self.models.first().copied(), asked)
+                        })
+                        .collect(),
+                )
+            }),
+            max_input: ctx.standard_tier_below(&self.models),
+        }
+    }
+
+    /// `picks`' row for `req`: per outcome interval, what `pick_common`
+    /// gives on `Oracle::candidates` of `req`; `None` where `picks` does
+    /// not hold for it (a (batch, service tier) whose price order is not
+    /// the list, an input past the standard tier, a candidate that cannot
+    /// take it).
+    #[inline]
+    pub(crate) fn picks_for<'p>(
+        &self,
+        picks: &'p IntervalPicks,
+        req: &Request,
+        ctx: &Context<'_>,
+    ) -> Option<&'p [IntervalPick]> {
+        let row = picks.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize]
+            .as_deref()?;
+        (req.input_tokens <= picks.max_input && self.models.iter().all(|&m| ctx.can_serve(m, req)))
+            .then_some(row)
     }
 
     /// [`Policy::route`], the same decision to the bit, walking the

@@ -61,7 +61,7 @@ use crate::catalog::pricing::{
     CallShape, Component, Mode, N_MODES, N_SERVICE_TIERS, ServiceTier, Tier, Ttl, price_call,
 };
 use crate::catalog::{Catalog, ModelId};
-use crate::policy::{BuiltinRef, CallKind, Decision, Judged, Oracle, Policy};
+use crate::policy::{BuiltinRef, CallKind, Decision, IntervalPicks, Judged, Oracle, Policy};
 use crate::quality::{p_success, required_capability};
 use crate::random::Stream;
 use crate::sim::book::{CacheMode, PickLane, PickedCall, Tables, book, book_pick};
@@ -561,6 +561,24 @@ fn route_chunk(
         .collect();
     let mut judged: Vec<Judged> = Vec::new();
     let wl = &inst.workloads[w];
+    // An oracle's pick and asked set per outcome interval, worked out once
+    // (`Oracle::interval_picks`): where its list is its price order, they
+    // follow from the interval alone, and judging and pricing every
+    // candidate on every interval of every request was most of its time.
+    // Only for common outcomes (rho = 1: independent ones need the
+    // candidates anyway) and where every interval's required capability
+    // lies between two capabilities (it then decides no more than which
+    // candidates succeed).
+    let interval_picks: Vec<Option<IntervalPicks>> = oracles
+        .iter()
+        .zip(caps_of)
+        .zip(&merges)
+        .map(|((oracle, caps), &merge)| {
+            let o = (*oracle).filter(|_| merge && rho >= 1.0)?;
+            let required: Option<Vec<f64>> = (0..=caps.len()).map(|i| between(caps, i)).collect();
+            Some(o.interval_picks(&ctx, wl.task, &required?))
+        })
+        .collect();
     for item in sample {
         let (base, b, share) = (&item.request(w, wl), item.block as usize, item.weight);
         let d = base.difficulty;
@@ -582,7 +600,13 @@ fn route_chunk(
             // The oracle's candidates and their list costs do not depend on
             // the outcome: worked out once per request, for both parts.
             let oracle = oracles[p];
-            if let Some(o) = oracle {
+            let picks = match (oracle, &interval_picks[p]) {
+                (Some(o), Some(t)) => o.picks_for(t, &common, &ctx),
+                _ => None,
+            };
+            if let Some(o) = oracle
+                && picks.is_none()
+            {
                 o.candidates(&common, &ctx, &mut judged);
             }
             // Common outcomes (share rho): one evaluation per interval, or,
@@ -610,28 +634,22 @@ fn route_chunk(
                     // outcome uniform where the midpoint does not fall
                     // strictly between. Capabilities ascend, so the cut
                     // points do too.
-                    let below = i.checked_sub(1).map(|j| caps[j].value);
-                    let between = match (below, caps.get(i).map(|c| c.value)) {
-                        (None, Some(hi)) => Some(hi - 1.0),
-                        (Some(lo), None) => Some(lo + 1.0),
-                        (Some(lo), Some(hi)) => {
-                            Some(0.5 * (lo + hi)).filter(|m| lo < *m && *m < hi)
-                        }
-                        (None, None) => None,
-                    };
-                    let required = between.unwrap_or_else(|| {
+                    let required = between(caps, i).unwrap_or_else(|| {
                         let u = (0.5 * (cuts[i] + cuts[i + 1])).clamp(1e-15, 1.0 - 1e-15);
                         required_capability(d, u, inst.slope)
                     });
                     common.required_capability = required;
                     let req = &common;
                     // The model the decision accepts, and the models it
-                    // asked about: the oracle's from its judged candidates
-                    // (`Oracle::pick_common`, what `route_among` decides),
-                    // any other policy's from its route.
-                    let (accepted, asked) = match oracle {
-                        Some(_) => Oracle::pick_common(&judged, required),
-                        None => {
+                    // asked about: the oracle's from its interval picks
+                    // where they hold for the request, else from its
+                    // judged candidates (`Oracle::pick_common`, what
+                    // `route_among` decides), any other policy's from its
+                    // route.
+                    let (accepted, asked) = match (picks, oracle) {
+                        (Some(row), _) => row[i],
+                        (None, Some(_)) => Oracle::pick_common(&judged, required),
+                        (None, None) => {
                             dec.clear();
                             ctx.take_queried();
                             policy.route(req, &ctx, &mut dec);
@@ -762,6 +780,21 @@ fn route_chunk(
         full: full.iter().map(|l| l.extract(w)).collect(),
         moments,
         blocks,
+    }
+}
+
+/// A required capability that decides what outcome interval `i` decides
+/// (on it, the models of capability `caps[i]` and above succeed and the
+/// rest fail): strictly between `caps[i - 1]` and `caps[i]`, the midpoint
+/// (no logarithm); below the lowest or above the highest, 1 beyond it;
+/// `None` where the midpoint does not fall strictly between.
+fn between(caps: &[Cap], i: usize) -> Option<f64> {
+    let below = i.checked_sub(1).map(|j| caps[j].value);
+    match (below, caps.get(i).map(|c| c.value)) {
+        (None, Some(hi)) => Some(hi - 1.0),
+        (Some(lo), None) => Some(lo + 1.0),
+        (Some(lo), Some(hi)) => Some(0.5 * (lo + hi)).filter(|m| lo < *m && *m < hi),
+        (None, None) => None,
     }
 }
 
@@ -1855,6 +1888,68 @@ mod tests {
             "{deferred} {long} {batch}"
         );
         assert!(priced > 5_000, "{priced}");
+    }
+
+    #[test]
+    fn an_oracle_s_interval_picks_are_what_it_judges_on_each_interval() {
+        let (s, inst, requests) = sampled(&calls_scenario());
+        let ctx = inst.context(&s.catalog);
+        let (mut tabled, mut judged_apart) = (vec![0; inst.policies.len()], 0);
+        let mut judged = Vec::new();
+        for (p, policy) in inst.policies.iter().enumerate() {
+            let Some(BuiltinRef::Oracle(o)) = policy.builtin() else {
+                continue;
+            };
+            for req in &requests {
+                let task = inst.workloads[req.workload as usize].task;
+                // The oracle's capabilities for the task, ascending and
+                // distinct, and each interval's required capability, as
+                // the fast path cuts them.
+                let mut values: Vec<f64> =
+                    o.models.iter().map(|&m| ctx.capability(m, task)).collect();
+                values.sort_by(f64::total_cmp);
+                values.dedup();
+                let caps: Vec<Cap> = values
+                    .iter()
+                    .map(|&value| Cap {
+                        value,
+                        models: 0,
+                        first: 0,
+                    })
+                    .collect();
+                let required: Vec<f64> = (0..=caps.len())
+                    .map(|i| between(&caps, i).expect("the capabilities are apart"))
+                    .collect();
+                let picks = o.interval_picks(&ctx, task, &required);
+                let common = Request {
+                    common: true,
+                    ..*req
+                };
+                let Some(row) = o.picks_for(&picks, &common, &ctx) else {
+                    judged_apart += 1;
+                    continue;
+                };
+                tabled[p] += 1;
+                o.candidates(&common, &ctx, &mut judged);
+                assert_eq!(row.len(), required.len());
+                for (i, &r) in required.iter().enumerate() {
+                    assert_eq!(row[i], Oracle::pick_common(&judged, r), "{p} {i} {req:?}");
+                }
+            }
+        }
+        // `nova-first` lists its candidates cheapest first: its picks hold
+        // for every request within the standard price tier; `oracle` lists
+        // them in no price order (its picks never hold); long requests
+        // (past 200K tokens) and the Priority tier's own order fall back.
+        // (2,288 of 2,838 for `nova-first`.) `same-input-rate` lists a
+        // Claude model first, before the cheaper Nova ones: never.
+        assert_eq!(tabled[0], 0, "{tabled:?}");
+        assert!(
+            tabled[1] > 2_000 && tabled[1] < requests.len(),
+            "{tabled:?}"
+        );
+        assert_eq!(tabled[2], 0, "{tabled:?}");
+        assert!(judged_apart > 5_000, "{judged_apart}");
     }
 
     #[test]
