@@ -560,6 +560,14 @@ fn route_chunk(
         })
         .collect();
     let mut judged: Vec<Judged> = Vec::new();
+    // Each `single`'s model (a `rules` policy's for this workload).
+    let singles: Vec<Option<ModelId>> = policies
+        .iter()
+        .map(|p| match p.builtin() {
+            Some(BuiltinRef::Single(s)) => Some(s.model),
+            _ => None,
+        })
+        .collect();
     let wl = &inst.workloads[w];
     // An oracle's pick and asked set per outcome interval, worked out once
     // (`Oracle::interval_picks`): where its list is its price order, they
@@ -609,11 +617,28 @@ fn route_chunk(
             {
                 o.candidates(&common, &ctx, &mut judged);
             }
+            // A `single` whose model takes the request calls it and accepts
+            // it on every interval and asks about no outcome
+            // (`Context::serve_with`): the loop below would make one run
+            // of every interval, from 0 to 1, and book it so.
+            let single = singles[p].filter(|&m| merges[p] && ctx.can_serve(m, &common));
+            if rho > 0.0
+                && let Some(m) = single
+            {
+                let (lo, hi) = (0.0, 1.0);
+                let weight = share * rho * (hi - lo);
+                // Skipped as the loop skips a run of next to no weight.
+                let negligible = weight < 1e-12 * share;
+                if !negligible {
+                    let pa = p_of(&mut p_model, m.index(), inst, task, d);
+                    acc.add_model(m, weight, share * rho * (pa.min(hi) - lo).max(0.0));
+                }
+            }
             // Common outcomes (share rho): one evaluation per interval, or,
             // for a policy that learns outcomes only from the context, per
             // run of intervals whose boundaries flip no outcome it asked
             // about (its decision is the same throughout).
-            if rho > 0.0 {
+            else if rho > 0.0 {
                 let caps = &caps_of[p];
                 cuts.clear();
                 cuts.push(0.0);
