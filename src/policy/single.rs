@@ -26,6 +26,10 @@ impl Policy for Single {
     fn role(&self) -> super::Role {
         super::Role::SingleModel
     }
+    /// The fast path books a `single` whose model takes the request
+    /// without calling this (`sim::fast`'s `singles`, ARCHITECTURE.md):
+    /// a change here that asks about outcomes or decides otherwise goes
+    /// there too.
     #[inline]
     fn route(&self, req: &Request, ctx: &Context<'_>, out: &mut Decision) {
         ctx.serve_with(self.model, &self.fallback, req, out);
