@@ -177,7 +177,7 @@ pub(crate) struct Judged {
 /// first candidate when none succeeds: all fixed by which candidates
 /// succeed, that is by the interval.
 pub(crate) struct IntervalPicks {
-    /// By `usize::from(batch) * N_SERVICE_TIERS + service`: per interval,
+    /// By [`class_of`] the request: per interval,
     /// the model accepted and the bits of the models asked about
     /// (`Context::take_queried`); `None` where the list is not the price
     /// order.
@@ -195,7 +195,7 @@ pub(crate) type IntervalPick = (Option<ModelId>, u64);
 /// long-context rates; `None` where the rates allow no order. Built once
 /// per month by exact mode.
 pub(crate) struct PriceChains {
-    /// By `usize::from(batch) * N_SERVICE_TIERS + service`.
+    /// By [`class_of`] the request.
     pub(crate) by: [Option<Vec<Link>>; 2 * N_SERVICE_TIERS],
     /// The largest input the orders hold for.
     max_input: u64,
@@ -208,9 +208,22 @@ impl PriceChains {
     /// one holds for it (none does past the largest input they hold for).
     #[inline(always)]
     fn order_for(&self, req: &Request) -> Option<&[Link]> {
-        let chain = &self.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize];
-        chain.as_deref().filter(|_| req.input_tokens <= self.max_input)
+        self.by[class_of(req)]
+            .as_deref().filter(|_| req.input_tokens <= self.max_input)
     }
+}
+
+/// Where [`PriceChains`] and [`IntervalPicks`] keep what holds for
+/// `req`'s batch eligibility and service tier: `by[class_of(req)]`.
+#[inline(always)]
+fn class_of(req: &Request) -> usize {
+    usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize
+}
+
+/// The batch eligibility and service tier of the requests [`class_of`]
+/// puts in `slot`.
+fn class_at(slot: usize) -> (bool, ServiceTier) {
+    (slot >= N_SERVICE_TIERS, ServiceTier::ALL[slot % N_SERVICE_TIERS])
 }
 
 /// A candidate in a price order.
@@ -244,8 +257,8 @@ impl Oracle {
     fn chains(&self, ctx: &Context<'_>, task: Option<TaskKind>) -> PriceChains {
         PriceChains {
             by: std::array::from_fn(|i| {
-                let service = ServiceTier::ALL[i % N_SERVICE_TIERS];
-                let order = ctx.price_chain(&self.models, i >= N_SERVICE_TIERS, service)?;
+                let (batch, service) = class_at(i);
+                let order = ctx.price_chain(&self.models, batch, service)?;
                 Some(
                     order
                         .iter()
@@ -263,21 +276,18 @@ impl Oracle {
         }
     }
 
-    /// The [`IntervalPicks`] for requests of `task` whose outcome
-    /// intervals have the required capabilities `required` (one per
-    /// interval, in order): on interval `i`, the candidates of capability
-    /// above `required[i]` succeed, as `pick_common` judges them.
-    pub(crate) fn interval_picks(
-        &self,
-        ctx: &Context<'_>,
-        task: TaskKind,
-        required: &[f64],
-    ) -> IntervalPicks {
+    /// The [`IntervalPicks`] for requests of the task `chains` was built
+    /// for ([`Oracle::price_chains_for`]) whose outcome intervals have the
+    /// required capabilities `required` (one per interval, in order): on
+    /// interval `i`, the candidates of capability above `required[i]`
+    /// succeed, as `pick_common` judges them. A (batch, service tier)
+    /// holds picks only where its price order is the oracle's list.
+    pub(crate) fn interval_picks(&self, chains: &PriceChains, required: &[f64]) -> IntervalPicks {
+        let task_known = chains.task.is_some();
         IntervalPicks {
-            by: std::array::from_fn(|i| {
-                let service = ServiceTier::ALL[i % N_SERVICE_TIERS];
-                let order = ctx.price_chain(&self.models, i >= N_SERVICE_TIERS, service)?;
-                if order.iter().enumerate().any(|(k, &j)| k != j) {
+            by: std::array::from_fn(|slot| {
+                let order = chains.by[slot].as_deref().filter(|_| task_known)?;
+                if order.iter().enumerate().any(|(k, link)| link.i != k) {
                     return None;
                 }
                 Some(
@@ -285,9 +295,10 @@ impl Oracle {
                         .iter()
                         .map(|&r| {
                             let mut asked = 0u64;
-                            for &m in &self.models {
+                            for link in order {
+                                let m = self.models[link.i];
                                 asked |= Context::queried_bit(m);
-                                if ctx.capability(m, task) > r {
+                                if link.capability > r {
                                     return (Some(m), asked);
                                 }
                             }
@@ -296,7 +307,7 @@ impl Oracle {
                         .collect(),
                 )
             }),
-            max_input: ctx.standard_tier_below(&self.models),
+            max_input: chains.max_input,
         }
     }
 
@@ -312,8 +323,7 @@ impl Oracle {
         req: &Request,
         ctx: &Context<'_>,
     ) -> Option<&'p [IntervalPick]> {
-        let row = picks.by[usize::from(req.batch) * N_SERVICE_TIERS + req.service as usize]
-            .as_deref()?;
+        let row = picks.by[class_of(req)].as_deref()?;
         (req.input_tokens <= picks.max_input && self.models.iter().all(|&m| ctx.can_serve(m, req)))
             .then_some(row)
     }

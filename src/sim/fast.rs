@@ -584,7 +584,7 @@ fn route_chunk(
         .map(|((oracle, caps), &merge)| {
             let o = (*oracle).filter(|_| merge && rho >= 1.0)?;
             let required: Option<Vec<f64>> = (0..=caps.len()).map(|i| between(caps, i)).collect();
-            Some(o.interval_picks(&ctx, wl.task, &required?))
+            Some(o.interval_picks(&o.price_chains_for(&ctx, wl.task), &required?))
         })
         .collect();
     for item in sample {
@@ -1945,7 +1945,7 @@ mod tests {
                 let required: Vec<f64> = (0..=caps.len())
                     .map(|i| between(&caps, i).expect("the capabilities are apart"))
                     .collect();
-                let picks = o.interval_picks(&ctx, task, &required);
+                let picks = o.interval_picks(&o.price_chains_for(&ctx, task), &required);
                 let common = Request {
                     common: true,
                     ..*req
