@@ -1192,6 +1192,29 @@ fn misses_saturate(x: f64, lm: f64) -> bool {
     x >= 40.0 && x >= (exponent + 56.0) * std::f64::consts::LN_2
 }
 
+/// Calls a second that keep stream `(w, model)`'s prefix warm under
+/// policy `p`, a month of `s` requests of workload `w` making `calls`
+/// cacheable calls to `model`: each call, or for sessions each session's
+/// coverage (`sim::session_run`), spread over the workload's prefixes.
+fn stream_lambda(
+    t: &Tables,
+    ev: &Evaluated,
+    p: usize,
+    w: usize,
+    model: usize,
+    s: f64,
+    calls: f64,
+) -> f64 {
+    let i = w * t.nm + model;
+    match ev.coverage.get(p) {
+        Some(cov) => {
+            let c = cov.iter().find(|x| x.0 == model).map_or(0.0, |x| x.1);
+            s * c / (t.distinct[w] as f64 * MONTH_SECONDS * t.ttl_s[i].max(1e-9))
+        }
+        None => calls / (t.distinct[w] as f64 * MONTH_SECONDS),
+    }
+}
+
 /// Deferred calls of one (workload, model), by `[price tier][mode]`.
 type Deferred = [[f64; N_MODES]; 2];
 
@@ -1262,6 +1285,33 @@ fn month(
     // pinned —, miss rate, swing); buffers reused across policies.
     let mut streams: Vec<(usize, f64, Option<f64>, f64, f64)> = Vec::new();
     let mut a_w = vec![0.0; evals.len()];
+    // Every stream's calls a second and hit probability, in the order the
+    // loop below takes them: the traffic-weighted means of all of them
+    // summed hour by hour side by side (`Shape::traffic_weighted_each`),
+    // each to the bit as alone; alone, each was a chain of 168 dependent
+    // additions.
+    // (λ, TTL, whether the workload's hit rate is pinned) per stream.
+    let mut arrivals: Vec<(f64, f64, bool)> = Vec::new();
+    for p in 0..np {
+        for (w, ev) in evals.iter().enumerate() {
+            let s = v * inst.workloads[w].share;
+            for &(model, d) in &ev.deferred[p] {
+                let i = w * t.nm + model;
+                let lambda = stream_lambda(t, ev, p, w, model, s, s * deferred_total(&d));
+                arrivals.push((lambda, t.ttl_s[i], t.pinned[w].is_some()));
+            }
+        }
+    }
+    let mut hits = Vec::with_capacity(arrivals.len());
+    inst.shape.traffic_weighted_each(
+        arrivals.len(),
+        |j, r| match arrivals[j] {
+            (_, _, true) => 0.0,
+            (lambda, ttl, false) => hit_probability(lambda * r, ttl, MONTH_SECONDS),
+        },
+        &mut hits,
+    );
+    let mut next = 0;
     for p in 0..np {
         let (mut cost, mut succ, mut esc) = (0.0, 0.0, 0.0);
         let (mut m1, mut m2, mut se2, mut q_se2) = (0.0, 0.0, 0.0, 0.0);
@@ -1279,21 +1329,12 @@ fn month(
             for &(model, d) in &ev.deferred[p] {
                 let i = w * t.nm + model;
                 let calls = s * deferred_total(&d);
-                // Calls a second that keep a prefix warm: each call, or for
-                // sessions each session's coverage (`sim::session_run`).
-                let lambda = match ev.coverage.get(p) {
-                    Some(cov) => {
-                        let c = cov.iter().find(|x| x.0 == model).map_or(0.0, |x| x.1);
-                        s * c / (t.distinct[w] as f64 * MONTH_SECONDS * t.ttl_s[i].max(1e-9))
-                    }
-                    None => calls / (t.distinct[w] as f64 * MONTH_SECONDS),
-                };
+                let (lambda, weighted) = (arrivals[next].0, hits[next]);
+                next += 1;
                 let hit = match t.pinned[w] {
                     // Busy hours keep a cache warm, quiet ones let it
                     // expire: the traffic-weighted mean over the week.
-                    None => inst.shape.traffic_weighted(|r| {
-                        hit_probability(lambda * r, t.ttl_s[i], MONTH_SECONDS)
-                    }),
+                    None => weighted,
                     Some(rate) => rate,
                 };
                 // Cache reads and writes are on-demand at the call's service

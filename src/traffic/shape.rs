@@ -178,28 +178,54 @@ impl Shape {
 
     /// The traffic-weighted mean over the week's hours of `f(rate)`, where
     /// `rate` is an hour's relative rate (`f(1)` for a flat shape, exactly).
-    /// `f` is evaluated once per distinct rate (the fast path calls this
-    /// with a cache-hit probability, two exponentials, for every policy,
-    /// workload, model, replication and month), and the terms are summed
-    /// hour by hour as before, so the result is the same to the bit for
-    /// any `f` that gives the same value for the same rate.
+    /// `f` is evaluated once per distinct rate, and the terms are summed
+    /// hour by hour, so the result is the same to the bit for any `f` that
+    /// gives the same value for the same rate.
     pub fn traffic_weighted(&self, f: impl Fn(f64) -> f64) -> f64 {
+        let mut out = Vec::with_capacity(1);
+        self.traffic_weighted_each(1, |_, r| f(r), &mut out);
+        out[0]
+    }
+
+    /// [`Shape::traffic_weighted`] of each of `n` functions, `f(j, rate)`
+    /// the `j`-th, into `out`: each mean the same to the bit as alone. The
+    /// fast path asks for a cache-hit probability (two exponentials) for
+    /// every policy, workload and model of every replication's month: each
+    /// sum is a chain of 168 dependent additions, and summed side by side
+    /// (hour by hour, every function's term in turn) the chains overlap.
+    pub fn traffic_weighted_each(
+        &self,
+        n: usize,
+        f: impl Fn(usize, f64) -> f64,
+        out: &mut Vec<f64>,
+    ) {
+        out.clear();
         if self.flat {
-            return f(1.0);
+            out.extend((0..n).map(|j| f(j, 1.0)));
+            return;
         }
-        let mut at = [0.0; WEEK_HOURS];
-        for (v, &x) in at.iter_mut().zip(&self.rates) {
+        // `at[k * n + j]`: the j-th function at the k-th distinct rate
+        // (never read for a rate of 0).
+        let mut at = vec![0.0; self.rates.len() * n];
+        for (row, &x) in at.chunks_exact_mut(n.max(1)).zip(&self.rates) {
             if x > 0.0 {
-                *v = f(x);
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = f(j, x);
+                }
             }
         }
-        let mut s = 0.0;
+        out.resize(n, 0.0);
         for (&x, &k) in self.hourly.iter().zip(&self.rate_of_hour) {
             if x > 0.0 {
-                s += x * at[k as usize];
+                let row = &at[k as usize * n..(k as usize + 1) * n];
+                for (s, &v) in out.iter_mut().zip(row) {
+                    *s += x * v;
+                }
             }
         }
-        s / WEEK_HOURS as f64
+        for s in out.iter_mut() {
+            *s /= WEEK_HOURS as f64;
+        }
     }
 
     /// Expected demand above `quota` in a minute, as a share of all demand,
@@ -295,6 +321,31 @@ mod tests {
         // weekend copies at 0.3 times (0 is never evaluated): 10 calls,
         // not one for each of the 161 hours above 0.
         assert_eq!(calls.get(), 10);
+    }
+
+    #[test]
+    fn traffic_weighted_side_by_side_is_each_alone_to_the_bit() {
+        let mut d = [0.4; 24];
+        d[8..18].copy_from_slice(&[1.0, 2.0, 3.0, 3.0, 2.5, 2.0, 3.0, 3.0, 2.0, 1.0]);
+        d[3] = 0.0;
+        // Hit probabilities of streams from next to no traffic to warm
+        // all week, as the fast path asks for them.
+        let lambdas = [1e-7, 3e-4, 0.01, 0.2, 5.0, 80.0, 0.0];
+        let f = |l: f64, r: f64| -(-l * r).exp_m1() + 0.1 * l * r * (-l * r).exp();
+        for s in [Shape::new(&d, 0.3, 1.0), Shape::default()] {
+            let mut out = vec![7.0; 2];
+            s.traffic_weighted_each(lambdas.len(), |j, r| f(lambdas[j], r), &mut out);
+            assert_eq!(out.len(), lambdas.len());
+            for (j, &l) in lambdas.iter().enumerate() {
+                let alone = s.traffic_weighted(|r| f(l, r));
+                assert_eq!(out[j].to_bits(), alone.to_bits(), "{j}");
+            }
+            // Hour by hour, as `traffic_weighted` documents: a shaped week
+            // is not its flat value.
+            assert_eq!(s.is_flat(), out[3] == f(0.2, 1.0), "{out:?}");
+            s.traffic_weighted_each(0, |_, _| unreachable!(), &mut out);
+            assert!(out.is_empty());
+        }
     }
 
     #[test]
