@@ -1285,32 +1285,35 @@ fn month(
     // pinned —, miss rate, swing); buffers reused across policies.
     let mut streams: Vec<(usize, f64, Option<f64>, f64, f64)> = Vec::new();
     let mut a_w = vec![0.0; evals.len()];
-    // Every stream's calls a second and hit probability, in the order the
+    // A shaped week's hit probabilities, every stream's in the order the
     // loop below takes them: the traffic-weighted means of all of them
     // summed hour by hour side by side (`Shape::traffic_weighted_each`),
-    // each to the bit as alone; alone, each was a chain of 168 dependent
-    // additions.
-    // (λ, TTL, whether the workload's hit rate is pinned) per stream.
-    let mut arrivals: Vec<(f64, f64, bool)> = Vec::new();
-    for p in 0..np {
-        for (w, ev) in evals.iter().enumerate() {
-            let s = v * inst.workloads[w].share;
-            for &(model, d) in &ev.deferred[p] {
-                let i = w * t.nm + model;
-                let lambda = stream_lambda(t, ev, p, w, model, s, s * deferred_total(&d));
-                arrivals.push((lambda, t.ttl_s[i], t.pinned[w].is_some()));
+    // each to the bit as alone (alone, each was a chain of 168 dependent
+    // additions). A flat week's is the stream's own, taken in the loop.
+    let shaped = !inst.shape.is_flat();
+    let mut hits = Vec::new();
+    if shaped {
+        // (λ, TTL) per stream, `None` where the workload's rate is pinned.
+        let mut arrivals: Vec<Option<(f64, f64)>> = Vec::new();
+        for p in 0..np {
+            for (w, ev) in evals.iter().enumerate() {
+                let s = v * inst.workloads[w].share;
+                for &(model, d) in &ev.deferred[p] {
+                    let i = w * t.nm + model;
+                    let lambda = stream_lambda(t, ev, p, w, model, s, s * deferred_total(&d));
+                    arrivals.push(t.pinned[w].is_none().then_some((lambda, t.ttl_s[i])));
+                }
             }
         }
+        inst.shape.traffic_weighted_each(
+            arrivals.len(),
+            |j, r| match arrivals[j] {
+                Some((lambda, ttl)) => hit_probability(lambda * r, ttl, MONTH_SECONDS),
+                None => 0.0,
+            },
+            &mut hits,
+        );
     }
-    let mut hits = Vec::with_capacity(arrivals.len());
-    inst.shape.traffic_weighted_each(
-        arrivals.len(),
-        |j, r| match arrivals[j] {
-            (_, _, true) => 0.0,
-            (lambda, ttl, false) => hit_probability(lambda * r, ttl, MONTH_SECONDS),
-        },
-        &mut hits,
-    );
     let mut next = 0;
     for p in 0..np {
         let (mut cost, mut succ, mut esc) = (0.0, 0.0, 0.0);
@@ -1329,14 +1332,16 @@ fn month(
             for &(model, d) in &ev.deferred[p] {
                 let i = w * t.nm + model;
                 let calls = s * deferred_total(&d);
-                let (lambda, weighted) = (arrivals[next].0, hits[next]);
-                next += 1;
+                let lambda = stream_lambda(t, ev, p, w, model, s, calls);
                 let hit = match t.pinned[w] {
                     // Busy hours keep a cache warm, quiet ones let it
-                    // expire: the traffic-weighted mean over the week.
-                    None => weighted,
+                    // expire: the traffic-weighted mean over the week
+                    // (flat: `traffic_weighted`'s f(1), λ·1 being λ).
+                    None if shaped => hits[next],
+                    None => hit_probability(lambda, t.ttl_s[i], MONTH_SECONDS),
                     Some(rate) => rate,
                 };
+                next += 1;
                 // Cache reads and writes are on-demand at the call's service
                 // tier (batch is not cached).
                 let pricing = &inst.pricing[model];
@@ -1572,7 +1577,19 @@ pub(crate) fn run(setup: &Setup<'_, '_>, samples: usize) -> Run {
     // own evaluated sample: spread a budget of 16 full samples per workload
     // over them (at least 2,048 requests each), unless the caller fixed the
     // sample size. The smaller samples' error is reported like any other.
-    let samples_for: Vec<usize> = if setup.opts.adapt_samples {
+    // A workload no uncertain input routes has the same (empty)
+    // fingerprint in every replication: one distinct, the full sample.
+    // Which inputs a replication draws, and what each reaches, does not
+    // depend on the replication (`instance::all_params` lists them from
+    // one), so replication 0 tells; when it shows no workload routed by a
+    // drawn value, the count below (every replication resolved once, about
+    // 5 ms of a 200-replication default run) would find one fingerprint
+    // for each.
+    let routed_by_draws = setup.opts.adapt_samples && {
+        let first = setup.instance(0);
+        (0..nw).any(|w| !fingerprint(&first, w).is_empty())
+    };
+    let samples_for: Vec<usize> = if routed_by_draws {
         // Each replication resolved once for every workload's fingerprint
         // (in parallel, 64 at a time, counted in replication order); a
         // workload stops counting past 1,024 distinct ones.
