@@ -23,7 +23,6 @@ pub(crate) use oracle::Judged;
 pub(crate) use oracle::{IntervalPicks, PriceChains};
 pub use overhead::{OverheadCallSpec, OverheadCost, OverheadDef};
 pub use rules::{RuleTarget, RulesDef};
-pub(crate) use session::route_turn_by;
 pub use session::{SessionRouting, route_turn};
 pub use single::SingleDef;
 pub use split::SplitDef;

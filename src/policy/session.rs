@@ -54,25 +54,11 @@ pub fn route_turn(
     ctx: &Context<'_>,
     out: &mut Decision,
 ) {
-    route_turn_by(pinned, req, ctx, out, |out| policy.route(req, ctx, out));
-}
-
-/// [`route_turn`] with the policy's route given as `route`: the engines
-/// pass a built-in's own faster route, the same decision to the bit (the
-/// oracle's walk of its price order, `Oracle::route_by_price`).
-#[inline]
-pub(crate) fn route_turn_by(
-    pinned: Option<ModelId>,
-    req: &Request,
-    ctx: &Context<'_>,
-    out: &mut Decision,
-    route: impl FnOnce(&mut Decision),
-) {
     match pinned {
         Some(m) if ctx.can_serve(m, req) => {
             let i = out.call(m);
             out.accept(i);
         }
-        _ => route(out),
+        _ => policy.route(req, ctx, out),
     }
 }

@@ -6,8 +6,7 @@
 //! (the fixed prefix, the conversation so far and the new message; the
 //! session's state), compacts first if the context has passed the
 //! threshold, and for each policy routes it (`policy::route_turn`, which
-//! applies the policy's session routing; an oracle walks its price order,
-//! `Oracle::route_by_price`, the same decision), bills each answer call through
+//! applies the policy's session routing), bills each answer call through
 //! that policy's copy of the session's cache, and books tokens, calls,
 //! latency and the turn's outcome. Both engines call it, so they cannot
 //! bill a turn differently; they differ only in how a call learns whether
@@ -37,9 +36,7 @@ use std::collections::BinaryHeap;
 
 use crate::catalog::ModelId;
 use crate::catalog::pricing::{Component, Mode};
-use crate::policy::{
-    BuiltinRef, CallKind, Context, Decision, PriceChains, SessionRouting, route_turn, route_turn_by,
-};
+use crate::policy::{CallKind, Context, Decision, SessionRouting, route_turn};
 use crate::sim::book::Tables;
 use crate::sim::instance::Instance;
 use crate::sim::ledger::{Ledger, MAIN, OVERHEAD, SessionTally, TURN_ROWS};
@@ -131,10 +128,6 @@ pub(crate) struct Runner<'a> {
     pub tables: &'a Tables,
     pub ctx: &'a Context<'a>,
     dec: Decision,
-    /// An oracle's price orders, by `p * workloads + w`, built on its
-    /// first turn of the workload: it routes a turn walking them
-    /// (`Oracle::route_by_price`), not pricing every candidate.
-    chains: Vec<Option<PriceChains>>,
 }
 
 impl<'a> Runner<'a> {
@@ -144,9 +137,6 @@ impl<'a> Runner<'a> {
             tables,
             ctx,
             dec: Decision::default(),
-            chains: (0..inst.policies.len() * inst.workloads.len())
-                .map(|_| None)
-                .collect(),
         }
     }
 
@@ -233,16 +223,7 @@ impl<'a> Runner<'a> {
             req.session.gate_failed = st.gate_failed;
             let policy = &*inst.policies[p];
             dec.clear();
-            match policy.builtin() {
-                Some(BuiltinRef::Oracle(o)) => {
-                    let chains = self.chains[p * inst.workloads.len() + w]
-                        .get_or_insert_with(|| o.price_chains_for(ctx, wl.task));
-                    route_turn_by(st.pinned, &req, ctx, dec, |out| {
-                        o.route_by_price(chains, &req, ctx, out)
-                    });
-                }
-                _ => route_turn(policy, st.pinned, &req, ctx, dec),
-            }
+            route_turn(policy, st.pinned, &req, ctx, dec);
             let led = &mut ledgers[p];
             let mut latency_ms = 0.0;
             for call in dec.calls() {
