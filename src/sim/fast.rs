@@ -69,7 +69,7 @@ use crate::sim::instance::Instance;
 use crate::sim::ledger::{Costs, Group, Ledger, MAIN, SessionTally};
 use crate::sim::session_run::{OwnCoverage, PolicySession, Runner};
 use crate::sim::{RepMonth, Run, Setup};
-use crate::stats::variance;
+use crate::stats::variance_of;
 use crate::traffic::request::{Outcomes, Request};
 use crate::traffic::session::{MAX_TURNS, SampleSession, SessionSampler};
 use crate::traffic::{SampleRequest, stratified_sample};
@@ -484,7 +484,7 @@ impl Evaluated {
             deferred,
             rate_variance: blocks
                 .iter()
-                .map(|b| variance(&b.iter().map(|x| x[2]).collect::<Vec<f64>>()))
+                .map(|b| variance_of(b.iter().map(|x| x[2])))
                 .collect(),
             blocks,
             coverage,
@@ -1462,24 +1462,11 @@ fn month(
 }
 
 /// `variance` of the blocks' mean costs at the miss rate `miss`
-/// (`A + miss·S` per block), to the bit: the same sums in the same order,
-/// without writing the means out (once per replication, month, policy
-/// and workload: 57,600 times in support-platform's default run).
+/// (`A + miss·S` per block), to the bit, without writing the means out
+/// (once per replication, month, policy and workload: 57,600 times in
+/// support-platform's default run).
 fn block_cost_variance(blocks: &[[f64; 3]], miss: f64) -> f64 {
-    let n = blocks.len() as f64;
-    if n < 2.0 {
-        return 0.0;
-    }
-    let at = |b: &[f64; 3]| b[0] + miss * b[1];
-    let mean = blocks.iter().map(at).sum::<f64>() / n;
-    blocks
-        .iter()
-        .map(|b| {
-            let x = at(b);
-            (x - mean) * (x - mean)
-        })
-        .sum::<f64>()
-        / (n - 1.0)
+    variance_of(blocks.iter().map(|b| b[0] + miss * b[1]))
 }
 
 /// Evaluates each of `todo`'s (instance, workload) pairs: the same as

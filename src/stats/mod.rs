@@ -91,12 +91,19 @@ pub fn weighted_quantile(xs: &[f64], weights: &[f64], q: f64) -> f64 {
 
 /// Sample variance (0 for fewer than two values).
 pub fn variance(xs: &[f64]) -> f64 {
+    variance_of(xs.iter().copied())
+}
+
+/// [`variance`] of values computed on the way (read twice, never written
+/// out): the same sums in the same order, so the same bits as `variance`
+/// of the values collected.
+pub fn variance_of(xs: impl ExactSizeIterator<Item = f64> + Clone) -> f64 {
     let n = xs.len() as f64;
     if n < 2.0 {
         return 0.0;
     }
-    let mean = xs.iter().sum::<f64>() / n;
-    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
+    let mean = xs.clone().sum::<f64>() / n;
+    xs.map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
 }
 
 /// Sample standard deviation (0 for fewer than two values).
@@ -137,6 +144,23 @@ fn order_statistic(v: &mut [f64], rank: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variance_by_hand_and_of_values_computed_on_the_way() {
+        // 1, 2, 3, 4: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 +
+        // 2.25 = 5, over 3.
+        assert_eq!(variance(&[1.0, 2.0, 3.0, 4.0]), 5.0 / 3.0);
+        assert_eq!(variance(&[7.0]), 0.0);
+        // Computed on the way, the same bits as collected first.
+        let blocks = [[0.1, 0.7], [0.3, 0.2], [1e-3, 5.0], [0.25, 0.0]];
+        let at = |b: &[f64; 2]| b[0] + 0.37 * b[1];
+        let collected: Vec<f64> = blocks.iter().map(at).collect();
+        assert_eq!(
+            variance_of(blocks.iter().map(at)).to_bits(),
+            variance(&collected).to_bits()
+        );
+        assert_eq!(variance_of(std::iter::empty()), 0.0);
+    }
 
     #[test]
     fn selected_order_statistics_are_the_sorted_ones() {
