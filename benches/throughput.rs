@@ -14,8 +14,9 @@
 //! - `exact_sessions_one_core`: exact mode on `dev-team-agent`, one month
 //!   of 10,000 sessions on one thread; throughput in turn-policy
 //!   evaluations per second (about 34.5 turns a session).
-//! - `large_run`: each shipped scenario at 1 billion requests a month, 36
-//!   months, 1,000 replications, all its policies, on every core.
+//! - `large_run`: support-platform, rag-assistant, coding-assistant and
+//!   document-extraction at 1 billion requests a month, 36 months, 1,000
+//!   replications, all their policies, on every core.
 //! - `default_run`: each shipped scenario as `tiersim run` runs it by
 //!   default (fast path, its default replications, every core): the
 //!   engine's share of the command's time (loading the scenario and
@@ -294,7 +295,7 @@ fn exact_sessions_one_core(b: Bencher) {
 }
 
 #[divan::bench(
-    args = ["support-platform", "rag-assistant", "coding-assistant", "document-extraction", "dev-team-agent", "support-chat"],
+    args = ["support-platform", "rag-assistant", "coding-assistant", "document-extraction", "dev-team-agent", "support-chat", "support-platform-10x"],
     sample_count = 10,
     sample_size = 1
 )]
