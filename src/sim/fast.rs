@@ -72,7 +72,7 @@ use crate::sim::{RepMonth, Run, Setup};
 use crate::stats::variance_of;
 use crate::traffic::request::{Outcomes, Request};
 use crate::traffic::session::{MAX_TURNS, SampleSession, SessionSampler};
-use crate::traffic::{SampleRequest, stratified_sample};
+use crate::traffic::{SampleRequest, TokenCuts, stratified_sample};
 
 /// Sample requests per workload when none is asked for.
 pub const DEFAULT_SAMPLES: usize = 16_384;
@@ -120,6 +120,33 @@ pub struct Evaluated {
     /// probability of its deferred calls (`sim::session_run`). Empty for
     /// single requests.
     pub coverage: Vec<Vec<(usize, f64)>>,
+}
+
+/// The token counts at which a request's cost jumps on a model some
+/// policy may call (every model of the catalog if a policy does not name
+/// its models): its context window and largest output (one token more is
+/// refused) and where its long-context rate starts. The sample splits the
+/// strata that straddle them (`traffic::stratified_sample`). A judge's or
+/// classifier's own call is not among them: it is not checked against its
+/// model's limits, and its long-context rate is left to the sample.
+fn token_cuts(inst: &Instance, catalog: &Catalog) -> TokenCuts {
+    let named: Option<Vec<Vec<ModelId>>> = inst.policies.iter().map(|p| p.models()).collect();
+    let models: Vec<usize> = match named {
+        Some(lists) => lists.concat().iter().map(|m| m.index()).collect(),
+        None => (0..catalog.models.len()).collect(),
+    };
+    let mut cuts = TokenCuts::default();
+    for m in models {
+        let spec = &catalog.models[m];
+        cuts.input.push(spec.context_window);
+        cuts.input.push(inst.pricing[m].long_above);
+        cuts.output.push(spec.max_output);
+    }
+    for list in [&mut cuts.input, &mut cuts.output] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    cuts
 }
 
 /// A session workload's sample has this many times fewer units than a
@@ -312,7 +339,9 @@ impl<'a> Staged<'a> {
         let tables = Tables::new(inst, catalog);
         let block = (k / BLOCKS).max(1);
         let mut rng = Stream::Sample { workload: w as u64 }.generator(seed);
-        let sample = stratified_sample(&inst.workloads[w], inst.slope, BLOCKS, block, &mut rng);
+        let cuts = token_cuts(inst, catalog);
+        let wl = &inst.workloads[w];
+        let sample = stratified_sample(wl, inst.slope, (BLOCKS, block), &cuts, &mut rng);
         let k = BLOCKS * block;
         // The outcome uniform is integrated out: model m succeeds iff u < p_m(d),
         // so the distinct capabilities for the task cut [0, 1] into intervals on
@@ -1847,6 +1876,81 @@ mod tests {
     use crate::scenario::Scenario;
     use crate::sim::exact::tests::{ORACLE, first_replication};
 
+    /// An agent task over Claude Opus 4.5's 200K-token window about one
+    /// time in 75: with the window among the sample's cuts, each block's
+    /// weighted share of sample requests over it is the exact probability
+    /// (the straddling stratum split at the window); without, one point
+    /// per stratum puts it off by up to a stratum's 1/1024.
+    #[test]
+    fn the_stratum_that_straddles_a_context_window_is_split_at_it() {
+        let yaml = r#"
+name: straddle
+horizon_months: 1
+catalog: bedrock-2026-11
+region_profile: us
+seed: 11
+volume: { requests_per_month: 100000 }
+workloads:
+  - name: agent
+    share: 1
+    task: agentic
+    input_tokens: { lognormal: { median: 25000, p90: 80000 } }
+    output_tokens: { lognormal: { median: 2000, p90: 6000 } }
+    difficulty: { beta: { mean: 0.6, concentration: 5 } }
+    cache: { prefix_tokens: 12000, distinct_prefixes: 400 }
+policies:
+  - name: all-opus
+    single: claude-opus-4-5
+baseline: all-opus
+"#;
+        let (s, inst) = first_replication(yaml);
+        let cuts = token_cuts(&inst, &s.catalog);
+        let m = s
+            .catalog
+            .models
+            .iter()
+            .position(|m| m.key == "claude-opus-4-5");
+        let (opus, pricing) = (&s.catalog.models[m.unwrap()], &inst.pricing[m.unwrap()]);
+        assert_eq!(opus.context_window, 200_000);
+        let mut input = vec![opus.context_window, pricing.long_above];
+        input.sort_unstable();
+        input.dedup();
+        assert_eq!(
+            (&cuts.input, &cuts.output),
+            (&input, &vec![opus.max_output])
+        );
+        let wl = &inst.workloads[0];
+        let crate::stats::dist::TokenDist::Lognormal { mu, sigma, .. } = wl.input else {
+            panic!("lognormal input expected");
+        };
+        // P(12,000 + round(X) > 200,000) = P(X >= 188,000.5), by statrs.
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let z = ((188_000.5f64).ln() - mu) / sigma;
+        let exact = 1.0 - Normal::new(0.0, 1.0).unwrap().cdf(z);
+        assert!((0.0125..0.0140).contains(&exact), "{exact}");
+        let share_over = |cuts: &TokenCuts| -> Vec<f64> {
+            let mut rng = Stream::Sample { workload: 0 }.generator(s.seed);
+            let sample = stratified_sample(wl, inst.slope, (BLOCKS, 1024), cuts, &mut rng);
+            let mut over = [0.0; BLOCKS];
+            for r in &sample {
+                if r.input_tokens > 200_000 {
+                    over[r.block as usize] += r.weight;
+                }
+            }
+            over.iter().map(|o| o / 1024.0).collect()
+        };
+        for (b, share) in share_over(&cuts).iter().enumerate() {
+            assert!(
+                (share - exact).abs() < 1e-9,
+                "block {b}: {share} vs {exact}"
+            );
+        }
+        // Without the cut a block's share is a whole number of strata.
+        let plain = share_over(&TokenCuts::default());
+        let worst = plain.iter().map(|p| (p - exact).abs()).fold(0.0, f64::max);
+        assert!(worst > 1e-5 && worst < 1.0 / 1024.0, "{worst}");
+    }
+
     /// Exact mode's oracle scenario (long-context rates, batch and Flex
     /// calls, models priced alike, one listed twice) with cached prefixes
     /// and a model named at the Priority tier.
@@ -1873,7 +1977,8 @@ mod tests {
         let mut requests = Vec::new();
         for (w, wl) in inst.workloads.iter().enumerate() {
             let mut rng = Stream::Sample { workload: w as u64 }.generator(s.seed);
-            let sample = stratified_sample(wl, inst.slope, BLOCKS, 16, &mut rng);
+            let cuts = token_cuts(&inst, &s.catalog);
+            let sample = stratified_sample(wl, inst.slope, (BLOCKS, 16), &cuts, &mut rng);
             requests.extend(sample.iter().map(|r| r.request(w, wl)));
         }
         (s, inst, requests)

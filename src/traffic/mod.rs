@@ -353,6 +353,20 @@ pub const TAIL_SPLIT: usize = 16;
 /// points, one in each equal part of that stratum (in random order per
 /// dimension), each of weight 1/TAIL_SPLIT.
 ///
+/// A request's cost jumps where its tokens cross a model's limit (a
+/// request over the context window is refused) or a long-context rate's
+/// threshold, and a jump inside a stratum is what a Sobol sample does not
+/// smooth: the stratum's one point lands on one side or the other, and
+/// alone it carried most of the error of a workload that straddles 200K
+/// input tokens (measured: with the jump moved out of the workload's
+/// range, a twentieth of the variance). So a point whose input or output
+/// stratum (below the top one, already split) holds one of `cuts` is split
+/// at each cut into one point per piece, each drawn uniformly in its piece
+/// and weighted by the piece's share of the stratum: the stratum's mean
+/// is then estimated on each side of the jump, unbiased wherever the cut
+/// falls. A workload whose strata hold no cut draws exactly what it drew
+/// without them.
+///
 /// The same `seed` gives the same points whatever the workload's
 /// parameters, so a sample moves smoothly as a parameter changes. The
 /// outcome uniform is not sampled: the fast path integrates it out (see
@@ -360,11 +374,21 @@ pub const TAIL_SPLIT: usize = 16;
 pub fn stratified_sample(
     wl: &WorkloadInst,
     slope: f64,
-    blocks: usize,
-    block: usize,
+    (blocks, block): (usize, usize),
+    cuts: &TokenCuts,
     rng: &mut Generator,
 ) -> Vec<SampleRequest> {
     let top = 1.0 - 1.0 / block as f64;
+    // Where each cut falls among the uniforms of input and output tokens.
+    let fresh_cuts = cuts
+        .input
+        .iter()
+        .filter_map(|&t| t.checked_sub(wl.prefix_tokens));
+    let input_cuts = cut_points(|u| wl.input.quantile(u), fresh_cuts, top);
+    let output_cuts = cut_points(|u| wl.output.quantile(u), cuts.output.iter().copied(), top);
+    let splits = !(input_cuts.is_empty() && output_cuts.is_empty());
+    // A Beta difficulty's table looked up once: the same quantiles.
+    let beta = wl.difficulty.beta_table();
     let mut out = Vec::with_capacity(blocks * block + 64);
     for b in 0..blocks {
         for p in sobol::scrambled_points(block, rng) {
@@ -388,25 +412,179 @@ pub fn stratified_sample(
                         u
                     }
                 };
-                let fresh = wl.input.quantile(split(p[1], &order[0]));
-                let output_tokens = wl.output.quantile(split(p[2], &order[1]));
-                let difficulty = wl.difficulty.quantile(split(p[0], &order[2]));
+                let u_input = split(p[1], &order[0]);
+                let u_output = split(p[2], &order[1]);
+                let u_difficulty = split(p[0], &order[2]);
+                let difficulty = match beta {
+                    Some(table) => table.quantile(u_difficulty),
+                    None => wl.difficulty.quantile(u_difficulty),
+                };
                 let batch = p[7] < wl.batch_share;
                 let aux = [p[3], p[4], p[6], p[5]];
-                out.push(SampleRequest {
-                    input_tokens: wl.prefix_tokens + fresh,
-                    output_tokens,
+                let request = |u_input: f64, u_output: f64, weight: f64, key: u64| SampleRequest {
+                    input_tokens: wl.prefix_tokens + wl.input.quantile(u_input),
+                    output_tokens: wl.output.quantile(u_output),
                     difficulty,
                     required_capability: required_capability(difficulty, 0.5, slope),
                     aux,
-                    key: rng.next_u64(),
+                    key,
                     noise: crate::stats::dist::std_normal_quantile(aux[3]),
-                    weight: 1.0 / parts as f64,
+                    weight: weight / parts as f64,
                     block: b as u32,
                     batch,
-                });
+                };
+                if !splits {
+                    out.push(request(u_input, u_output, 1.0, rng.next_u64()));
+                    continue;
+                }
+                let (inputs, n_inputs) = pieces(u_input, &input_cuts, block, rng);
+                let (outputs, n_outputs) = pieces(u_output, &output_cuts, block, rng);
+                for &(u_input, w_input) in &inputs[..n_inputs] {
+                    for &(u_output, w_output) in &outputs[..n_outputs] {
+                        let key = rng.next_u64();
+                        out.push(request(u_input, u_output, w_input * w_output, key));
+                    }
+                }
             }
         }
     }
     out
+}
+
+/// Token counts at which some model's cost jumps, for
+/// [`stratified_sample`]: a request of more than `input[i]` input tokens
+/// (its prefix included), or more than `output[i]` output tokens, is
+/// refused or billed at other rates than one of exactly that many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenCuts {
+    pub input: Vec<u64>,
+    pub output: Vec<u64>,
+}
+
+/// The uniforms below `top` at which `quantile` (non-decreasing) first
+/// exceeds each of `counts`, sorted, each found by bisection to the
+/// precision of an `f64` (a cut found a little off still splits its
+/// stratum without bias: only the variance it removes depends on where it
+/// falls).
+fn cut_points(
+    quantile: impl Fn(f64) -> u64,
+    counts: impl Iterator<Item = u64>,
+    top: f64,
+) -> Vec<f64> {
+    let mut points: Vec<f64> = counts
+        .filter(|&t| quantile(0.0) <= t && quantile(top) > t)
+        .map(|t| {
+            // quantile(lo) <= t < quantile(hi) throughout.
+            let (mut lo, mut hi) = (0.0_f64, top);
+            loop {
+                let mid = 0.5 * (lo + hi);
+                if mid <= lo || mid >= hi {
+                    return hi;
+                }
+                if quantile(mid) > t {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+        })
+        .collect();
+    points.sort_by(f64::total_cmp);
+    points.dedup();
+    points
+}
+
+/// Most pieces a stratum is split into by [`pieces`]: cuts beyond the
+/// first three in one stratum (two models' limits a few tokens apart) are
+/// not split at (any split is unbiased; each only lowers the variance).
+const MAX_PIECES: usize = 4;
+
+/// `u` and weight 1 if its stratum (of `1/block`) holds none of `cuts`,
+/// else one uniform draw in each piece the cuts make of the stratum,
+/// weighted by the piece's share of it (the last weight is 1 minus the
+/// others', so they sum to 1 exactly). Returns the pieces and how many.
+#[inline(never)]
+fn pieces(
+    u: f64,
+    cuts: &[f64],
+    block: usize,
+    rng: &mut Generator,
+) -> ([(f64, f64); MAX_PIECES], usize) {
+    let mut out = [(u, 1.0); MAX_PIECES];
+    if cuts.is_empty() {
+        return (out, 1);
+    }
+    let n = block as f64;
+    // The stratum's index (u >= 0: truncation is the floor, without libm).
+    let k = (u * n) as u64 as f64;
+    let (lo, hi) = (k / n, (k + 1.0) / n);
+    let mut edges = [lo; MAX_PIECES + 1];
+    let mut count = 1;
+    for &c in cuts.iter().filter(|&&c| lo < c && c < hi) {
+        if count == MAX_PIECES {
+            break;
+        }
+        edges[count] = c;
+        count += 1;
+    }
+    if count == 1 {
+        return (out, 1);
+    }
+    edges[count] = hi;
+    let mut left = 1.0;
+    for (i, piece) in out[..count].iter_mut().enumerate() {
+        let (a, b) = (edges[i], edges[i + 1]);
+        let weight = if i + 1 == count { left } else { (b - a) * n };
+        left -= weight;
+        *piece = ((a + unit(rng) * (b - a)).min(b), weight);
+    }
+    (out, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::Stream;
+
+    fn generator() -> Generator {
+        Stream::Sample { workload: 0 }.generator(3)
+    }
+
+    #[test]
+    fn a_stratum_without_a_cut_keeps_its_point_and_draws_nothing() {
+        let mut rng = generator();
+        let mut same = rng.clone();
+        // Stratum [0.25, 0.5) of 4: the cuts are outside it or on its edges.
+        let (pieces, n) = pieces(0.3, &[0.1, 0.25, 0.5, 0.9], 4, &mut rng);
+        assert_eq!((n, pieces[0]), (1, (0.3, 1.0)));
+        assert_eq!(rng.next_u64(), same.next_u64());
+    }
+
+    #[test]
+    fn a_stratum_cut_twice_is_drawn_in_three_pieces_weighted_by_length() {
+        let mut rng = generator();
+        // Stratum [0.5, 0.75) of 4, cut at 0.55 and 0.7.
+        let (pieces, n) = pieces(0.6, &[0.2, 0.55, 0.7], 4, &mut rng);
+        assert_eq!(n, 3);
+        let edges = [0.5, 0.55, 0.7, 0.75];
+        let weights = [0.2, 0.6, 0.2];
+        for (i, &(u, w)) in pieces[..3].iter().enumerate() {
+            assert!(edges[i] <= u && u < edges[i + 1], "piece {i}: {u}");
+            assert!((w - weights[i]).abs() < 1e-12, "piece {i}: {w}");
+        }
+        assert_eq!(pieces[..3].iter().map(|p| p.1).sum::<f64>(), 1.0);
+    }
+
+    #[test]
+    fn a_cut_is_the_first_uniform_whose_count_exceeds_it() {
+        // Counts 0, 1, ..., 99 on [0, 1): count(u) = floor(100 u).
+        let count = |u: f64| (u * 100.0).floor() as u64;
+        let points = cut_points(count, [41, 7, 41, 500].into_iter(), 0.99);
+        // 41 twice is one cut; 500 is never exceeded below the top stratum.
+        assert_eq!(points.len(), 2);
+        for (&c, t) in points.iter().zip([7u64, 41]) {
+            assert!(count(c) > t && count(c.next_down()) <= t, "{c}");
+            assert!((c - (t + 1) as f64 / 100.0).abs() < 1e-15, "{c}");
+        }
+    }
 }
