@@ -421,14 +421,16 @@ pub fn stratified_sample(
                 };
                 let batch = p[7] < wl.batch_share;
                 let aux = [p[3], p[4], p[6], p[5]];
+                let required = required_capability(difficulty, 0.5, slope);
+                let noise = crate::stats::dist::std_normal_quantile(aux[3]);
                 let request = |u_input: f64, u_output: f64, weight: f64, key: u64| SampleRequest {
                     input_tokens: wl.prefix_tokens + wl.input.quantile(u_input),
                     output_tokens: wl.output.quantile(u_output),
                     difficulty,
-                    required_capability: required_capability(difficulty, 0.5, slope),
+                    required_capability: required,
                     aux,
                     key,
-                    noise: crate::stats::dist::std_normal_quantile(aux[3]),
+                    noise,
                     weight: weight / parts as f64,
                     block: b as u32,
                     batch,
